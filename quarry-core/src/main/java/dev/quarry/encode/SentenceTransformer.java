@@ -1,0 +1,285 @@
+package dev.quarry.encode;
+
+import dev.quarry.QuarryException;
+import dev.quarry.inference.OnnxTransformer;
+import dev.quarry.model.ModelFolder;
+import dev.quarry.model.ModelResolver;
+import dev.quarry.pooling.Normalize;
+import dev.quarry.pooling.Pooling;
+import dev.quarry.pooling.SentenceModule;
+import dev.quarry.similarity.SimilarityFunction;
+import dev.quarry.tokenize.TextTokenizer;
+import dev.quarry.tokenize.TokenizedText;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
+
+/**
+ * A sentence-transformers bi-encoder on the JVM: tokenizer → ONNX transformer → pooling → Dense /
+ * Normalize modules, with {@code encode} behaving as the Python {@code SentenceTransformer.encode}.
+ *
+ * <p>Thread-safe: any number of threads may call {@code encode} at once.
+ */
+public final class SentenceTransformer implements AutoCloseable {
+  private final ModelFolder folder;
+  private final OnnxTransformer transformer;
+  private final Pooling pooling;
+  private final RuntimeOptions runtime;
+  /** One tokenizer per truncation length asked for; the model's own is created eagerly. */
+  private final Map<Integer, TextTokenizer> tokenizers = new ConcurrentHashMap<>();
+  private final ExecutorService workers;
+
+  private SentenceTransformer(ModelFolder folder, RuntimeOptions runtime) {
+    this.folder = folder;
+    this.runtime = runtime;
+    this.transformer = new OnnxTransformer(folder.onnxFile(), runtime.concurrentBatches() ? 1 : runtime.threads());
+    if (transformer.hiddenSize() > 0 && transformer.hiddenSize() != folder.pooling().wordEmbeddingDimension()) {
+      transformer.close();
+      throw new QuarryException("The ONNX graph " + folder.onnxFile() + " outputs " + transformer.hiddenSize()
+          + "-d token embeddings but the pooling config says word_embedding_dimension "
+          + folder.pooling().wordEmbeddingDimension() + ". The folder mixes files of different models.");
+    }
+    this.pooling = new Pooling(folder.pooling());
+    tokenizers.put(folder.maxSeqLength(), new TextTokenizer(folder.tokenizerFile(), folder.maxSeqLength(), folder.doLowerCase()));
+    this.workers = runtime.concurrentBatches() && runtime.threads() > 1
+        ? Executors.newFixedThreadPool(runtime.threads(), r -> {
+            Thread t = new Thread(r, "quarry-encode");
+            t.setDaemon(true);
+            return t;
+          })
+        : null;
+  }
+
+  /** Loads a model folder, built-in id or hub id with default runtime options. */
+  public static SentenceTransformer load(String model) {
+    return load(ModelResolver.defaults().resolve(model), RuntimeOptions.defaults());
+  }
+
+  public static SentenceTransformer load(ModelFolder folder, RuntimeOptions runtime) {
+    return new SentenceTransformer(folder, runtime);
+  }
+
+  public ModelFolder folder() {
+    return folder;
+  }
+
+  /** The embedding dimension of this model's output (before any truncate_dim). */
+  public int dimension() {
+    return folder.dimension();
+  }
+
+  public int maxSeqLength() {
+    return folder.maxSeqLength();
+  }
+
+  public SimilarityFunction similarityFunction() {
+    return folder.similarity();
+  }
+
+  /** Encodes one text with default options. */
+  public float[] encode(String text) {
+    return encode(List.of(text), EncodeOptions.defaults()).floats()[0];
+  }
+
+  /** Encodes texts with default options. */
+  public float[][] encode(List<String> texts) {
+    return encode(texts, EncodeOptions.defaults()).floats();
+  }
+
+  /** sentence-transformers' {@code encode_query}: the "query" prompt when the model defines one. */
+  public float[][] encodeQueries(List<String> queries, EncodeOptions options) {
+    return encode(queries, withRolePrompt(options, "query")).floats();
+  }
+
+  /** sentence-transformers' {@code encode_document}: the "document" (or "passage") prompt when defined. */
+  public float[][] encodeDocuments(List<String> documents, EncodeOptions options) {
+    String role = folder.prompts().containsKey("document") ? "document" : "passage";
+    return encode(documents, withRolePrompt(options, role)).floats();
+  }
+
+  private EncodeOptions withRolePrompt(EncodeOptions options, String role) {
+    if (options.prompt() != null || options.promptName() != null || !folder.prompts().containsKey(role)) {
+      return options;
+    }
+    return options.withPromptName(role);
+  }
+
+  /**
+   * Encodes texts: length-sorted batches, each padded only to its longest text, results returned
+   * in input order. The same text gives the same vector alone or in any batch.
+   */
+  public Embeddings encode(List<String> texts, EncodeOptions options) {
+    for (int i = 0; i < texts.size(); i++) {
+      if (texts.get(i) == null) {
+        throw new QuarryException("Text at index " + i + " is null; pass an empty string for an empty text.");
+      }
+    }
+    String prompt = resolvePrompt(options);
+    TextTokenizer tokenizer = tokenizerFor(options.maxLength() == 0 ? folder.maxSeqLength() : options.maxLength());
+    List<String> inputs = prompt.isEmpty() ? texts : texts.stream().map(t -> prompt + t).toList();
+    int promptLength = prompt.isEmpty() || folder.pooling().includePrompt() ? 0 : tokenizer.promptLength(prompt);
+    TokenizedText[] tokens = tokenizer.encodeAll(inputs);
+    checkVocabulary(tokens);
+
+    float[][] out = new float[texts.size()][];
+    runBatches(tokens, options, promptLength, out);
+    return finish(out, options);
+  }
+
+  private void runBatches(TokenizedText[] tokens, EncodeOptions options, int promptLength, float[][] out) {
+    // Longest first, as sentence-transformers sorts: similar lengths share a batch, so padding is small.
+    Integer[] order = IntStream.range(0, tokens.length).boxed().toArray(Integer[]::new);
+    Arrays.sort(order, Comparator.comparingInt((Integer i) -> -tokens[i].length()).thenComparingInt(i -> i));
+    List<int[]> batches = new ArrayList<>();
+    for (int start = 0; start < order.length; start += options.batchSize()) {
+      int end = Math.min(order.length, start + options.batchSize());
+      int[] batch = new int[end - start];
+      for (int j = start; j < end; j++) {
+        batch[j - start] = order[j];
+      }
+      batches.add(batch);
+    }
+    AtomicInteger done = new AtomicInteger();
+    Runnable[] tasks = new Runnable[batches.size()];
+    for (int b = 0; b < tasks.length; b++) {
+      int[] batch = batches.get(b);
+      tasks[b] = () -> {
+        float[][] vectors = encodeBatch(tokens, batch, promptLength);
+        for (int j = 0; j < batch.length; j++) {
+          out[batch[j]] = vectors[j];
+        }
+        options.progress().onProgress(done.addAndGet(batch.length), tokens.length);
+      };
+    }
+    if (workers == null || tasks.length == 1) {
+      for (Runnable t : tasks) {
+        t.run();
+      }
+      return;
+    }
+    List<Future<?>> futures = new ArrayList<>();
+    for (Runnable t : tasks) {
+      futures.add(workers.submit(t));
+    }
+    for (Future<?> f : futures) {
+      try {
+        f.get();
+      } catch (InterruptedException e) {
+        futures.forEach(x -> x.cancel(true));
+        Thread.currentThread().interrupt();
+        throw new QuarryException("Encoding interrupted", e);
+      } catch (ExecutionException e) {
+        futures.forEach(x -> x.cancel(true));
+        if (e.getCause() instanceof RuntimeException re) {
+          throw re;
+        }
+        throw new QuarryException("Encoding failed: " + e.getCause(), e.getCause());
+      }
+    }
+  }
+
+  /** Pads one batch to its longest text, runs the transformer and pools. */
+  private float[][] encodeBatch(TokenizedText[] tokens, int[] batch, int promptLength) {
+    int seq = 0;
+    for (int i : batch) {
+      seq = Math.max(seq, tokens[i].length());
+    }
+    int n = batch.length;
+    long[] ids = new long[n * seq];
+    long[] mask = new long[n * seq];
+    long[] types = new long[n * seq];
+    for (int j = 0; j < n; j++) {
+      TokenizedText t = tokens[batch[j]];
+      System.arraycopy(t.ids(), 0, ids, j * seq, t.length());
+      System.arraycopy(t.typeIds(), 0, types, j * seq, t.length());
+      Arrays.fill(mask, j * seq, j * seq + t.length(), 1L);
+    }
+    int[] promptLengths = new int[n];
+    Arrays.fill(promptLengths, promptLength);
+    final int seqLen = seq;
+    float[][] pooled = transformer.run(ids, mask, types, n, seq,
+        (hidden, dim) -> pooling.pool(hidden, mask, n, seqLen, dim, promptLengths));
+    for (int j = 0; j < n; j++) {
+      for (SentenceModule m : folder.sentenceModules()) {
+        pooled[j] = m.apply(pooled[j]);
+      }
+    }
+    return pooled;
+  }
+
+  private Embeddings finish(float[][] vectors, EncodeOptions options) {
+    int dim = folder.dimension();
+    if (options.truncateDim() > 0 && options.truncateDim() < dim) {
+      dim = options.truncateDim();
+      for (int i = 0; i < vectors.length; i++) {
+        vectors[i] = Arrays.copyOf(vectors[i], dim);
+      }
+    }
+    if (options.normalize()) {
+      for (float[] v : vectors) {
+        Normalize.l2NormalizeInPlace(v);
+      }
+    }
+    if (options.precision() == Precision.FLOAT32) {
+      return new Embeddings(Precision.FLOAT32, vectors, null, dim);
+    }
+    byte[][] q = Quantization.quantize(vectors, options.precision(), options.calibration());
+    return new Embeddings(options.precision(), null, q, dim);
+  }
+
+  private String resolvePrompt(EncodeOptions options) {
+    if (options.prompt() != null) {
+      return options.prompt();
+    }
+    String name = options.promptName() != null ? options.promptName() : folder.defaultPromptName();
+    if (name == null) {
+      return "";
+    }
+    String p = folder.prompts().get(name);
+    if (p == null) {
+      throw new QuarryException("Prompt name '" + name + "' is not defined by " + folder.modelId()
+          + "; its prompts are " + folder.prompts().keySet()
+          + " (config_sentence_transformers.json). Pass a literal prompt instead.");
+    }
+    return p;
+  }
+
+  private TextTokenizer tokenizerFor(int maxLength) {
+    return tokenizers.computeIfAbsent(maxLength,
+        n -> new TextTokenizer(folder.tokenizerFile(), n, folder.doLowerCase()));
+  }
+
+  private void checkVocabulary(TokenizedText[] tokens) {
+    int vocab = folder.vocabSize();
+    if (vocab <= 0) {
+      return;
+    }
+    for (int i = 0; i < tokens.length; i++) {
+      for (long id : tokens[i].ids()) {
+        if (id < 0 || id >= vocab) {
+          throw new QuarryException("Text at index " + i + " has token id " + id + ", outside the embedding table"
+              + " of " + vocab + " rows (vocab_size in config.json). " + folder.tokenizerFile()
+              + " does not belong to this model's weights.");
+        }
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    if (workers != null) {
+      workers.shutdownNow();
+    }
+    tokenizers.values().forEach(TextTokenizer::close);
+    transformer.close();
+  }
+}

@@ -1,0 +1,293 @@
+package dev.quarry.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.quarry.QuarryException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+
+/**
+ * Downloads sentence-transformers model folders from a Hugging Face–compatible hub into a local
+ * cache laid out as {@code huggingface_hub} lays out its own
+ * ({@code models--org--name/snapshots/<commit>/...}, {@code refs/<revision>}).
+ *
+ * <p>Downloads resume: bytes already in {@code <file>.incomplete} are kept and the rest is asked
+ * for with an HTTP Range request. Every file is verified before it is moved into place — LFS files
+ * by their SHA-256, others by their git blob id — so a snapshot folder never holds a partial or
+ * corrupt file. Only the files Quarry needs are fetched (configs, tokenizer, the ONNX graph,
+ * Dense weights), not the PyTorch or other-framework weights.
+ */
+public final class HubClient {
+  public static final String DEFAULT_ENDPOINT = "https://huggingface.co";
+  private static final Pattern REPO_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*");
+  private static final String COMPLETE_MARKER = ".quarry-complete";
+
+  private final String endpoint;
+  private final Path cacheDir;
+  private final boolean offline;
+  private final String token;
+  private final HttpClient http;
+  private final Consumer<String> log;
+
+  /**
+   * @param endpoint hub base URL, e.g. https://huggingface.co or a mirror
+   * @param cacheDir where snapshots are kept ({@code <cacheDir>/hub/...})
+   * @param offline never touch the network; only cached snapshots resolve
+   * @param token bearer token for gated or private repositories, or null
+   * @param log receives one line per downloaded file
+   */
+  public HubClient(String endpoint, Path cacheDir, boolean offline, String token, Consumer<String> log) {
+    this.endpoint = endpoint.endsWith("/") ? endpoint.substring(0, endpoint.length() - 1) : endpoint;
+    this.cacheDir = cacheDir.resolve("hub");
+    this.offline = offline;
+    this.token = token;
+    this.log = log;
+    this.http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
+        .connectTimeout(Duration.ofSeconds(30)).build();
+  }
+
+  /** True if {@code spec} looks like a hub repository id ({@code org/name}). */
+  public static boolean isRepoId(String spec) {
+    return REPO_ID.matcher(spec).matches();
+  }
+
+  /**
+   * Returns the local snapshot folder of {@code repoId} at {@code revision} (branch, tag or commit),
+   * downloading what is missing unless offline.
+   */
+  public Path snapshot(String repoId, String revision) {
+    if (!isRepoId(repoId)) {
+      throw new QuarryException("'" + repoId + "' is not a hub repository id (expected org/name).");
+    }
+    Path repoDir = cacheDir.resolve("models--" + repoId.replace("/", "--"));
+    if (offline) {
+      return cachedSnapshot(repoDir, repoId, revision);
+    }
+    JsonNode info = getJson(endpoint + "/api/models/" + repoId + "/revision/" + encode(revision) + "?blobs=true",
+        repoId, revision);
+    String commit = info.path("sha").asText(null);
+    if (commit == null || !commit.matches("[0-9a-f]{40}")) {
+      throw new QuarryException("The hub's answer for " + repoId + "@" + revision + " has no commit sha.");
+    }
+    Path snapshot = repoDir.resolve("snapshots").resolve(commit);
+    if (!Files.exists(snapshot.resolve(COMPLETE_MARKER))) {
+      List<JsonNode> wanted = selectFiles(info.path("siblings"));
+      for (JsonNode file : wanted) {
+        fetchVerified(repoId, commit, file, snapshot);
+      }
+      touch(snapshot.resolve(COMPLETE_MARKER));
+    }
+    writeRef(repoDir, revision, commit);
+    return snapshot;
+  }
+
+  private Path cachedSnapshot(Path repoDir, String repoId, String revision) {
+    String commit = revision;
+    Path ref = repoDir.resolve("refs").resolve(revision);
+    try {
+      if (Files.isRegularFile(ref)) {
+        commit = Files.readString(ref).trim();
+      }
+    } catch (IOException e) {
+      throw new QuarryException("Cannot read " + ref + ": " + e.getMessage(), e);
+    }
+    Path snapshot = repoDir.resolve("snapshots").resolve(commit);
+    if (!Files.exists(snapshot.resolve(COMPLETE_MARKER))) {
+      throw new QuarryException("Offline mode: " + repoId + "@" + revision + " is not in the cache " + cacheDir
+          + ". Run once with network access (without --offline) to download it.");
+    }
+    return snapshot;
+  }
+
+  /** The files a sentence-transformers folder needs on the ONNX path, from the hub's sibling list. */
+  static List<JsonNode> selectFiles(JsonNode siblings) {
+    List<JsonNode> out = new ArrayList<>();
+    boolean hasOnnxDir = false;
+    for (JsonNode s : siblings) {
+      hasOnnxDir |= s.path("rfilename").asText().equals("onnx/model.onnx");
+    }
+    for (JsonNode s : siblings) {
+      String name = s.path("rfilename").asText();
+      boolean config = name.endsWith(".json") && !name.startsWith("onnx/") && !name.startsWith("openvino/");
+      boolean onnx = hasOnnxDir ? name.equals("onnx/model.onnx") : name.equals("model.onnx");
+      // Module folders (2_Dense/...) keep their small weights; the transformer's own are replaced by ONNX.
+      boolean moduleWeights = name.matches("\\d+_[A-Za-z]+/model\\.safetensors");
+      if (config || onnx || moduleWeights || name.equals("vocab.txt")) {
+        out.add(s);
+      }
+    }
+    return out;
+  }
+
+  private void fetchVerified(String repoId, String commit, JsonNode file, Path snapshot) {
+    String name = file.path("rfilename").asText();
+    Path target = snapshot.resolve(name).normalize();
+    if (!target.startsWith(snapshot)) {
+      throw new QuarryException("Refusing hub file name '" + name + "' that escapes the cache folder.");
+    }
+    long size = file.path("lfs").path("size").asLong(file.path("size").asLong(-1));
+    String sha256 = file.path("lfs").path("sha256").asText(null);
+    String blobId = sha256 == null ? file.path("blobId").asText(null) : null;
+    if (Files.isRegularFile(target)) {
+      return;
+    }
+    Path partial = target.resolveSibling(target.getFileName() + ".incomplete");
+    String url = endpoint + "/" + repoId + "/resolve/" + commit + "/" + name;
+    try {
+      Files.createDirectories(target.getParent());
+      download(url, partial, size);
+      verify(partial, name, size, sha256, blobId);
+      Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      log.accept("downloaded " + repoId + "/" + name + " (" + Files.size(target) + " bytes)");
+    } catch (IOException e) {
+      throw new QuarryException("Download of " + url + " failed: " + e.getMessage()
+          + ". The bytes received so far are kept in " + partial + "; run again to resume.", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new QuarryException("Download of " + url + " interrupted; run again to resume.", e);
+    }
+  }
+
+  private void download(String url, Path partial, long expectedSize) throws IOException, InterruptedException {
+    long have = Files.isRegularFile(partial) ? Files.size(partial) : 0;
+    if (expectedSize >= 0 && have > expectedSize) {
+      Files.delete(partial);
+      have = 0;
+    }
+    if (expectedSize >= 0 && have == expectedSize) {
+      return;
+    }
+    HttpRequest.Builder req = request(url);
+    if (have > 0) {
+      req.header("Range", "bytes=" + have + "-");
+    }
+    HttpResponse<InputStream> resp = http.send(req.build(), HttpResponse.BodyHandlers.ofInputStream());
+    boolean append = resp.statusCode() == 206;
+    if (resp.statusCode() != 200 && !append) {
+      resp.body().close();
+      throw new IOException("HTTP " + resp.statusCode());
+    }
+    try (InputStream in = resp.body();
+         OutputStream os = Files.newOutputStream(partial, StandardOpenOption.CREATE,
+             append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+      in.transferTo(os);
+    }
+  }
+
+  private static void verify(Path file, String name, long size, String sha256, String blobId) throws IOException {
+    long actual = Files.size(file);
+    if (size >= 0 && actual != size) {
+      throw new IOException(name + " has " + actual + " bytes, the hub lists " + size);
+    }
+    if (sha256 != null) {
+      String got = digest(file, "SHA-256", null);
+      if (!got.equalsIgnoreCase(sha256)) {
+        Files.delete(file);
+        throw new IOException(name + " has SHA-256 " + got + ", the hub lists " + sha256 + " (corrupt download deleted)");
+      }
+    } else if (blobId != null && !blobId.isEmpty()) {
+      // git's blob id: SHA-1 over "blob <size>\0" followed by the content.
+      String got = digest(file, "SHA-1", ("blob " + actual + "\0").getBytes(StandardCharsets.UTF_8));
+      if (!got.equalsIgnoreCase(blobId)) {
+        Files.delete(file);
+        throw new IOException(name + " has git blob id " + got + ", the hub lists " + blobId + " (corrupt download deleted)");
+      }
+    }
+  }
+
+  static String digest(Path file, String algorithm, byte[] prefix) throws IOException {
+    try {
+      MessageDigest md = MessageDigest.getInstance(algorithm);
+      if (prefix != null) {
+        md.update(prefix);
+      }
+      try (InputStream in = Files.newInputStream(file)) {
+        byte[] buf = new byte[1 << 16];
+        for (int n; (n = in.read(buf)) > 0; ) {
+          md.update(buf, 0, n);
+        }
+      }
+      return HexFormat.of().formatHex(md.digest());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private JsonNode getJson(String url, String repoId, String revision) {
+    try {
+      HttpResponse<String> resp = http.send(request(url).build(), HttpResponse.BodyHandlers.ofString());
+      if (resp.statusCode() == 401 || resp.statusCode() == 403) {
+        throw new QuarryException("The hub refused " + repoId + " (HTTP " + resp.statusCode()
+            + "): the repository is gated or private; set HF_TOKEN.");
+      }
+      if (resp.statusCode() == 404) {
+        throw new QuarryException("No model " + repoId + " at revision " + revision + " on " + endpoint + ".");
+      }
+      if (resp.statusCode() != 200) {
+        throw new QuarryException("The hub answered HTTP " + resp.statusCode() + " for " + url);
+      }
+      return Json.MAPPER.readTree(resp.body());
+    } catch (IOException e) {
+      throw new QuarryException("Cannot reach the hub at " + endpoint + " for " + repoId + ": " + e.getMessage()
+          + ". Use --offline to load from the cache, or set QUARRY_HUB_URL to a reachable mirror.", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new QuarryException("Interrupted while asking the hub for " + repoId, e);
+    }
+  }
+
+  private HttpRequest.Builder request(String url) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofMinutes(30))
+        .header("User-Agent", "quarry");
+    if (token != null && !token.isBlank()) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    return b;
+  }
+
+  private static void writeRef(Path repoDir, String revision, String commit) {
+    if (revision.equals(commit)) {
+      return;
+    }
+    Path ref = repoDir.resolve("refs").resolve(revision);
+    try {
+      Files.createDirectories(ref.getParent());
+      Path tmp = Files.createTempFile(ref.getParent(), "ref", ".tmp");
+      Files.writeString(tmp, commit);
+      Files.move(tmp, ref, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      throw new QuarryException("Cannot write " + ref + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static void touch(Path p) {
+    try {
+      Files.createDirectories(p.getParent());
+      Files.writeString(p, "");
+    } catch (IOException e) {
+      throw new QuarryException("Cannot write " + p + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static String encode(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,78 @@
+package dev.quarry.model;
+
+import dev.quarry.QuarryException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Turns what a user types after {@code --model} into a model folder: a local path, a built-in
+ * model (full hub id or short name), or a hub id ({@code org/name}, optionally {@code @revision}),
+ * downloaded into the cache.
+ *
+ * <p>Environment: {@code QUARRY_HOME} (cache, default ~/.cache/quarry), {@code QUARRY_HUB_URL}
+ * (or {@code HF_ENDPOINT}), {@code QUARRY_OFFLINE=1} (or {@code HF_HUB_OFFLINE=1}), {@code HF_TOKEN}.
+ */
+public record ModelResolver(Path cacheDir, String hubEndpoint, boolean offline, String token) {
+
+  /** Settings from the environment. */
+  public static ModelResolver defaults() {
+    String home = System.getenv("QUARRY_HOME");
+    Path cache = home != null ? Path.of(home) : Path.of(System.getProperty("user.home"), ".cache", "quarry");
+    String hub = firstNonNull(System.getenv("QUARRY_HUB_URL"), System.getenv("HF_ENDPOINT"), HubClient.DEFAULT_ENDPOINT);
+    boolean offline = "1".equals(System.getenv("QUARRY_OFFLINE")) || "1".equals(System.getenv("HF_HUB_OFFLINE"));
+    return new ModelResolver(cache, hub, offline, System.getenv("HF_TOKEN"));
+  }
+
+  public ModelResolver withOffline(boolean v) {
+    return new ModelResolver(cacheDir, hubEndpoint, v, token);
+  }
+
+  public ModelResolver withHubEndpoint(String v) {
+    return new ModelResolver(cacheDir, v, offline, token);
+  }
+
+  public ModelResolver withCacheDir(Path v) {
+    return new ModelResolver(v, hubEndpoint, offline, token);
+  }
+
+  /** Resolves {@code spec} (see class comment), pinning {@code revision} for hub ids (null = main). */
+  public ModelFolder resolve(String spec, String revision) {
+    if (spec == null || spec.isBlank()) {
+      spec = BuiltinModels.defaultId();
+    }
+    Path local = Path.of(spec);
+    if (Files.isDirectory(local)) {
+      return ModelFolder.read(local, local.toAbsolutePath().normalize().getFileName().toString());
+    }
+    String builtin = BuiltinModels.find(spec);
+    if (builtin != null && revision == null) {
+      return ModelFolder.read(BuiltinModels.materialize(builtin, cacheDir), builtin);
+    }
+    String repo = spec;
+    String rev = revision;
+    int at = spec.indexOf('@');
+    if (at > 0) {
+      repo = spec.substring(0, at);
+      rev = spec.substring(at + 1);
+    }
+    if (HubClient.isRepoId(repo)) {
+      HubClient hub = new HubClient(hubEndpoint, cacheDir, offline, token, line -> System.err.println("quarry: " + line));
+      return ModelFolder.read(hub.snapshot(repo, rev == null ? "main" : rev), repo);
+    }
+    throw new QuarryException("Cannot find model '" + spec + "': it is not a folder, not a built-in model "
+        + BuiltinModels.ids() + ", and not a hub id (org/name).");
+  }
+
+  public ModelFolder resolve(String spec) {
+    return resolve(spec, null);
+  }
+
+  private static String firstNonNull(String... values) {
+    for (String v : values) {
+      if (v != null && !v.isBlank()) {
+        return v;
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,86 @@
+package dev.quarry.pooling;
+
+import dev.quarry.QuarryException;
+import java.util.function.DoubleUnaryOperator;
+
+/**
+ * sentence-transformers' {@code models.Dense}: y = activation(W x + b), W stored [out, in] as
+ * torch.nn.Linear stores it.
+ */
+public final class Dense implements SentenceModule {
+  private final float[] weight;
+  private final float[] bias;
+  private final int in;
+  private final int out;
+  private final Activation activation;
+
+  /** Activation functions sentence-transformers writes as {@code activation_function}. */
+  public enum Activation {
+    IDENTITY(x -> x),
+    TANH(Math::tanh),
+    RELU(x -> Math.max(0, x)),
+    SIGMOID(x -> 1 / (1 + Math.exp(-x))),
+    // The erf form, which torch.nn.GELU() uses by default (not the tanh approximation).
+    GELU(x -> 0.5 * x * (1 + Erf.erf(x / Math.sqrt(2))));
+
+    private final DoubleUnaryOperator fn;
+
+    Activation(DoubleUnaryOperator fn) {
+      this.fn = fn;
+    }
+
+    double apply(double x) {
+      return fn.applyAsDouble(x);
+    }
+
+    /** Parses the fully qualified torch class name from a Dense config.json. */
+    public static Activation fromTorchName(String name, String where) {
+      String simple = name.substring(name.lastIndexOf('.') + 1);
+      return switch (simple) {
+        case "Identity" -> IDENTITY;
+        case "Tanh" -> TANH;
+        case "ReLU" -> RELU;
+        case "Sigmoid" -> SIGMOID;
+        case "GELU" -> GELU;
+        default -> throw new QuarryException("Unsupported activation_function '" + name + "' in " + where
+            + ". Supported: Identity, Tanh, ReLU, Sigmoid, GELU.");
+      };
+    }
+  }
+
+  public Dense(float[] weight, float[] bias, int in, int out, Activation activation) {
+    if (weight.length != in * out) {
+      throw new QuarryException("Dense weight has " + weight.length + " values, expected " + out + "x" + in);
+    }
+    if (bias != null && bias.length != out) {
+      throw new QuarryException("Dense bias has " + bias.length + " values, expected " + out);
+    }
+    this.weight = weight;
+    this.bias = bias;
+    this.in = in;
+    this.out = out;
+    this.activation = activation;
+  }
+
+  @Override
+  public float[] apply(float[] x) {
+    if (x.length != in) {
+      throw new QuarryException("Dense layer expects " + in + " inputs but the previous module gives " + x.length);
+    }
+    float[] y = new float[out];
+    for (int o = 0; o < out; o++) {
+      double s = bias == null ? 0 : bias[o];
+      int row = o * in;
+      for (int i = 0; i < in; i++) {
+        s += (double) weight[row + i] * x[i];
+      }
+      y[o] = (float) activation.apply(s);
+    }
+    return y;
+  }
+
+  @Override
+  public int outputDimension(int inputDimension) {
+    return out;
+  }
+}

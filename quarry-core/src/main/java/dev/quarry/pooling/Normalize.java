@@ -1,0 +1,29 @@
+package dev.quarry.pooling;
+
+/** sentence-transformers' {@code models.Normalize}: L2 normalisation, as torch F.normalize (eps 1e-12). */
+public final class Normalize implements SentenceModule {
+  public static final Normalize INSTANCE = new Normalize();
+
+  @Override
+  public float[] apply(float[] v) {
+    l2NormalizeInPlace(v);
+    return v;
+  }
+
+  @Override
+  public int outputDimension(int inputDimension) {
+    return inputDimension;
+  }
+
+  /** Divides by max(‖v‖, 1e-12), so a zero vector stays zero instead of becoming NaN. */
+  public static void l2NormalizeInPlace(float[] v) {
+    double s = 0;
+    for (float x : v) {
+      s += (double) x * x;
+    }
+    double norm = Math.max(Math.sqrt(s), 1e-12);
+    for (int i = 0; i < v.length; i++) {
+      v[i] = (float) (v[i] / norm);
+    }
+  }
+}

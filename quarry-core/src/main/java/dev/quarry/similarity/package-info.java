@@ -1,0 +1,2 @@
+/** Similarity functions between embeddings, with sentence-transformers' names and sign conventions. */
+package dev.quarry.similarity;

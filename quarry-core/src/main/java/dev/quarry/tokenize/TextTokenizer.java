@@ -1,0 +1,97 @@
+package dev.quarry.tokenize;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import dev.quarry.QuarryException;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * A Hugging Face fast tokenizer (tokenizer.json, via DJL's Rust binding) set up the way
+ * sentence-transformers uses it: truncation at the model's max_seq_length and no padding, whatever
+ * tokenizer.json says (LangChain4j's files fix both at 128). Padding happens per batch, later.
+ */
+public final class TextTokenizer implements AutoCloseable {
+  private final HuggingFaceTokenizer tokenizer;
+  private final Path file;
+  private final int maxLength;
+  private final boolean lowerCase;
+
+  /**
+   * @param lowerCase lower-case texts first, as sentence-transformers' Transformer does when
+   *     {@code do_lower_case} is set
+   */
+  public TextTokenizer(Path tokenizerJson, int maxLength, boolean lowerCase) {
+    this.file = tokenizerJson;
+    this.maxLength = maxLength;
+    this.lowerCase = lowerCase;
+    try {
+      this.tokenizer = HuggingFaceTokenizer.builder()
+          .optTokenizerPath(tokenizerJson)
+          .optTruncation(true)
+          .optMaxLength(maxLength)
+          .optPadding(false)
+          .optAddSpecialTokens(true)
+          .build();
+    } catch (IOException | RuntimeException e) {
+      throw new QuarryException("Cannot load tokenizer " + tokenizerJson + ": " + e.getMessage()
+          + ". The file is missing or corrupt; re-download it.", e);
+    }
+  }
+
+  public int maxLength() {
+    return maxLength;
+  }
+
+  /** Tokenises one text (special tokens added, truncated). */
+  public TokenizedText encode(String text) {
+    return toTokenized(tokenizer.encode(prepare(text)));
+  }
+
+  /** Tokenises many texts; the Rust side spreads the work over its own threads. */
+  public TokenizedText[] encodeAll(List<String> texts) {
+    String[] prepared = new String[texts.size()];
+    for (int i = 0; i < prepared.length; i++) {
+      prepared[i] = prepare(texts.get(i));
+    }
+    Encoding[] enc = tokenizer.batchEncode(prepared);
+    TokenizedText[] out = new TokenizedText[enc.length];
+    for (int i = 0; i < enc.length; i++) {
+      out[i] = toTokenized(enc[i]);
+    }
+    return out;
+  }
+
+  /**
+   * Number of tokens a prompt contributes at the start of a text, as sentence-transformers
+   * computes {@code prompt_length}: the tokenised prompt minus its trailing special token.
+   */
+  public int promptLength(String prompt) {
+    Encoding e = tokenizer.encode(prepare(prompt));
+    return Math.max(0, e.getIds().length - 1);
+  }
+
+  /** Splits a text into its word-piece strings (for display and debugging). */
+  public List<String> tokens(String text) {
+    return List.of(tokenizer.encode(prepare(text)).getTokens());
+  }
+
+  private String prepare(String text) {
+    return lowerCase ? text.toLowerCase(Locale.ROOT) : text;
+  }
+
+  private static TokenizedText toTokenized(Encoding e) {
+    return new TokenizedText(e.getIds(), e.getTypeIds());
+  }
+
+  public Path file() {
+    return file;
+  }
+
+  @Override
+  public void close() {
+    tokenizer.close();
+  }
+}

@@ -1,0 +1,68 @@
+package dev.quarry;
+
+import dev.quarry.encode.RuntimeOptions;
+import dev.quarry.encode.SentenceTransformer;
+import dev.quarry.model.BuiltinModels;
+import dev.quarry.model.ModelFolder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+
+/** The real built-in models, laid out once per build under target/, shared by all tests. */
+public final class TestModels {
+  public static final String MINILM = "sentence-transformers/all-MiniLM-L6-v2";
+  public static final String BGE = "BAAI/bge-small-en-v1.5";
+  public static final String E5 = "intfloat/e5-small-v2";
+
+  private static final Path CACHE = Path.of("target", "quarry-home").toAbsolutePath();
+  private static final Map<String, SentenceTransformer> LOADED = new ConcurrentHashMap<>();
+
+  private TestModels() {}
+
+  public static Path folder(String id) {
+    return BuiltinModels.materialize(id, CACHE);
+  }
+
+  /** A loaded model, shared across tests (thread-safe, never closed before the JVM ends). */
+  public static SentenceTransformer model(String id) {
+    return LOADED.computeIfAbsent(id, k -> SentenceTransformer.load(ModelFolder.read(folder(k), k), RuntimeOptions.defaults()));
+  }
+
+  /**
+   * A copy of a built-in model folder in {@code dir} (large files linked, not copied) that
+   * {@code edit} may change, for tests of other configurations and of broken folders.
+   */
+  public static Path copyOf(String id, Path dir, Consumer<Path> edit) {
+    Path src = folder(id);
+    try (var files = Files.walk(src)) {
+      for (Path p : (Iterable<Path>) files::iterator) {
+        Path target = dir.resolve(src.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(target);
+        } else if (Files.size(p) > 1_000_000) {
+          Files.createSymbolicLink(target, p);
+        } else {
+          Files.copy(p, target);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    edit.accept(dir);
+    return dir;
+  }
+
+  public static void write(Path file, String content) {
+    try {
+      Files.createDirectories(file.getParent());
+      Files.deleteIfExists(file);
+      Files.writeString(file, content);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
