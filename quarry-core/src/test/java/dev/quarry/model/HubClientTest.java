@@ -1,0 +1,213 @@
+package dev.quarry.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.quarry.QuarryException;
+import dev.quarry.TestModels;
+import dev.quarry.encode.RuntimeOptions;
+import dev.quarry.encode.SentenceTransformer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The hub loader against a local stand-in for the Hugging Face hub on 127.0.0.1, serving a
+ * built-in model's files with the hub's URL scheme, its model-info API and Range support.
+ */
+class HubClientTest {
+  static final String REPO = "acme/minilm";
+  static final String COMMIT = "0123456789abcdef0123456789abcdef01234567";
+
+  @TempDir Path cache;
+  HttpServer server;
+  Path modelDir;
+  final Map<String, byte[]> files = new TreeMap<>();
+  final List<String> requests = new CopyOnWriteArrayList<>();
+  /** When set, the first onnx download stops half-way, as a dropped connection would. */
+  final AtomicBoolean cutNextOnnx = new AtomicBoolean();
+  final AtomicBoolean corruptOnnx = new AtomicBoolean();
+
+  @BeforeEach
+  void start() throws IOException {
+    modelDir = TestModels.folder(TestModels.MINILM);
+    try (Stream<Path> walk = Files.walk(modelDir)) {
+      for (Path p : (Iterable<Path>) walk.filter(Files::isRegularFile)::iterator) {
+        files.put(modelDir.relativize(p).toString().replace('\\', '/'), Files.readAllBytes(p));
+      }
+    }
+    files.put("pytorch_model.bin", new byte[] {1, 2, 3});
+    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext("/", this::handle);
+    server.start();
+  }
+
+  @AfterEach
+  void stop() {
+    server.stop(0);
+  }
+
+  String endpoint() {
+    return "http://127.0.0.1:" + server.getAddress().getPort();
+  }
+
+  void handle(HttpExchange ex) throws IOException {
+    String path = ex.getRequestURI().getPath();
+    String range = ex.getRequestHeaders().getFirst("Range");
+    requests.add(path + (range == null ? "" : " " + range));
+    if (path.equals("/api/models/" + REPO + "/revision/main") || path.equals("/api/models/" + REPO + "/revision/" + COMMIT)) {
+      send(ex, 200, modelInfo().toString().getBytes(StandardCharsets.UTF_8), 0, -1);
+      return;
+    }
+    String prefix = "/" + REPO + "/resolve/" + COMMIT + "/";
+    if (!path.startsWith(prefix) || !files.containsKey(path.substring(prefix.length()))) {
+      send(ex, 404, "not found".getBytes(StandardCharsets.UTF_8), 0, -1);
+      return;
+    }
+    String name = path.substring(prefix.length());
+    byte[] body = files.get(name);
+    if (name.endsWith(".onnx") && corruptOnnx.get()) {
+      body = body.clone();
+      body[body.length / 2] ^= 1;
+    }
+    int from = 0;
+    if (range != null) {
+      from = Integer.parseInt(range.replace("bytes=", "").replace("-", ""));
+    }
+    int cutAt = name.endsWith(".onnx") && cutNextOnnx.getAndSet(false) ? body.length / 2 : -1;
+    send(ex, from > 0 ? 206 : 200, body, from, cutAt);
+  }
+
+  /** Sends body[from..]; with cutAt >= 0, announces the full length but drops the connection there. */
+  static void send(HttpExchange ex, int status, byte[] body, int from, int cutAt) throws IOException {
+    ex.sendResponseHeaders(status, body.length - from);
+    OutputStream os = ex.getResponseBody();
+    if (cutAt >= 0) {
+      os.write(body, from, cutAt - from);
+      os.flush();
+      ex.getHttpContext().getServer();
+      ex.close();
+      return;
+    }
+    os.write(body, from, body.length - from);
+    os.close();
+  }
+
+  ObjectNode modelInfo() throws IOException {
+    ObjectNode info = Json.MAPPER.createObjectNode();
+    info.put("id", REPO);
+    info.put("sha", COMMIT);
+    ArrayNode siblings = info.putArray("siblings");
+    for (Map.Entry<String, byte[]> f : files.entrySet()) {
+      ObjectNode s = siblings.addObject();
+      s.put("rfilename", f.getKey());
+      s.put("size", f.getValue().length);
+      Path tmp = Files.createTempFile("blob", ".bin");
+      Files.write(tmp, f.getValue());
+      if (f.getValue().length > 1_000_000) {
+        s.putObject("lfs").put("sha256", HubClient.digest(tmp, "SHA-256", null)).put("size", f.getValue().length);
+      } else {
+        s.put("blobId", HubClient.digest(tmp, "SHA-1", ("blob " + f.getValue().length + "\0").getBytes(StandardCharsets.UTF_8)));
+      }
+      Files.delete(tmp);
+    }
+    return info;
+  }
+
+  HubClient client(boolean offline) {
+    return new HubClient(endpoint(), cache, offline, null, line -> { });
+  }
+
+  @Test
+  void downloadsOnlyWhatTheOnnxPathNeedsAndTheModelEncodesLikeTheOriginal() {
+    Path snapshot = client(false).snapshot(REPO, "main");
+    assertTrue(snapshot.endsWith(Path.of("snapshots", COMMIT)));
+    assertTrue(Files.exists(snapshot.resolve("onnx/model.onnx")));
+    assertTrue(Files.exists(snapshot.resolve("1_Pooling/config.json")));
+    assertFalse(Files.exists(snapshot.resolve("pytorch_model.bin")), "PyTorch weights are not needed");
+    try (SentenceTransformer hub = SentenceTransformer.load(ModelFolder.read(snapshot, REPO), RuntimeOptions.defaults())) {
+      assertArrayEquals(TestModels.model(TestModels.MINILM).encode("same model, other route"), hub.encode("same model, other route"));
+    }
+  }
+
+  @Test
+  void anInterruptedDownloadResumesWithARangeRequest() {
+    cutNextOnnx.set(true);
+    QuarryException first = assertThrows(QuarryException.class, () -> client(false).snapshot(REPO, "main"));
+    assertTrue(first.getMessage().contains("run again to resume"), first.getMessage());
+    Path partial = cache.resolve("hub/models--acme--minilm/snapshots/" + COMMIT + "/onnx/model.onnx.incomplete");
+    assertTrue(Files.exists(partial), "the bytes received are kept");
+    long kept = size(partial);
+    assertTrue(kept > 0);
+
+    Path snapshot = client(false).snapshot(REPO, "main");
+    assertTrue(requests.stream().anyMatch(r -> r.endsWith("onnx/model.onnx bytes=" + kept + "-")), requests.toString());
+    assertArrayEquals(files.get("onnx/model.onnx"), read(snapshot.resolve("onnx/model.onnx")));
+    assertFalse(Files.exists(partial));
+  }
+
+  @Test
+  void aCorruptDownloadIsRejectedAndNotMovedIntoPlace() {
+    corruptOnnx.set(true);
+    QuarryException e = assertThrows(QuarryException.class, () -> client(false).snapshot(REPO, "main"));
+    assertTrue(e.getMessage().contains("SHA-256"), e.getMessage());
+    assertFalse(Files.exists(cache.resolve("hub/models--acme--minilm/snapshots/" + COMMIT + "/onnx/model.onnx")));
+    corruptOnnx.set(false);
+    assertTrue(Files.exists(client(false).snapshot(REPO, "main").resolve("onnx/model.onnx")));
+  }
+
+  @Test
+  void offlineUsesTheCacheAndPinnedRevisionsResolve() {
+    assertThrows(QuarryException.class, () -> client(true).snapshot(REPO, "main"), "nothing cached yet");
+    Path online = client(false).snapshot(REPO, "main");
+    int before = requests.size();
+    assertEquals(online, client(true).snapshot(REPO, "main"));
+    assertEquals(online, client(true).snapshot(REPO, COMMIT));
+    assertEquals(before, requests.size(), "offline mode sends no request");
+    ModelFolder viaResolver = new ModelResolver(cache, endpoint(), true, null).resolve(REPO + "@" + COMMIT);
+    assertEquals(REPO, viaResolver.modelId());
+  }
+
+  @Test
+  void unknownRepositoryIsAClearError() {
+    QuarryException e = assertThrows(QuarryException.class, () -> client(false).snapshot("acme/missing", "main"));
+    assertTrue(e.getMessage().contains("acme/missing"), e.getMessage());
+  }
+
+  static long size(Path p) {
+    try {
+      return Files.size(p);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  static byte[] read(Path p) {
+    try {
+      return Files.readAllBytes(p);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+}
