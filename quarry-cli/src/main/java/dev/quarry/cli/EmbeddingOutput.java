@@ -1,0 +1,102 @@
+package dev.quarry.cli;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.quarry.QuarryException;
+import dev.quarry.encode.Embeddings;
+import dev.quarry.encode.Precision;
+import dev.quarry.model.Json;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+
+/** Writes embeddings as JSONL (id, embedding) or as a NumPy {@code .npy} matrix. */
+final class EmbeddingOutput {
+  private EmbeddingOutput() {}
+
+  /** Writes to {@code file} atomically (a temp file renamed at the end), or to stdout when null. */
+  static void write(Path file, List<String> ids, Embeddings e) {
+    try {
+      if (file == null) {
+        OutputStream out = new BufferedOutputStream(System.out);
+        writeJsonl(out, ids, e);
+        out.flush();
+        return;
+      }
+      Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), file.getFileName().toString(), ".tmp");
+      try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
+        if (file.toString().endsWith(".npy")) {
+          writeNpy(out, e);
+        } else {
+          writeJsonl(out, ids, e);
+        }
+      } catch (IOException | RuntimeException ex) {
+        Files.deleteIfExists(tmp);
+        throw ex;
+      }
+      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException ex) {
+      throw new QuarryException("Cannot write " + (file == null ? "stdout" : file) + ": " + ex.getMessage(), ex);
+    }
+  }
+
+  private static void writeJsonl(OutputStream out, List<String> ids, Embeddings e) throws IOException {
+    for (int i = 0; i < e.size(); i++) {
+      JsonGenerator g = Json.MAPPER.getFactory().createGenerator(out);
+      g.writeStartObject();
+      g.writeStringField("id", ids.get(i));
+      g.writeArrayFieldStart("embedding");
+      if (e.precision() == Precision.FLOAT32) {
+        for (float v : e.floats()[i]) {
+          g.writeNumber(v);
+        }
+      } else {
+        boolean unsigned = e.precision() == Precision.UINT8 || e.precision() == Precision.UBINARY;
+        for (byte b : e.bytes()[i]) {
+          g.writeNumber(unsigned ? b & 0xff : b);
+        }
+      }
+      g.writeEndArray();
+      g.writeEndObject();
+      g.flush();
+      out.write('\n');
+    }
+  }
+
+  /** NPY format 1.0: magic, version, little-endian header length, a padded dict header, raw data. */
+  static void writeNpy(OutputStream out, Embeddings e) throws IOException {
+    String dtype = switch (e.precision()) {
+      case FLOAT32 -> "<f4";
+      case INT8, BINARY -> "|i1";
+      case UINT8, UBINARY -> "|u1";
+    };
+    int cols = e.size() == 0 ? e.dimension()
+        : e.precision() == Precision.FLOAT32 ? e.floats()[0].length : e.bytes()[0].length;
+    String header = "{'descr': '" + dtype + "', 'fortran_order': False, 'shape': (" + e.size() + ", " + cols + "), }";
+    int total = 10 + header.length() + 1;
+    int pad = (64 - total % 64) % 64;
+    header = header + " ".repeat(pad) + "\n";
+    out.write(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0});
+    out.write(header.length() & 0xff);
+    out.write((header.length() >> 8) & 0xff);
+    out.write(header.getBytes(StandardCharsets.US_ASCII));
+    if (e.precision() == Precision.FLOAT32) {
+      ByteBuffer buf = ByteBuffer.allocate(cols * 4).order(ByteOrder.LITTLE_ENDIAN);
+      for (float[] row : e.floats()) {
+        buf.clear();
+        buf.asFloatBuffer().put(row);
+        out.write(buf.array());
+      }
+    } else {
+      for (byte[] row : e.bytes()) {
+        out.write(row);
+      }
+    }
+  }
+}

@@ -1,0 +1,47 @@
+package dev.quarry.cli;
+
+import dev.quarry.encode.RuntimeOptions;
+import dev.quarry.encode.SentenceTransformer;
+import dev.quarry.model.BuiltinModels;
+import dev.quarry.model.ModelFolder;
+import dev.quarry.model.ModelResolver;
+import picocli.CommandLine.Option;
+
+/** Which model to load and how: shared by every command that encodes. */
+public final class ModelOptions {
+  @Option(names = {"-m", "--model"}, paramLabel = "MODEL",
+      description = "A model folder, a built-in model (see `quarry models`) or a hub id org/name[@revision]."
+          + " Default: ${DEFAULT-VALUE}.")
+  String model = BuiltinModels.defaultId();
+
+  @Option(names = "--revision", description = "Hub revision (branch, tag or commit) to pin.")
+  String revision;
+
+  @Option(names = "--offline", description = "Never touch the network; load hub models from the cache only.")
+  boolean offline;
+
+  @Option(names = "--hub-url", description = "Hub base URL (default: $QUARRY_HUB_URL, $HF_ENDPOINT or https://huggingface.co).")
+  String hubUrl;
+
+  @Option(names = "--threads", description = "CPU threads for inference (default: all cores).")
+  Integer threads;
+
+  ModelFolder resolve() {
+    ModelResolver r = ModelResolver.defaults();
+    if (offline) {
+      r = r.withOffline(true);
+    }
+    if (hubUrl != null) {
+      r = r.withHubEndpoint(hubUrl);
+    }
+    return r.resolve(model, revision);
+  }
+
+  SentenceTransformer load() {
+    RuntimeOptions runtime = RuntimeOptions.defaults();
+    if (threads != null) {
+      runtime = runtime.withThreads(threads);
+    }
+    return SentenceTransformer.load(resolve(), runtime);
+  }
+}

@@ -1,0 +1,42 @@
+package dev.quarry.cli;
+
+import dev.quarry.encode.ProgressListener;
+import java.io.PrintStream;
+
+/**
+ * A text progress bar on stderr: redrawn in place on a terminal, a line every few seconds
+ * otherwise (CI logs), with rate and ETA.
+ */
+final class ProgressBar implements ProgressListener {
+  private static final int WIDTH = 30;
+  private final PrintStream out;
+  private final String unit;
+  private final boolean terminal;
+  private final long start = System.nanoTime();
+  private long lastPrint;
+
+  ProgressBar(PrintStream out, String unit) {
+    this.out = out;
+    this.unit = unit;
+    this.terminal = System.console() != null;
+  }
+
+  @Override
+  public synchronized void onProgress(int done, int total) {
+    long now = System.nanoTime();
+    boolean finished = done >= total;
+    long interval = terminal ? 100_000_000L : 5_000_000_000L;
+    if (!finished && now - lastPrint < interval) {
+      return;
+    }
+    lastPrint = now;
+    double secs = (now - start) / 1e9;
+    double rate = done / Math.max(secs, 1e-9);
+    int filled = total == 0 ? WIDTH : (int) ((long) WIDTH * done / total);
+    long eta = rate > 0 ? Math.round((total - done) / rate) : 0;
+    String line = String.format("[%s%s] %d/%d %s  %.1f %s/s  ETA %d:%02d",
+        "#".repeat(filled), " ".repeat(WIDTH - filled), done, total, unit, rate, unit, eta / 60, eta % 60);
+    out.print(terminal ? "\r" + line + (finished ? "\n" : "") : line + "\n");
+    out.flush();
+  }
+}
