@@ -3,13 +3,9 @@ package dev.quarry.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.quarry.QuarryException;
+import dev.quarry.data.Utf8Lines;
 import dev.quarry.model.Json;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,13 +22,9 @@ record TextInput(List<String> ids, List<String> texts) {
     String name = file == null ? "<stdin>" : file.toString();
     List<String> ids = new ArrayList<>();
     List<String> texts = new ArrayList<>();
-    var decoder = StandardCharsets.UTF_8.newDecoder()
-        .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(
-        file == null ? System.in : Files.newInputStream(file), decoder))) {
-      int lineNo = 0;
-      for (String line; (line = readLine(r, name, lineNo + 1)) != null; ) {
-        lineNo++;
+    try (Utf8Lines lines = new Utf8Lines(file == null ? System.in : Files.newInputStream(file), name)) {
+      for (String line; (line = lines.next()) != null; ) {
+        int lineNo = lines.lineNumber();
         if (!jsonl) {
           ids.add(Integer.toString(lineNo - 1));
           texts.add(line);
@@ -62,11 +54,4 @@ record TextInput(List<String> ids, List<String> texts) {
     return new TextInput(ids, texts);
   }
 
-  private static String readLine(BufferedReader r, String name, int lineNo) throws IOException {
-    try {
-      return r.readLine();
-    } catch (CharacterCodingException e) {
-      throw new QuarryException(name + " line " + lineNo + ": invalid UTF-8. Re-encode the file as UTF-8.");
-    }
-  }
 }

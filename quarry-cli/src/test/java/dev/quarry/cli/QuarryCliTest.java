@@ -1,0 +1,103 @@
+package dev.quarry.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.quarry.model.Json;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class QuarryCliTest {
+  @TempDir Path tmp;
+
+  @Test
+  void encodesJsonlIntoANumpyMatrix() throws Exception {
+    Path in = tmp.resolve("docs.jsonl");
+    Files.writeString(in, "{\"_id\": \"a\", \"text\": \"first passage\"}\n{\"_id\": \"b\", \"text\": \"second passage\"}\n");
+    Path out = tmp.resolve("emb.npy");
+    assertEquals(0, QuarryCli.run("encode", in.toString(), "-o", out.toString(), "--truncate-dim", "64"));
+    byte[] npy = Files.readAllBytes(out);
+    String header = new String(npy, 10, npy[8] & 0xff, StandardCharsets.US_ASCII);
+    assertTrue(header.contains("'descr': '<f4'") && header.contains("'shape': (2, 64)"), header);
+    assertEquals(0, (10 + header.length()) % 64, "NPY data starts 64-byte aligned");
+    assertEquals(npy.length, 10 + header.length() + 2 * 64 * 4);
+    float first = ByteBuffer.wrap(npy, 10 + header.length(), 4).order(ByteOrder.LITTLE_ENDIAN).getFloat();
+    assertTrue(Float.isFinite(first) && first != 0f);
+  }
+
+  @Test
+  void encodesPlainTextToJsonlWithIdsAndQuantisedValues() throws Exception {
+    Path in = tmp.resolve("lines.txt");
+    Files.writeString(in, "one\ntwo\nthree\n");
+    Path out = tmp.resolve("out.jsonl");
+    assertEquals(0, QuarryCli.run("encode", in.toString(), "-o", out.toString(), "--precision", "ubinary"));
+    List<String> lines = Files.readAllLines(out);
+    assertEquals(3, lines.size());
+    JsonNode row = Json.MAPPER.readTree(lines.get(2));
+    assertEquals("2", row.get("id").asText());
+    assertEquals(48, row.get("embedding").size());
+  }
+
+  @Test
+  void malformedJsonlNamesFileAndLineAndWritesNothing() throws Exception {
+    Path in = tmp.resolve("bad.jsonl");
+    Files.writeString(in, "{\"text\": \"ok\"}\n{\"text\": \"broken\"\n");
+    Path out = tmp.resolve("out.jsonl");
+    String err = captureErr(() -> assertEquals(2, QuarryCli.run("encode", in.toString(), "-o", out.toString())));
+    assertTrue(err.contains("bad.jsonl line 2") && err.contains("malformed JSON"), err);
+    assertTrue(!Files.exists(out));
+  }
+
+  @Test
+  void invalidUtf8IsReportedWithItsLine() throws Exception {
+    Path in = tmp.resolve("latin1.txt");
+    Files.write(in, new byte[] {'o', 'k', '\n', 'c', 'a', 'f', (byte) 0xe9, '\n'});
+    String err = captureErr(() -> assertEquals(2, QuarryCli.run("encode", in.toString())));
+    assertTrue(err.contains("line 2") && err.contains("UTF-8"), err);
+  }
+
+  @Test
+  void similarityPrintsTheScore() throws Exception {
+    String out = captureOut(() -> assertEquals(0, QuarryCli.run("similarity", "The weather is lovely today.", "It's so sunny outside!")));
+    assertEquals(0.666, Double.parseDouble(out.strip()), 1e-3);
+  }
+
+  @Test
+  void modelsListsTheBuiltIns() throws Exception {
+    String out = captureOut(() -> assertEquals(0, QuarryCli.run("models")));
+    assertTrue(out.contains("BAAI/bge-small-en-v1.5") && out.contains("cls") && out.contains("512"), out);
+  }
+
+  static String captureOut(Runnable r) {
+    PrintStream old = System.out;
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
+    try {
+      r.run();
+    } finally {
+      System.setOut(old);
+    }
+    return buf.toString(StandardCharsets.UTF_8);
+  }
+
+  static String captureErr(Runnable r) {
+    PrintStream old = System.err;
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(buf, true, StandardCharsets.UTF_8));
+    try {
+      r.run();
+    } finally {
+      System.setErr(old);
+    }
+    return buf.toString(StandardCharsets.UTF_8);
+  }
+}
