@@ -95,22 +95,36 @@ public final class SentenceTransformer implements AutoCloseable {
     return encode(texts, EncodeOptions.defaults()).floats();
   }
 
-  /** sentence-transformers' {@code encode_query}: the "query" prompt when the model defines one. */
+  /** sentence-transformers' {@code encode_query}: the model's query prompt, unless options name one. */
   public float[][] encodeQueries(List<String> queries, EncodeOptions options) {
-    return encode(queries, withRolePrompt(options, "query")).floats();
+    return encode(queries, withDefaultPrompt(options, queryPromptName())).floats();
   }
 
-  /** sentence-transformers' {@code encode_document}: the "document" (or "passage") prompt when defined. */
+  /** sentence-transformers' {@code encode_document}: the model's document prompt, unless options name one. */
   public float[][] encodeDocuments(List<String> documents, EncodeOptions options) {
-    String role = folder.prompts().containsKey("document") ? "document" : "passage";
-    return encode(documents, withRolePrompt(options, role)).floats();
+    return encode(documents, withDefaultPrompt(options, documentPromptName())).floats();
   }
 
-  private EncodeOptions withRolePrompt(EncodeOptions options, String role) {
-    if (options.prompt() != null || options.promptName() != null || !folder.prompts().containsKey(role)) {
+  /** The prompt name for queries ("query"), or null when the model defines none. */
+  public String queryPromptName() {
+    return folder.prompts().containsKey("query") ? "query" : null;
+  }
+
+  /** The prompt name for documents ("document", else "passage"), or null when the model defines none. */
+  public String documentPromptName() {
+    for (String role : List.of("document", "passage")) {
+      if (folder.prompts().containsKey(role)) {
+        return role;
+      }
+    }
+    return null;
+  }
+
+  private static EncodeOptions withDefaultPrompt(EncodeOptions options, String promptName) {
+    if (options.prompt() != null || options.promptName() != null || promptName == null) {
       return options;
     }
-    return options.withPromptName(role);
+    return options.withPromptName(promptName);
   }
 
   /**

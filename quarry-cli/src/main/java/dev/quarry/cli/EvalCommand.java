@@ -1,0 +1,92 @@
+package dev.quarry.cli;
+
+import dev.quarry.data.BeirDataset;
+import dev.quarry.encode.EncodeOptions;
+import dev.quarry.encode.SentenceTransformer;
+import dev.quarry.eval.InformationRetrievalEvaluator;
+import dev.quarry.eval.IrMetrics;
+import dev.quarry.eval.IrReport;
+import dev.quarry.eval.IrResult;
+import dev.quarry.model.ModelResolver;
+import dev.quarry.search.EmbeddingCache;
+import dev.quarry.similarity.SimilarityFunction;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code quarry eval}: the InformationRetrievalEvaluator metrics of a model on a BEIR dataset. */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+    description = "Evaluate a model on a BEIR dataset with sentence-transformers' IR metrics.")
+final class EvalCommand implements Callable<Integer> {
+  @Mixin ModelOptions model;
+  @Mixin DatasetOptions data;
+
+  @Option(names = "--score-functions", split = ",", description = "Similarities to rank by (default: cosine,dot).")
+  List<String> scoreFunctions = List.of("cosine", "dot");
+
+  @Option(names = "--precision-recall-at", split = ",", description = "k values for Precision/Recall (default: 1,3,5,10,100).")
+  List<Integer> precisionRecallAt = List.of(1, 3, 5, 10, 100);
+
+  @Option(names = "--query-prompt", description = "Literal query prompt (default: the model's 'query' prompt, if any).")
+  String queryPrompt;
+
+  @Option(names = "--corpus-prompt", description = "Literal document prompt (default: the model's 'document'/'passage' prompt, if any).")
+  String corpusPrompt;
+
+  @Option(names = "--no-prompts", description = "Encode queries and documents without any prompt.")
+  boolean noPrompts;
+
+  @Option(names = "--batch-size", description = "Texts per inference (default: ${DEFAULT-VALUE}).")
+  int batchSize = EncodeOptions.DEFAULT_BATCH_SIZE;
+
+  @Option(names = "--no-cache", description = "Re-encode the corpus even if cached embeddings exist.")
+  boolean noCache;
+
+  @Option(names = {"-o", "--output-dir"}, description = "Write the CSV, JSON and TREC run files here.")
+  Path outputDir;
+
+  @Override
+  public Integer call() throws Exception {
+    long start = System.nanoTime();
+    BeirDataset ds = data.load();
+    try (SentenceTransformer m = model.load()) {
+      IrResult r = run(m, ds);
+      String qp = noPrompts ? "none" : queryPrompt != null ? '"' + queryPrompt + '"'
+          : m.queryPromptName() != null ? '"' + m.folder().prompts().get(m.queryPromptName()) + '"' : "none";
+      System.out.printf("Information retrieval: %s on %s (%s split): %d queries, %d documents; query prompt: %s%n%n",
+          m.folder().modelId(), ds.dir().getFileName(), ds.split(), r.queryCount(), ds.corpus().size(), qp);
+      System.out.print(IrReport.table(r));
+      if (outputDir != null) {
+        Files.createDirectories(outputDir);
+        IrReport.writeCsv(r, outputDir.resolve("Information-Retrieval_evaluation_" + r.name() + "_results.csv"), -1, -1);
+        Files.writeString(outputDir.resolve("metrics.json"), IrReport.json(r));
+        r.runs().forEach((fn, run) -> IrReport.writeRun(run, "quarry-" + fn, outputDir.resolve("run." + fn + ".trec")));
+        System.out.println("\nWrote CSV, metrics.json and TREC run files to " + outputDir);
+      }
+      System.err.printf("quarry: evaluated in %.1f s%n", (System.nanoTime() - start) / 1e9);
+    }
+    return 0;
+  }
+
+  IrResult run(SentenceTransformer m, BeirDataset ds) {
+    EncodeOptions base = EncodeOptions.defaults().withBatchSize(batchSize);
+    EncodeOptions q = noPrompts ? base.withPrompt("") : queryPrompt != null ? base.withPrompt(queryPrompt) : base;
+    EncodeOptions c = noPrompts ? base.withPrompt("") : corpusPrompt != null ? base.withPrompt(corpusPrompt) : base;
+    if (ds.corpus().size() > 2 * batchSize) {
+      c = c.withProgress(new ProgressBar(System.err, "documents"));
+    }
+    List<SimilarityFunction> fns = new ArrayList<>();
+    scoreFunctions.forEach(f -> fns.add(SimilarityFunction.fromId(f)));
+    IrMetrics defaults = IrMetrics.defaults();
+    IrMetrics metrics = new IrMetrics(defaults.accuracyAtK(), precisionRecallAt, defaults.mrrAtK(), defaults.ndcgAtK(), defaults.mapAtK());
+    InformationRetrievalEvaluator evaluator = new InformationRetrievalEvaluator(ds.queries().byId(), ds.qrels(), metrics,
+        ds.dir().getFileName() + "-" + ds.split());
+    EmbeddingCache cache = noCache ? null : new EmbeddingCache(ModelResolver.defaults().cacheDir().resolve("embeddings"));
+    return evaluator.evaluate(m, ds.corpus(), new InformationRetrievalEvaluator.Settings(q, c, fns, cache));
+  }
+}

@@ -1,0 +1,65 @@
+package dev.quarry.cli;
+
+import dev.quarry.data.Corpus;
+import dev.quarry.data.Document;
+import dev.quarry.encode.EncodeOptions;
+import dev.quarry.encode.SentenceTransformer;
+import dev.quarry.model.ModelResolver;
+import dev.quarry.search.EmbeddingCache;
+import dev.quarry.search.EncodedCorpus;
+import dev.quarry.search.ExactSearch;
+import dev.quarry.search.Hit;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code quarry search}: the top passages of a corpus for a question. */
+@Command(name = "search", mixinStandardHelpOptions = true, description = "Search a BEIR corpus with a question.")
+final class SearchCommand implements Callable<Integer> {
+  @Mixin ModelOptions model;
+  @Mixin DatasetOptions data;
+
+  @Parameters(paramLabel = "QUESTION", description = "The question.")
+  String question;
+
+  @Option(names = {"-k", "--top-k"}, description = "Passages to show (default: ${DEFAULT-VALUE}).")
+  int k = 5;
+
+  @Override
+  public Integer call() {
+    Path dir = data.folder();
+    Corpus corpus = Corpus.read(dir.resolve("corpus.jsonl"));
+    try (SentenceTransformer m = model.load()) {
+      print(m, corpus, question, k);
+    }
+    return 0;
+  }
+
+  /** Prints the top-k passages for one question; shared with the demo. */
+  static void print(SentenceTransformer m, Corpus corpus, String question, int k) {
+    EncodeOptions options = EncodeOptions.defaults();
+    if (corpus.size() > 64) {
+      options = options.withProgress(new ProgressBar(System.err, "documents"));
+    }
+    EmbeddingCache cache = new EmbeddingCache(ModelResolver.defaults().cacheDir().resolve("embeddings"));
+    float[][] docs = EncodedCorpus.encode(m, corpus.fullTexts(), options, cache);
+    ExactSearch search = new ExactSearch(ExactSearch.flatten(docs), m.dimension(), m.similarityFunction(), i -> corpus.get(i).id());
+    List<Hit> hits = search.searchOne(m.encodeQueries(List.of(question), EncodeOptions.defaults())[0], k);
+    System.out.println("Q: " + question);
+    int rank = 1;
+    for (Hit h : hits) {
+      Document d = corpus.get(h.index());
+      System.out.printf("%2d. [%.4f] %s  (%s)%n      %s%n", rank++, h.score(), d.title().isEmpty() ? "(untitled)" : d.title(),
+          d.id(), snippet(d.text(), 200));
+    }
+  }
+
+  static String snippet(String text, int max) {
+    String t = text.replaceAll("\\s+", " ").strip();
+    return t.length() <= max ? t : t.substring(0, t.lastIndexOf(' ', max) > 0 ? t.lastIndexOf(' ', max) : max) + " ...";
+  }
+}

@@ -1,0 +1,2 @@
+/** Retrieval: exact top-k search over corpus embeddings, and the on-disk corpus embedding cache. */
+package dev.quarry.search;
