@@ -1,0 +1,46 @@
+package dev.quarry.cli;
+
+import dev.quarry.data.BeirDataset;
+import dev.quarry.encode.SentenceTransformer;
+import dev.quarry.eval.IrReport;
+import dev.quarry.eval.IrResult;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code quarry demo}: the main job. Evaluates the model (default: all-MiniLM-L6-v2) on the bundled
+ * AI question-answering set with the reference model card's metrics, then answers one sample
+ * question with its top passages.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+    description = "Evaluate the default model on the bundled AI QA set and answer a sample question.")
+final class DemoCommand implements Callable<Integer> {
+  @Mixin ModelOptions model;
+
+  @Option(names = "--question", description = "The sample question (default: ${DEFAULT-VALUE}).")
+  String question = "Why would you add a warm-up phase to the learning rate schedule?";
+
+  @Override
+  public Integer call() {
+    DatasetOptions data = new DatasetOptions();
+    BeirDataset ds = data.load();
+    EvalCommand eval = new EvalCommand();
+    eval.scoreFunctions = List.of("dot", "cosine");
+    eval.precisionRecallAt = List.of(1, 3, 5, 10);
+    try (SentenceTransformer m = model.load()) {
+      IrResult r = eval.run(m, ds);
+      System.out.printf("== %s on the bundled AI QA set (%s split): %d questions, %d passages ==%n%n",
+          m.folder().modelId(), ds.split(), r.queryCount(), ds.corpus().size());
+      System.out.print(IrReport.table(r));
+      System.out.println();
+      System.out.printf("Reference card metrics (dot): Accuracy@5 %.2f%%, Accuracy@10 %.2f%%, Precision@5 %.2f%%,"
+              + " Recall@5 %.2f%%, MRR@10 %.4f%n%n", 100 * r.get("dot", "accuracy@5"), 100 * r.get("dot", "accuracy@10"),
+          100 * r.get("dot", "precision@5"), 100 * r.get("dot", "recall@5"), r.get("dot", "mrr@10"));
+      SearchCommand.print(m, ds.corpus(), question, 5);
+    }
+    return 0;
+  }
+}
