@@ -1,0 +1,45 @@
+package dev.quarry.search;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.quarry.similarity.SimilarityFunction;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class ExactSearchTest {
+  @Test
+  void matchesAFullSortForEverySimilarity() {
+    Random r = new Random(3);
+    int n = 500;
+    int dim = 17;
+    float[][] docs = new float[n][dim];
+    for (float[] d : docs) {
+      for (int i = 0; i < dim; i++) {
+        d[i] = (float) r.nextGaussian();
+      }
+    }
+    float[] q = docs[42].clone();
+    for (SimilarityFunction fn : SimilarityFunction.values()) {
+      ExactSearch s = new ExactSearch(ExactSearch.flatten(docs), dim, fn, i -> "d" + i);
+      List<Hit> hits = s.searchOne(q, 10);
+      Integer[] order = java.util.stream.IntStream.range(0, n).boxed().toArray(Integer[]::new);
+      java.util.Arrays.sort(order, (a, b) -> Float.compare(fn.score(q, docs[b]), fn.score(q, docs[a])));
+      for (int i = 0; i < 10; i++) {
+        assertEquals(order[i], hits.get(i).index(), fn + " rank " + i);
+        assertEquals(fn.score(q, docs[order[i]]), hits.get(i).score(), 1e-4);
+      }
+    }
+  }
+
+  @Test
+  void tiesAreBrokenByCorpusOrder() {
+    float[][] docs = {{1, 0}, {0, 1}, {1, 0}, {1, 0}};
+    ExactSearch s = new ExactSearch(ExactSearch.flatten(docs), 2, SimilarityFunction.DOT, i -> "d" + i);
+    List<Hit> hits = s.searchOne(new float[] {1, 0}, 3);
+    assertEquals(List.of(0, 2, 3), hits.stream().map(Hit::index).toList());
+    List<List<Hit>> many = s.search(new float[][] {{1, 0}, {1, 0}, {0, 1}}, 2);
+    assertEquals(List.of(0, 2), many.get(1).stream().map(Hit::index).toList());
+    assertEquals(1, many.get(2).get(0).index());
+  }
+}
