@@ -9,7 +9,12 @@ import dev.quarry.eval.IrReport;
 import dev.quarry.eval.IrResult;
 import dev.quarry.model.ModelResolver;
 import dev.quarry.search.EmbeddingCache;
+import dev.quarry.index.LuceneIndex;
+import dev.quarry.index.SearchMode;
+import dev.quarry.search.Hit;
 import dev.quarry.similarity.SimilarityFunction;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,6 +30,10 @@ import picocli.CommandLine.Option;
 final class EvalCommand implements Callable<Integer> {
   @Mixin ModelOptions model;
   @Mixin DatasetOptions data;
+  @Mixin IndexOptions index;
+
+  @Option(names = "--mode", description = "Retrieval: exact (default), dense (HNSW), bm25 or hybrid (RRF of both).")
+  String mode = "exact";
 
   @Option(names = "--score-functions", split = ",", description = "Similarities to rank by (default: cosine,dot).")
   List<String> scoreFunctions = List.of("cosine", "dot");
@@ -86,7 +95,25 @@ final class EvalCommand implements Callable<Integer> {
     IrMetrics metrics = new IrMetrics(defaults.accuracyAtK(), precisionRecallAt, defaults.mrrAtK(), defaults.ndcgAtK(), defaults.mapAtK());
     InformationRetrievalEvaluator evaluator = new InformationRetrievalEvaluator(ds.queries().byId(), ds.qrels(), metrics,
         ds.dir().getFileName() + "-" + ds.split());
+    SearchMode searchMode = SearchMode.fromId(mode);
+    if (searchMode != SearchMode.EXACT) {
+      return evaluateOnIndex(m, ds, evaluator, q, searchMode);
+    }
     EmbeddingCache cache = noCache ? null : new EmbeddingCache(ModelResolver.defaults().cacheDir().resolve("embeddings"));
     return evaluator.evaluate(m, ds.corpus(), new InformationRetrievalEvaluator.Settings(q, c, fns, cache));
+  }
+
+  /** Retrieval through the Lucene index (dense HNSW, BM25 or hybrid), scored by the same evaluator. */
+  private IrResult evaluateOnIndex(SentenceTransformer m, BeirDataset ds, InformationRetrievalEvaluator evaluator,
+      EncodeOptions queryOptions, SearchMode searchMode) {
+    List<String> ids = evaluator.queryIds();
+    float[][] vectors = m.encodeQueries(ids.stream().map(ds.queries()::get).toList(), queryOptions);
+    Map<String, List<Hit>> run = new LinkedHashMap<>();
+    try (LuceneIndex idx = IndexCommand.open(m, ds.corpus(), ds.dir(), index == null ? new IndexOptions() : index)) {
+      for (int i = 0; i < ids.size(); i++) {
+        run.put(ids.get(i), idx.search(searchMode, ds.queries().get(ids.get(i)), vectors[i], evaluator.metrics().maxK()));
+      }
+    }
+    return evaluator.score(Map.of(searchMode.id(), run));
   }
 }

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** The {@code quarry} command. */
 @Command(name = "quarry", mixinStandardHelpOptions = true, version = "quarry 0.1.0",
     description = "Semantic search and question answering retrieval on the JVM (sentence-transformers models).",
-    subcommands = {EncodeCommand.class, SimilarityCommand.class, SearchCommand.class, EvalCommand.class, ModelsCommand.class, DemoCommand.class})
+    subcommands = {EncodeCommand.class, SimilarityCommand.class, IndexCommand.class, SearchCommand.class, EvalCommand.class, ModelsCommand.class, ServeCommand.class, DemoCommand.class})
 public final class QuarryCli implements Runnable {
   @Override
   public void run() {

@@ -4,6 +4,8 @@ import dev.quarry.data.Corpus;
 import dev.quarry.data.Document;
 import dev.quarry.encode.EncodeOptions;
 import dev.quarry.encode.SentenceTransformer;
+import dev.quarry.index.LuceneIndex;
+import dev.quarry.index.SearchMode;
 import dev.quarry.model.ModelResolver;
 import dev.quarry.search.EmbeddingCache;
 import dev.quarry.search.EncodedCorpus;
@@ -22,6 +24,10 @@ import picocli.CommandLine.Parameters;
 final class SearchCommand implements Callable<Integer> {
   @Mixin ModelOptions model;
   @Mixin DatasetOptions data;
+  @Mixin IndexOptions index;
+
+  @Option(names = "--mode", description = "Retrieval: exact (default), dense (HNSW), bm25 or hybrid.")
+  String mode = "exact";
 
   @Parameters(paramLabel = "QUESTION", description = "The question.")
   String question;
@@ -33,8 +39,16 @@ final class SearchCommand implements Callable<Integer> {
   public Integer call() {
     Path dir = data.folder();
     Corpus corpus = Corpus.read(dir.resolve("corpus.jsonl"));
+    SearchMode searchMode = SearchMode.fromId(mode);
     try (SentenceTransformer m = model.load()) {
-      print(m, corpus, question, k);
+      if (searchMode == SearchMode.EXACT) {
+        print(m, corpus, question, k);
+        return 0;
+      }
+      try (LuceneIndex idx = IndexCommand.open(m, corpus, dir, index)) {
+        float[] q = m.encodeQueries(List.of(question), EncodeOptions.defaults())[0];
+        printHits(question, idx.search(searchMode, question, q, k), corpus);
+      }
     }
     return 0;
   }
@@ -48,11 +62,14 @@ final class SearchCommand implements Callable<Integer> {
     EmbeddingCache cache = new EmbeddingCache(ModelResolver.defaults().cacheDir().resolve("embeddings"));
     float[][] docs = EncodedCorpus.encode(m, corpus.fullTexts(), options, cache);
     ExactSearch search = new ExactSearch(ExactSearch.flatten(docs), m.dimension(), m.similarityFunction(), i -> corpus.get(i).id());
-    List<Hit> hits = search.searchOne(m.encodeQueries(List.of(question), EncodeOptions.defaults())[0], k);
+    printHits(question, search.searchOne(m.encodeQueries(List.of(question), EncodeOptions.defaults())[0], k), corpus);
+  }
+
+  static void printHits(String question, List<Hit> hits, Corpus corpus) {
     System.out.println("Q: " + question);
     int rank = 1;
     for (Hit h : hits) {
-      Document d = corpus.get(h.index());
+      Document d = corpus.get(corpus.indexOf(h.id()));
       System.out.printf("%2d. [%.4f] %s  (%s)%n      %s%n", rank++, h.score(), d.title().isEmpty() ? "(untitled)" : d.title(),
           d.id(), snippet(d.text(), 200));
     }

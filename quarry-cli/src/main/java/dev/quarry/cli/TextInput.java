@@ -1,10 +1,9 @@
 package dev.quarry.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.quarry.QuarryException;
+import dev.quarry.data.JsonlRecords;
 import dev.quarry.data.Utf8Lines;
-import dev.quarry.model.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,12 +32,7 @@ record TextInput(List<String> ids, List<String> texts) {
         if (line.isBlank()) {
           continue;
         }
-        JsonNode node;
-        try {
-          node = Json.MAPPER.readTree(line);
-        } catch (JsonProcessingException e) {
-          throw new QuarryException(name + " line " + lineNo + ": malformed JSON (" + e.getOriginalMessage() + ").");
-        }
+        JsonNode node = JsonlRecords.parseObject(line, name, lineNo);
         JsonNode text = node.get(textField);
         if (text == null || !text.isTextual()) {
           throw new QuarryException(name + " line " + lineNo + ": field '" + textField

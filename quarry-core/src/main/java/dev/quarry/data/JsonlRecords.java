@@ -17,7 +17,7 @@ import java.util.function.Consumer;
  * time, so a corpus never has to fit in memory to be read. Each record must be a JSON object with
  * a string {@code _id} that no earlier record used; blank lines are skipped.
  */
-final class JsonlRecords {
+public final class JsonlRecords {
   private JsonlRecords() {}
 
   /** A record with its id and the line it came from, for error messages further down. */
@@ -31,15 +31,7 @@ final class JsonlRecords {
         if (line.isBlank()) {
           continue;
         }
-        JsonNode node;
-        try {
-          node = Json.MAPPER.readTree(line);
-        } catch (JsonProcessingException e) {
-          throw new QuarryException(file + " line " + n + ": malformed JSON (" + e.getOriginalMessage() + ").");
-        }
-        if (!node.isObject()) {
-          throw new QuarryException(file + " line " + n + ": expected a JSON object.");
-        }
+        JsonNode node = parseObject(line, file.toString(), n);
         JsonNode id = node.get("_id");
         if (id == null || id.isNull() || !(id.isTextual() || id.isNumber()) || id.asText().isEmpty()) {
           throw new QuarryException(file + " line " + n + ": missing or empty '_id'.");
@@ -54,6 +46,20 @@ final class JsonlRecords {
     } catch (IOException e) {
       throw new QuarryException("Cannot read " + file + ": " + e.getMessage(), e);
     }
+  }
+
+  /** Parses one JSONL line that must hold a JSON object; errors name the file and line. */
+  public static JsonNode parseObject(String line, String file, int lineNumber) {
+    JsonNode node;
+    try {
+      node = Json.MAPPER.readTree(line);
+    } catch (JsonProcessingException e) {
+      throw new QuarryException(file + " line " + lineNumber + ": malformed JSON (" + e.getOriginalMessage() + ").");
+    }
+    if (node == null || !node.isObject()) {
+      throw new QuarryException(file + " line " + lineNumber + ": expected a JSON object.");
+    }
+    return node;
   }
 
   static String text(Record r, String field, Path file, boolean required) {

@@ -1,0 +1,63 @@
+package dev.quarry.cli;
+
+import dev.quarry.data.Corpus;
+import dev.quarry.encode.SentenceTransformer;
+import dev.quarry.index.LuceneIndex;
+import dev.quarry.server.QuarryServer;
+import dev.quarry.server.ServerConfig;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code quarry serve}: the HTTP API and search page over an indexed corpus. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+    description = "Serve the search API and web page over a corpus (indexed on first start).")
+final class ServeCommand implements Callable<Integer> {
+  @Mixin ModelOptions model;
+  @Mixin DatasetOptions data;
+  @Mixin IndexOptions index;
+
+  @Option(names = "--host", description = "Address to bind (default: ${DEFAULT-VALUE}).")
+  String host = "127.0.0.1";
+
+  @Option(names = {"-p", "--port"}, description = "Port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
+  int port = 8080;
+
+  @Option(names = "--token", description = "Bearer token required by POST/DELETE /documents (default: $QUARRY_TOKEN, else none).")
+  String token = System.getenv("QUARRY_TOKEN");
+
+  @Override
+  public Integer call() throws InterruptedException {
+    Path dir = data.folder();
+    SentenceTransformer m = model.load();
+    LuceneIndex idx = openOrBuild(m, dir);
+    QuarryServer server = QuarryServer.start(m, idx, ServerConfig.defaults().withHost(host).withPort(port).withToken(token));
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      System.err.println("quarry: shutting down (finishing requests in flight, committing the index)");
+      server.stop();
+      m.close();
+      stopped.countDown();
+    }));
+    System.out.printf("Quarry is serving %d passages with %s at %s  (Ctrl-C stops)%n", idx.size(), m.folder().modelId(), server.url());
+    stopped.await();
+    return 0;
+  }
+
+  /** Opens the index if it holds documents, else indexes the dataset's corpus first. */
+  private LuceneIndex openOrBuild(SentenceTransformer m, Path dir) {
+    Path folder = index.folder(dir, m.folder().modelId());
+    if (LuceneIndex.readMetadata(folder) != null) {
+      LuceneIndex existing = LuceneIndex.open(folder, dev.quarry.index.CorpusIndexer.metadataOf(m), index.settings());
+      if (existing.size() > 0) {
+        return existing;
+      }
+      existing.close();
+    }
+    System.err.println("quarry: building the index at " + folder);
+    return IndexCommand.open(m, Corpus.read(dir.resolve("corpus.jsonl")), dir, index);
+  }
+}

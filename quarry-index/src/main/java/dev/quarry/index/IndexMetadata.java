@@ -1,0 +1,50 @@
+package dev.quarry.index;
+
+import dev.quarry.QuarryException;
+import dev.quarry.similarity.SimilarityFunction;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * What an index was built with, stored in every Lucene commit's user data: vectors from another
+ * model (or another dimension or similarity) would silently give nonsense, so opening an index
+ * with a different model is refused.
+ *
+ * @param normalized whether the model's vectors are unit length (lets Lucene use DOT_PRODUCT)
+ */
+public record IndexMetadata(String modelId, int dimension, SimilarityFunction similarity, boolean normalized) {
+  static final String FORMAT_VERSION = "1";
+  private static final String PREFIX = "quarry.";
+
+  Map<String, String> toUserData() {
+    Map<String, String> m = new HashMap<>();
+    m.put(PREFIX + "format", FORMAT_VERSION);
+    m.put(PREFIX + "model", modelId);
+    m.put(PREFIX + "dimension", Integer.toString(dimension));
+    m.put(PREFIX + "similarity", similarity.id());
+    m.put(PREFIX + "normalized", Boolean.toString(normalized));
+    return m;
+  }
+
+  static IndexMetadata fromUserData(Map<String, String> m, String where) {
+    String format = m.get(PREFIX + "format");
+    if (format == null) {
+      throw new QuarryException(where + " is a Lucene index but not a Quarry index (no quarry.* commit data).");
+    }
+    if (!format.equals(FORMAT_VERSION)) {
+      throw new QuarryException(where + " has Quarry index format " + format + "; this version reads format "
+          + FORMAT_VERSION + ". Rebuild the index with `quarry index`.");
+    }
+    return new IndexMetadata(m.get(PREFIX + "model"), Integer.parseInt(m.get(PREFIX + "dimension")),
+        SimilarityFunction.fromId(m.get(PREFIX + "similarity")), Boolean.parseBoolean(m.get(PREFIX + "normalized")));
+  }
+
+  /** Throws unless {@code other} (the model about to be used) matches what the index holds. */
+  void requireCompatible(IndexMetadata other, String where) {
+    if (!modelId.equals(other.modelId) || dimension != other.dimension || similarity != other.similarity) {
+      throw new QuarryException("Index " + where + " was built with " + modelId + " (" + dimension + "-d, "
+          + similarity.id() + ") but the model in use is " + other.modelId + " (" + other.dimension + "-d, "
+          + other.similarity.id() + "). Use the same model, or rebuild the index with `quarry index --rebuild`.");
+    }
+  }
+}

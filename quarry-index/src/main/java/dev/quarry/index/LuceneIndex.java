@@ -1,0 +1,349 @@
+package dev.quarry.index;
+
+import dev.quarry.QuarryException;
+import dev.quarry.data.Document;
+import dev.quarry.search.ExactSearch;
+import dev.quarry.search.Hit;
+import dev.quarry.search.ReciprocalRankFusion;
+import dev.quarry.similarity.SimilarityFunction;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.lucene.analysis.Analyzer;
+import org.apache.lucene.analysis.TokenStream;
+import org.apache.lucene.analysis.en.EnglishAnalyzer;
+import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
+import org.apache.lucene.codecs.KnnVectorsFormat;
+import org.apache.lucene.codecs.lucene912.Lucene912Codec;
+import org.apache.lucene.codecs.lucene99.Lucene99HnswScalarQuantizedVectorsFormat;
+import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsFormat;
+import org.apache.lucene.document.Field;
+import org.apache.lucene.document.KnnFloatVectorField;
+import org.apache.lucene.document.StoredField;
+import org.apache.lucene.document.StringField;
+import org.apache.lucene.document.TextField;
+import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.FloatVectorValues;
+import org.apache.lucene.index.IndexWriter;
+import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.SegmentInfos;
+import org.apache.lucene.index.Term;
+import org.apache.lucene.index.VectorSimilarityFunction;
+import org.apache.lucene.search.BooleanClause;
+import org.apache.lucene.search.BooleanQuery;
+import org.apache.lucene.search.IndexSearcher;
+import org.apache.lucene.search.KnnFloatVectorQuery;
+import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.search.SearcherManager;
+import org.apache.lucene.search.TermQuery;
+import org.apache.lucene.search.TopDocs;
+import org.apache.lucene.search.similarities.BM25Similarity;
+import org.apache.lucene.store.Directory;
+import org.apache.lucene.store.FSDirectory;
+import org.apache.lucene.util.Bits;
+
+/**
+ * A persistent passage index on Lucene: id, title and text stored; title + text analysed for BM25
+ * (Porter-stemmed English, k1 0.9 and b 0.4 as Anserini's BEIR baselines); the embedding in an
+ * HNSW graph. Writes become durable at {@link #commit()} (Lucene commits are atomic, so a crash
+ * leaves the last commit intact); searches see them after commit or {@link #refresh()}.
+ */
+public final class LuceneIndex implements AutoCloseable {
+  static final String ID = "id";
+  static final String TITLE = "title";
+  static final String TEXT = "text";
+  static final String CONTENTS = "contents";
+  static final String VECTOR = "vector";
+  /** Anserini's BM25 parameters for BEIR (its "flat" regressions). */
+  static final float BM25_K1 = 0.9f;
+  static final float BM25_B = 0.4f;
+
+  private final Path path;
+  private final Directory directory;
+  private final IndexWriter writer;
+  private final SearcherManager searchers;
+  private final Analyzer analyzer = new EnglishAnalyzer();
+  private final IndexMetadata metadata;
+  private final IndexSettings settings;
+  private final VectorSimilarityFunction luceneSimilarity;
+
+  private LuceneIndex(Path path, IndexMetadata metadata, IndexSettings settings) throws IOException {
+    this.path = path;
+    this.metadata = metadata;
+    this.settings = settings;
+    this.luceneSimilarity = luceneSimilarity(metadata);
+    Files.createDirectories(path);
+    this.directory = FSDirectory.open(path);
+    if (DirectoryReader.indexExists(directory)) {
+      IndexMetadata stored = IndexMetadata.fromUserData(SegmentInfos.readLatestCommit(directory).getUserData(), path.toString());
+      stored.requireCompatible(metadata, path.toString());
+    }
+    IndexWriterConfig config = new IndexWriterConfig(analyzer);
+    config.setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND);
+    config.setSimilarity(new BM25Similarity(BM25_K1, BM25_B));
+    config.setRAMBufferSizeMB(settings.ramBufferMb());
+    config.setCodec(new Lucene912Codec() {
+      @Override
+      public KnnVectorsFormat getKnnVectorsFormatForField(String field) {
+        return settings.int8()
+            ? new Lucene99HnswScalarQuantizedVectorsFormat(settings.maxConn(), settings.beamWidth())
+            : new Lucene99HnswVectorsFormat(settings.maxConn(), settings.beamWidth());
+      }
+    });
+    this.writer = new IndexWriter(directory, config);
+    writer.setLiveCommitData(metadata.toUserData().entrySet());
+    writer.commit();
+    this.searchers = new SearcherManager(writer, null);
+  }
+
+  /** Opens (or creates) the index at {@code path} for a model; a mismatched model is refused. */
+  public static LuceneIndex open(Path path, IndexMetadata metadata, IndexSettings settings) {
+    try {
+      return new LuceneIndex(path, metadata, settings);
+    } catch (IOException e) {
+      throw new QuarryException("Cannot open index " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The metadata recorded in the index at {@code path}, or null if there is no index. */
+  public static IndexMetadata readMetadata(Path path) {
+    if (!Files.isDirectory(path)) {
+      return null;
+    }
+    try (Directory d = FSDirectory.open(path)) {
+      return DirectoryReader.indexExists(d)
+          ? IndexMetadata.fromUserData(SegmentInfos.readLatestCommit(d).getUserData(), path.toString()) : null;
+    } catch (IOException e) {
+      throw new QuarryException("Cannot read index " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  public IndexMetadata metadata() {
+    return metadata;
+  }
+
+  /** Adds documents or replaces those with the same id. */
+  public void upsert(List<Document> docs, float[][] vectors) {
+    if (docs.size() != vectors.length) {
+      throw new IllegalArgumentException(docs.size() + " documents but " + vectors.length + " vectors");
+    }
+    try {
+      for (int i = 0; i < docs.size(); i++) {
+        if (vectors[i].length != metadata.dimension()) {
+          throw new QuarryException("Document " + docs.get(i).id() + " has a " + vectors[i].length
+              + "-d vector; the index holds " + metadata.dimension() + "-d vectors.");
+        }
+        writer.updateDocument(new Term(ID, docs.get(i).id()), toLucene(docs.get(i), vectors[i]));
+      }
+    } catch (IOException e) {
+      throw new QuarryException("Cannot write to index " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Deletes a document by id (no-op if absent). */
+  public void delete(String id) {
+    try {
+      writer.deleteDocuments(new Term(ID, id));
+    } catch (IOException e) {
+      throw new QuarryException("Cannot delete from index " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Makes all writes so far durable and visible to searches. */
+  public void commit() {
+    try {
+      writer.setLiveCommitData(metadata.toUserData().entrySet());
+      writer.commit();
+      searchers.maybeRefreshBlocking();
+    } catch (IOException e) {
+      throw new QuarryException("Cannot commit index " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Makes writes visible to searches without the cost of a durable commit. */
+  public void refresh() {
+    try {
+      searchers.maybeRefreshBlocking();
+    } catch (IOException e) {
+      throw new QuarryException("Cannot refresh index " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Live documents visible to searches. */
+  public int size() {
+    return withSearcher(s -> s.getIndexReader().numDocs());
+  }
+
+  /** The stored passage with this id, or null. */
+  public Document document(String id) {
+    return withSearcher(s -> {
+      TopDocs td = s.search(new TermQuery(new Term(ID, id)), 1);
+      return td.scoreDocs.length == 0 ? null : stored(s, td.scoreDocs[0].doc);
+    });
+  }
+
+  /** Top-k by the chosen mode; {@code query} text is used by BM25 and hybrid, {@code vector} by the others. */
+  public List<Hit> search(SearchMode mode, String query, float[] vector, int k) {
+    return switch (mode) {
+      case DENSE -> dense(vector, k);
+      case EXACT -> exact(vector, k);
+      case BM25 -> bm25(query, k);
+      case HYBRID -> hybrid(query, vector, k, ReciprocalRankFusion.DEFAULT_K);
+    };
+  }
+
+  /** Approximate nearest neighbours from the HNSW graph; scores are the model's similarity. */
+  public List<Hit> dense(float[] vector, int k) {
+    return withSearcher(s -> {
+      TopDocs td = s.search(new KnnFloatVectorQuery(VECTOR, vector, Math.max(k, settings.efSearch())), Math.max(k, settings.efSearch()));
+      List<Hit> hits = new ArrayList<>();
+      for (ScoreDoc sd : td.scoreDocs) {
+        if (hits.size() == k) {
+          break;
+        }
+        hits.add(new Hit(sd.doc, s.storedFields().document(sd.doc).get(ID), rawScore(sd.score)));
+      }
+      return hits;
+    });
+  }
+
+  /** Every stored vector scored: the exact answer the HNSW graph approximates. */
+  public List<Hit> exact(float[] vector, int k) {
+    return withSearcher(s -> {
+      List<float[]> rows = new ArrayList<>();
+      List<String> ids = new ArrayList<>();
+      List<Integer> docIds = new ArrayList<>();
+      for (LeafReaderContext leaf : s.getIndexReader().leaves()) {
+        FloatVectorValues values = leaf.reader().getFloatVectorValues(VECTOR);
+        if (values == null) {
+          continue;
+        }
+        Bits live = leaf.reader().getLiveDocs();
+        for (int doc = values.nextDoc(); doc != FloatVectorValues.NO_MORE_DOCS; doc = values.nextDoc()) {
+          if (live == null || live.get(doc)) {
+            rows.add(values.vectorValue().clone());
+            docIds.add(leaf.docBase + doc);
+            ids.add(leaf.reader().storedFields().document(doc).get(ID));
+          }
+        }
+      }
+      ExactSearch search = new ExactSearch(ExactSearch.flatten(rows.toArray(new float[0][])), metadata.dimension(),
+          metadata.similarity(), ids::get);
+      return search.searchOne(vector, k).stream().map(h -> new Hit(docIds.get(h.index()), h.id(), h.score())).toList();
+    });
+  }
+
+  /** BM25 over title + text; query terms are analysed like the documents. */
+  public List<Hit> bm25(String query, int k) {
+    BooleanQuery.Builder b = new BooleanQuery.Builder();
+    for (String term : analyze(query)) {
+      b.add(new TermQuery(new Term(CONTENTS, term)), BooleanClause.Occur.SHOULD);
+    }
+    BooleanQuery q = b.build();
+    if (q.clauses().isEmpty()) {
+      return List.of();
+    }
+    return withSearcher(s -> {
+      s.setSimilarity(new BM25Similarity(BM25_K1, BM25_B));
+      List<Hit> hits = new ArrayList<>();
+      for (ScoreDoc sd : s.search(q, k).scoreDocs) {
+        hits.add(new Hit(sd.doc, s.storedFields().document(sd.doc).get(ID), sd.score));
+      }
+      return hits;
+    });
+  }
+
+  /** Reciprocal rank fusion of the dense and BM25 top lists (each 100 deep or k, whichever is more). */
+  public List<Hit> hybrid(String query, float[] vector, int k, int rrfK) {
+    int depth = Math.max(k, 100);
+    return ReciprocalRankFusion.fuse(List.of(dense(vector, depth), bm25(query, depth)), rrfK, k);
+  }
+
+  private List<String> analyze(String text) {
+    List<String> terms = new ArrayList<>();
+    try (TokenStream ts = analyzer.tokenStream(CONTENTS, text)) {
+      CharTermAttribute term = ts.addAttribute(CharTermAttribute.class);
+      ts.reset();
+      while (ts.incrementToken()) {
+        terms.add(term.toString());
+      }
+      ts.end();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    return terms;
+  }
+
+  private org.apache.lucene.document.Document toLucene(Document d, float[] vector) {
+    org.apache.lucene.document.Document doc = new org.apache.lucene.document.Document();
+    doc.add(new StringField(ID, d.id(), Field.Store.YES));
+    doc.add(new StoredField(TITLE, d.title()));
+    doc.add(new StoredField(TEXT, d.text()));
+    doc.add(new TextField(CONTENTS, d.fullText(), Field.Store.NO));
+    doc.add(new KnnFloatVectorField(VECTOR, vector, luceneSimilarity));
+    return doc;
+  }
+
+  private static Document stored(IndexSearcher s, int doc) throws IOException {
+    var d = s.storedFields().document(doc);
+    return new Document(d.get(ID), d.get(TITLE), d.get(TEXT));
+  }
+
+  /**
+   * Lucene's similarity for the model's: unit vectors use DOT_PRODUCT (cosine without the norms),
+   * dot products of other vectors need MAXIMUM_INNER_PRODUCT. Manhattan has no HNSW equivalent.
+   */
+  static VectorSimilarityFunction luceneSimilarity(IndexMetadata m) {
+    return switch (m.similarity()) {
+      case COSINE -> m.normalized() ? VectorSimilarityFunction.DOT_PRODUCT : VectorSimilarityFunction.COSINE;
+      case DOT -> m.normalized() ? VectorSimilarityFunction.DOT_PRODUCT : VectorSimilarityFunction.MAXIMUM_INNER_PRODUCT;
+      case EUCLIDEAN -> VectorSimilarityFunction.EUCLIDEAN;
+      case MANHATTAN -> throw new QuarryException("Lucene's HNSW has no Manhattan distance; index with cosine, dot or euclidean.");
+    };
+  }
+
+  /** Undoes Lucene's mapping of similarities onto non-negative scores, so hits show the model's own score. */
+  float rawScore(float luceneScore) {
+    return switch (luceneSimilarity) {
+      case DOT_PRODUCT, COSINE -> 2 * luceneScore - 1;
+      case MAXIMUM_INNER_PRODUCT -> luceneScore < 1 ? 1 - 1 / luceneScore : luceneScore - 1;
+      case EUCLIDEAN -> (float) -Math.sqrt(Math.max(0, 1 / luceneScore - 1));
+    };
+  }
+
+  private interface SearcherFunction<T> {
+    T apply(IndexSearcher s) throws IOException;
+  }
+
+  private <T> T withSearcher(SearcherFunction<T> fn) {
+    IndexSearcher s = null;
+    try {
+      s = searchers.acquire();
+      return fn.apply(s);
+    } catch (IOException e) {
+      throw new QuarryException("Search failed on index " + path + ": " + e.getMessage(), e);
+    } finally {
+      if (s != null) {
+        try {
+          searchers.release(s);
+        } catch (IOException e) {
+          throw new QuarryException("Cannot release searcher of " + path + ": " + e.getMessage(), e);
+        }
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      searchers.close();
+      writer.close();
+      directory.close();
+    } catch (IOException e) {
+      throw new QuarryException("Cannot close index " + path + ": " + e.getMessage(), e);
+    }
+  }
+}

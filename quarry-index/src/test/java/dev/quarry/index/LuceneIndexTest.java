@@ -1,0 +1,116 @@
+package dev.quarry.index;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.quarry.QuarryException;
+import dev.quarry.data.Corpus;
+import dev.quarry.data.Document;
+import dev.quarry.encode.EncodeOptions;
+import dev.quarry.encode.RuntimeOptions;
+import dev.quarry.encode.SentenceTransformer;
+import dev.quarry.model.BuiltinModels;
+import dev.quarry.model.ModelFolder;
+import dev.quarry.search.Hit;
+import dev.quarry.similarity.SimilarityFunction;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The Lucene index over the bundled AI QA corpus with the real default model. */
+class LuceneIndexTest {
+  static final String MINILM = "sentence-transformers/all-MiniLM-L6-v2";
+  static SentenceTransformer model;
+  static Corpus corpus;
+
+  @TempDir Path tmp;
+
+  @BeforeAll
+  static void load() {
+    Path cache = Path.of("target", "quarry-home").toAbsolutePath();
+    model = SentenceTransformer.load(ModelFolder.read(BuiltinModels.materialize(MINILM, cache), MINILM), RuntimeOptions.defaults());
+    corpus = Corpus.read(Path.of("..", "datasets", "ai-qa", "corpus.jsonl"));
+  }
+
+  @AfterAll
+  static void close() {
+    model.close();
+  }
+
+  LuceneIndex build(Path dir, IndexSettings settings) {
+    return CorpusIndexer.build(dir, model, corpus, settings, EncodeOptions.defaults(), null);
+  }
+
+  float[] query(String q) {
+    return model.encodeQueries(List.of(q), EncodeOptions.defaults())[0];
+  }
+
+  @Test
+  void everyModeFindsTheAnsweringPassage() {
+    try (LuceneIndex index = build(tmp.resolve("idx"), IndexSettings.defaults())) {
+      assertEquals(corpus.size(), index.size());
+      String q = "Which variant of Adam applies weight decay directly to the weights?";
+      for (SearchMode mode : SearchMode.values()) {
+        List<Hit> hits = index.search(mode, q, query(q), 5);
+        assertEquals("adamw", hits.get(0).id(), mode + ": " + hits);
+      }
+      List<Hit> bm25 = index.bm25("inverted index posting lists", 3);
+      assertEquals("inverted-index", bm25.get(0).id());
+    }
+  }
+
+  @Test
+  void hnswAgreesWithExactSearchAndReportsTheModelsScore() {
+    try (LuceneIndex index = build(tmp.resolve("idx"), IndexSettings.defaults())) {
+      float[] q = query("How are gradients computed for every weight?");
+      List<Hit> dense = index.dense(q, 10);
+      List<Hit> exact = index.exact(q, 10);
+      assertEquals(exact.stream().map(Hit::id).toList(), dense.stream().map(Hit::id).toList(), "183 vectors: HNSW is exact here");
+      Document top = index.document(dense.get(0).id());
+      float expected = SimilarityFunction.COSINE.score(q, model.encodeDocuments(List.of(top.fullText()), EncodeOptions.defaults())[0]);
+      assertEquals(expected, dense.get(0).score(), 1e-4, "Lucene's score mapped back to cosine");
+      assertEquals(expected, exact.get(0).score(), 1e-4);
+    }
+  }
+
+  @Test
+  void updatesAndDeletesByIdSurviveReopening() {
+    Path dir = tmp.resolve("idx");
+    try (LuceneIndex index = build(dir, IndexSettings.defaults())) {
+      Document changed = new Document("dropout", "Dropout", "Rewritten: units are silenced at random while training.");
+      index.upsert(List.of(changed), model.encodeDocuments(List.of(changed.fullText()), EncodeOptions.defaults()));
+      index.delete("bm25");
+      index.commit();
+      assertEquals(corpus.size() - 1, index.size());
+    }
+    try (LuceneIndex reopened = LuceneIndex.open(dir, CorpusIndexer.metadataOf(model), IndexSettings.defaults())) {
+      assertEquals(corpus.size() - 1, reopened.size());
+      assertTrue(reopened.document("dropout").text().startsWith("Rewritten"));
+      assertNull(reopened.document("bm25"));
+      assertTrue(reopened.bm25("Okapi BM25 ranking function", 10).stream().noneMatch(h -> h.id().equals("bm25")));
+    }
+  }
+
+  @Test
+  void aDifferentModelIsRefused() {
+    Path dir = tmp.resolve("idx");
+    build(dir, IndexSettings.defaults()).close();
+    IndexMetadata other = new IndexMetadata("BAAI/bge-small-en-v1.5", 384, SimilarityFunction.COSINE, true);
+    QuarryException e = assertThrows(QuarryException.class, () -> LuceneIndex.open(dir, other, IndexSettings.defaults()));
+    assertTrue(e.getMessage().contains(MINILM) && e.getMessage().contains("bge-small"), e.getMessage());
+    assertEquals(MINILM, LuceneIndex.readMetadata(dir).modelId());
+  }
+
+  @Test
+  void int8QuantisedVectorsStillRankTheAnswerFirst() {
+    try (LuceneIndex index = build(tmp.resolve("idx8"), new IndexSettings(16, 100, true, 100))) {
+      assertEquals("hybrid-search", index.dense(query("What is reciprocal rank fusion?"), 3).get(0).id());
+      assertEquals("adamw", index.dense(query("Which variant of Adam applies weight decay directly to the weights?"), 3).get(0).id());
+    }
+  }
+}

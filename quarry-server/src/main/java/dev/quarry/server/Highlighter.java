@@ -1,0 +1,54 @@
+package dev.quarry.server;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.apache.lucene.analysis.Analyzer;
+import org.apache.lucene.analysis.TokenStream;
+import org.apache.lucene.analysis.en.EnglishAnalyzer;
+import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
+import org.apache.lucene.analysis.tokenattributes.OffsetAttribute;
+
+/**
+ * Finds the words of a passage that match the question's terms after the same analysis BM25 uses
+ * (lower-cased, stop words dropped, Porter-stemmed), so "learning" in a question marks "learned"
+ * in a passage. Returns character ranges for the page to wrap in {@code <mark>}.
+ */
+final class Highlighter {
+  private final Analyzer analyzer = new EnglishAnalyzer();
+
+  /** [start, end) offsets in {@code text} of words whose stem is one of the query's stems. */
+  List<int[]> spans(String query, String text) {
+    Set<String> wanted = new HashSet<>();
+    analyze(query, (term, start, end) -> wanted.add(term));
+    List<int[]> out = new ArrayList<>();
+    if (!wanted.isEmpty()) {
+      analyze(text, (term, start, end) -> {
+        if (wanted.contains(term)) {
+          out.add(new int[] {start, end});
+        }
+      });
+    }
+    return out;
+  }
+
+  private interface TermSink {
+    void accept(String term, int start, int end);
+  }
+
+  private void analyze(String s, TermSink sink) {
+    try (TokenStream ts = analyzer.tokenStream("contents", s)) {
+      CharTermAttribute term = ts.addAttribute(CharTermAttribute.class);
+      OffsetAttribute off = ts.addAttribute(OffsetAttribute.class);
+      ts.reset();
+      while (ts.incrementToken()) {
+        sink.accept(term.toString(), off.startOffset(), off.endOffset());
+      }
+      ts.end();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

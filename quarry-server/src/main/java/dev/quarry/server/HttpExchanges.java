@@ -1,0 +1,79 @@
+package dev.quarry.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpExchange;
+import dev.quarry.model.Json;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+
+/** Reading bounded JSON bodies and writing JSON or error answers on a JDK HttpExchange. */
+final class HttpExchanges {
+  /** Past this, an oversized body is not read any further (the connection may then be reset). */
+  private static final long MAX_DRAIN_BYTES = 64L << 20;
+
+  private HttpExchanges() {}
+
+  /** An error answered with a status and {"error": message}. */
+  static final class HttpError extends RuntimeException {
+    final int status;
+
+    HttpError(int status, String message) {
+      super(message);
+      this.status = status;
+    }
+  }
+
+  /** Reads the body as a JSON object; too large → 413, malformed → 400. */
+  static JsonNode readJson(HttpExchange ex, int maxBytes) throws IOException {
+    String declared = ex.getRequestHeaders().getFirst("Content-Length");
+    byte[] body;
+    try (InputStream in = ex.getRequestBody()) {
+      body = in.readNBytes(maxBytes + 1);
+      if (body.length > maxBytes) {
+        // Read (a bounded amount of) the rest before answering: closing a socket with unread
+        // request bytes makes TCP reset the connection, and the client would lose the 413.
+        in.skip(MAX_DRAIN_BYTES);
+        throw new HttpError(413, "request body" + (declared == null ? "" : " of " + declared.trim() + " bytes")
+            + " exceeds the limit of " + maxBytes + " bytes");
+      }
+    }
+    try {
+      JsonNode node = Json.MAPPER.readTree(body);
+      if (node == null || !node.isObject()) {
+        throw new HttpError(400, "the request body must be a JSON object");
+      }
+      return node;
+    } catch (JsonProcessingException e) {
+      throw new HttpError(400, "malformed JSON at line " + e.getLocation().getLineNr() + ", column "
+          + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage());
+    }
+  }
+
+  static void sendJson(HttpExchange ex, int status, Object value) throws IOException {
+    send(ex, status, "application/json; charset=utf-8", Json.MAPPER.writeValueAsBytes(value));
+  }
+
+  static void sendError(HttpExchange ex, int status, String message) throws IOException {
+    sendJson(ex, status, java.util.Map.of("error", message));
+  }
+
+  static void send(HttpExchange ex, int status, String contentType, byte[] body) throws IOException {
+    ex.getResponseHeaders().set("Content-Type", contentType);
+    ex.getResponseHeaders().set("Cache-Control", "no-store");
+    ex.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
+    try (OutputStream os = ex.getResponseBody()) {
+      os.write(body);
+    }
+  }
+
+  static String text(String s) {
+    return s == null ? "" : s;
+  }
+
+  static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,68 @@
+package dev.quarry.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * A person's view: headless Chromium (Debian's chromium + chromium-driver, installed by .ci/run)
+ * opens the page, types a question, submits, and sees the answering passage with marked terms.
+ */
+class BrowserSearchTest {
+  static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+  static final Path DRIVER = Path.of("/usr/bin/chromedriver");
+
+  @TempDir Path tmp;
+
+  @Test
+  void aPersonTypesAQuestionAndSeesTheAnsweringPassage() throws Exception {
+    assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(DRIVER),
+        "browser test skipped: install Debian's chromium and chromium-driver (.ci/run does)");
+    try (ServerFixture f = new ServerFixture(tmp.resolve("index"))) {
+      ChromeOptions options = new ChromeOptions();
+      options.setBinary(CHROMIUM.toFile());
+      options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+          "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+          "--window-size=1200,1000", "--user-data-dir=" + tmp.resolve("chrome-profile"));
+      ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(new File(DRIVER.toString()))
+          .usingAnyFreePort().build();
+      ChromeDriver driver = new ChromeDriver(service, options);
+      try {
+        driver.get(f.server.url());
+        WebElement box = driver.findElement(By.id("q"));
+        box.sendKeys("Which variant of Adam applies weight decay directly to the weights?");
+        driver.findElement(By.id("go")).click();
+        new WebDriverWait(driver, Duration.ofSeconds(30)).until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("li.hit")));
+        List<WebElement> hits = driver.findElements(By.cssSelector("li.hit"));
+        assertEquals(5, hits.size());
+        assertEquals("adamw", hits.get(0).getAttribute("data-id"));
+        assertTrue(hits.get(0).findElement(By.cssSelector(".title")).getText().contains("AdamW"));
+        List<WebElement> marks = hits.get(0).findElements(By.tagName("mark"));
+        assertTrue(marks.stream().anyMatch(m -> m.getText().toLowerCase().startsWith("weight")
+            || m.getText().toLowerCase().startsWith("decay") || m.getText().toLowerCase().startsWith("adam")),
+            "matching terms are marked");
+        Path shot = Path.of("target", "browser-search.png");
+        Files.write(shot, ((TakesScreenshot) driver).getScreenshotAs(OutputType.BYTES));
+      } finally {
+        driver.quit();
+      }
+    }
+  }
+}
