@@ -35,7 +35,11 @@ final class HttpExchanges {
       if (body.length > maxBytes) {
         // Read (a bounded amount of) the rest before answering: closing a socket with unread
         // request bytes makes TCP reset the connection, and the client would lose the 413.
-        in.skip(MAX_DRAIN_BYTES);
+        byte[] sink = new byte[1 << 16];
+        long drained = 0;
+        for (int n; drained < MAX_DRAIN_BYTES && (n = in.read(sink)) > 0; ) {
+          drained += n;
+        }
         throw new HttpError(413, "request body" + (declared == null ? "" : " of " + declared.trim() + " bytes")
             + " exceeds the limit of " + maxBytes + " bytes");
       }

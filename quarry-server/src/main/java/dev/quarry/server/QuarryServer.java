@@ -115,7 +115,7 @@ public final class QuarryServer implements AutoCloseable {
       } catch (QuarryException e) {
         status = 400;
         HttpExchanges.sendError(ex, 400, e.getMessage());
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | IOException e) {
         status = 500;
         HttpExchanges.sendError(ex, 500, "internal error: " + e);
       } finally {
