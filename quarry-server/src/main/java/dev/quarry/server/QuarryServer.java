@@ -41,6 +41,15 @@ import java.util.concurrent.TimeUnit;
  * {@link #stop()} waits for requests in flight, then commits and closes the index.
  */
 public final class QuarryServer implements AutoCloseable {
+  static {
+    // The JDK server writes headers and body separately; without TCP_NODELAY, Nagle's algorithm
+    // holds the body until the client's delayed ACK (~40 ms per request). Read once, when the
+    // JDK's server classes initialise, so it is set before the first server is created.
+    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+      System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+  }
+
   private final SentenceTransformer model;
   private final LuceneIndex index;
   private final ServerConfig config;
