@@ -9,12 +9,20 @@ import picocli.CommandLine.Command;
     description = "Semantic search and question answering retrieval on the JVM (sentence-transformers models).",
     subcommands = {EncodeCommand.class, SimilarityCommand.class, IndexCommand.class, SearchCommand.class, EvalCommand.class, ModelsCommand.class, ServeCommand.class, DemoCommand.class})
 public final class QuarryCli implements Runnable {
+  /**
+   * Lucene reports its vectorisation and mmap choices through java.util.logging at start-up:
+   * useful to Lucene developers, noise on a command line. Held in a field because the logging
+   * framework keeps loggers only weakly, and a collected logger forgets its level.
+   */
+  private static final java.util.logging.Logger LUCENE_LOG = java.util.logging.Logger.getLogger("org.apache.lucene");
+
   @Override
   public void run() {
     new CommandLine(this).usage(System.out);
   }
 
   public static void main(String[] args) {
+    LUCENE_LOG.setLevel(java.util.logging.Level.SEVERE);
     System.exit(run(args));
   }
 
