@@ -30,17 +30,19 @@ public final class HnswBenchmark {
   static final int QUERIES = 500;
   /** Exact search is timed on this many queries (it costs n·d multiply-adds each). */
   static final int EXACT_TIMED = 20;
+  /** Candidate counts searched on the same graph: the recall / latency trade-off. */
+  static final int[] EF_SEARCH = {100, 200, 400};
   /** Largest size at which the int8 index is built too (override with -Dquarry.bench.int8Max). */
   static final int INT8_MAX = Integer.getInteger("quarry.bench.int8Max", 200_000);
   static final int K = 10;
 
   public static void main(String[] args) throws Exception {
     int[] sizes = args.length == 0 ? new int[] {100_000, 1_000_000} : Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
-    System.out.printf("HNSW (Lucene 9.12, M %d, beam width %d, efSearch %d) vs exact search; %d-d clustered unit vectors;"
+    System.out.printf("HNSW (Lucene 9.12, M %d, beam width %d) vs exact search; %d-d clustered unit vectors;"
         + " %d queries, k = %d; %d cores, Java %s%n%n", IndexSettings.DEFAULT_MAX_CONN, IndexSettings.DEFAULT_BEAM_WIDTH,
-        IndexSettings.DEFAULT_EF_SEARCH, DIM, QUERIES, K, Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
-    String fmt = "%10s %9s %10s %9s %9s %12s %12s%n";
-    System.out.printf(fmt, "vectors", "build s", "recall@10", "p50 ms", "p99 ms", "exact p50 ms", "int8 recall");
+        DIM, QUERIES, K, Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
+    String fmt = "%10s %9s %9s %10s %9s %9s %12s %12s%n";
+    System.out.printf(fmt, "vectors", "build s", "efSearch", "recall@10", "p50 ms", "p99 ms", "exact p50 ms", "int8 recall");
     for (int n : sizes) {
       row(fmt, n);
     }
@@ -74,16 +76,19 @@ public final class HnswBenchmark {
       hits.forEach(h -> ids.add(h.id()));
       truth.add(ids);
     }
-    double[] fp32 = measure(n, vectors, queries, truth, false);
     // int8 costs a second full build; measured where that fits the run time (see INT8_MAX).
-    double[] int8 = n <= INT8_MAX ? measure(n, vectors, queries, truth, true) : null;
+    double[][] int8 = n <= INT8_MAX ? measure(n, vectors, queries, truth, true) : null;
+    double[][] fp32 = measure(n, vectors, queries, truth, false);
     Arrays.sort(exactNanos);
-    System.out.printf(fmt, n, String.format("%.0f", fp32[0]), String.format("%.4f", fp32[1]), String.format("%.2f", fp32[2]),
-        String.format("%.2f", fp32[3]), String.format("%.2f", exactNanos[EXACT_TIMED / 2] / 1e6), int8 == null ? "-" : String.format("%.4f", int8[1]));
+    for (int e = 0; e < EF_SEARCH.length; e++) {
+      System.out.printf(fmt, n, String.format("%.0f", fp32[e][0]), EF_SEARCH[e], String.format("%.4f", fp32[e][1]),
+          String.format("%.2f", fp32[e][2]), String.format("%.2f", fp32[e][3]), String.format("%.2f", exactNanos[EXACT_TIMED / 2] / 1e6),
+          int8 == null ? "-" : String.format("%.4f", int8[e][1]));
+    }
   }
 
-  /** {build seconds, recall@10, p50 ms, p99 ms} for one index. */
-  private static double[] measure(int n, float[][] vectors, float[][] queries, List<Set<String>> truth, boolean int8) throws Exception {
+  /** Per efSearch value: {build seconds, recall@10, p50 ms, p99 ms}, all from one index build. */
+  private static double[][] measure(int n, float[][] vectors, float[][] queries, List<Set<String>> truth, boolean int8) throws Exception {
     Path dir = Files.createTempDirectory("quarry-hnsw");
     IndexSettings settings = new IndexSettings(IndexSettings.DEFAULT_MAX_CONN, IndexSettings.DEFAULT_BEAM_WIDTH, int8,
         IndexSettings.DEFAULT_EF_SEARCH, 1900);
@@ -101,20 +106,25 @@ public final class HnswBenchmark {
       }
       index.commit();
       double build = (System.nanoTime() - t0) / 1e9;
-      for (int i = 0; i < 50; i++) {
-        index.dense(queries[i], K);
+      double[][] out = new double[EF_SEARCH.length][];
+      for (int e = 0; e < EF_SEARCH.length; e++) {
+        int ef = EF_SEARCH[e];
+        for (int i = 0; i < 50; i++) {
+          index.dense(queries[i], K, ef);
+        }
+        long[] nanos = new long[queries.length];
+        double recall = 0;
+        for (int i = 0; i < queries.length; i++) {
+          long s = System.nanoTime();
+          List<Hit> hits = index.dense(queries[i], K, ef);
+          nanos[i] = System.nanoTime() - s;
+          Set<String> want = truth.get(i);
+          recall += hits.stream().filter(h -> want.contains(h.id())).count() / (double) K;
+        }
+        Arrays.sort(nanos);
+        out[e] = new double[] {build, recall / queries.length, nanos[nanos.length / 2] / 1e6, nanos[(int) (nanos.length * 0.99)] / 1e6};
       }
-      long[] nanos = new long[queries.length];
-      double recall = 0;
-      for (int i = 0; i < queries.length; i++) {
-        long s = System.nanoTime();
-        List<Hit> hits = index.dense(queries[i], K);
-        nanos[i] = System.nanoTime() - s;
-        Set<String> want = truth.get(i);
-        recall += hits.stream().filter(h -> want.contains(h.id())).count() / (double) K;
-      }
-      Arrays.sort(nanos);
-      return new double[] {build, recall / queries.length, nanos[nanos.length / 2] / 1e6, nanos[(int) (nanos.length * 0.99)] / 1e6};
+      return out;
     } finally {
       try (var walk = Files.walk(dir)) {
         walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

@@ -197,8 +197,14 @@ public final class LuceneIndex implements AutoCloseable {
 
   /** Approximate nearest neighbours from the HNSW graph; scores are the model's similarity. */
   public List<Hit> dense(float[] vector, int k) {
+    return dense(vector, k, settings.efSearch());
+  }
+
+  /** As {@link #dense(float[], int)} with this query's own candidate count (recall vs latency). */
+  public List<Hit> dense(float[] vector, int k, int efSearch) {
+    int candidates = Math.max(k, efSearch);
     return withSearcher(s -> {
-      TopDocs td = s.search(new KnnFloatVectorQuery(VECTOR, vector, Math.max(k, settings.efSearch())), Math.max(k, settings.efSearch()));
+      TopDocs td = s.search(new KnnFloatVectorQuery(VECTOR, vector, candidates), candidates);
       List<Hit> hits = new ArrayList<>();
       for (ScoreDoc sd : td.scoreDocs) {
         if (hits.size() == k) {
