@@ -7,7 +7,6 @@ import dev.quarry.eval.InformationRetrievalEvaluator;
 import dev.quarry.eval.IrMetrics;
 import dev.quarry.eval.IrReport;
 import dev.quarry.eval.IrResult;
-import dev.quarry.model.ModelResolver;
 import dev.quarry.search.EmbeddingCache;
 import dev.quarry.index.LuceneIndex;
 import dev.quarry.index.SearchMode;
@@ -86,9 +85,7 @@ final class EvalCommand implements Callable<Integer> {
     EncodeOptions base = EncodeOptions.defaults().withBatchSize(batchSize);
     EncodeOptions q = noPrompts ? base.withPrompt("") : queryPrompt != null ? base.withPrompt(queryPrompt) : base;
     EncodeOptions c = noPrompts ? base.withPrompt("") : corpusPrompt != null ? base.withPrompt(corpusPrompt) : base;
-    if (ds.corpus().size() > 2 * batchSize) {
-      c = c.withProgress(new ProgressBar(System.err, "documents"));
-    }
+    c = CorpusEncoding.withProgress(c, ds.corpus().size(), "documents");
     List<SimilarityFunction> fns = new ArrayList<>();
     scoreFunctions.forEach(f -> fns.add(SimilarityFunction.fromId(f)));
     IrMetrics defaults = IrMetrics.defaults();
@@ -99,7 +96,7 @@ final class EvalCommand implements Callable<Integer> {
     if (searchMode != SearchMode.EXACT) {
       return evaluateOnIndex(m, ds, evaluator, q, searchMode);
     }
-    EmbeddingCache cache = noCache ? null : new EmbeddingCache(ModelResolver.defaults().cacheDir().resolve("embeddings"));
+    EmbeddingCache cache = noCache ? null : CorpusEncoding.cache();
     return evaluator.evaluate(m, ds.corpus(), new InformationRetrievalEvaluator.Settings(q, c, fns, cache));
   }
 

@@ -5,8 +5,6 @@ import dev.quarry.encode.EncodeOptions;
 import dev.quarry.encode.SentenceTransformer;
 import dev.quarry.index.CorpusIndexer;
 import dev.quarry.index.LuceneIndex;
-import dev.quarry.model.ModelResolver;
-import dev.quarry.search.EmbeddingCache;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -34,11 +32,8 @@ final class IndexCommand implements Callable<Integer> {
 
   /** Builds the index of {@code corpus} (encoding with the cache) and returns it open. */
   static LuceneIndex open(SentenceTransformer m, Corpus corpus, Path dataset, IndexOptions options) {
-    EncodeOptions enc = EncodeOptions.defaults();
-    if (corpus.size() > 64) {
-      enc = enc.withProgress(new ProgressBar(System.err, "documents"));
-    }
-    EmbeddingCache cache = new EmbeddingCache(ModelResolver.defaults().cacheDir().resolve("embeddings"));
-    return CorpusIndexer.build(options.folder(dataset, m.folder().modelId()), m, corpus, options.settings(), enc, cache);
+    EncodeOptions enc = CorpusEncoding.withProgress(EncodeOptions.defaults(), corpus.size(), "documents");
+    return CorpusIndexer.build(options.folder(dataset, m.folder().modelId()), m, corpus, options.settings(), enc,
+        CorpusEncoding.cache());
   }
 }

@@ -6,8 +6,6 @@ import dev.quarry.encode.EncodeOptions;
 import dev.quarry.encode.SentenceTransformer;
 import dev.quarry.index.LuceneIndex;
 import dev.quarry.index.SearchMode;
-import dev.quarry.model.ModelResolver;
-import dev.quarry.search.EmbeddingCache;
 import dev.quarry.search.EncodedCorpus;
 import dev.quarry.search.ExactSearch;
 import dev.quarry.search.Hit;
@@ -55,12 +53,8 @@ final class SearchCommand implements Callable<Integer> {
 
   /** Prints the top-k passages for one question; shared with the demo. */
   static void print(SentenceTransformer m, Corpus corpus, String question, int k) {
-    EncodeOptions options = EncodeOptions.defaults();
-    if (corpus.size() > 64) {
-      options = options.withProgress(new ProgressBar(System.err, "documents"));
-    }
-    EmbeddingCache cache = new EmbeddingCache(ModelResolver.defaults().cacheDir().resolve("embeddings"));
-    float[][] docs = EncodedCorpus.encode(m, corpus.fullTexts(), options, cache);
+    EncodeOptions options = CorpusEncoding.withProgress(EncodeOptions.defaults(), corpus.size(), "documents");
+    float[][] docs = EncodedCorpus.encode(m, corpus.fullTexts(), options, CorpusEncoding.cache());
     ExactSearch search = new ExactSearch(ExactSearch.flatten(docs), m.dimension(), m.similarityFunction(), i -> corpus.get(i).id());
     printHits(question, search.searchOne(m.encodeQueries(List.of(question), EncodeOptions.defaults())[0], k), corpus);
   }
