@@ -15,7 +15,7 @@ import dev.quarry.QuarryException;
 public record IndexSettings(int maxConn, int beamWidth, boolean int8, int efSearch, int ramBufferMb) {
   public static final int DEFAULT_MAX_CONN = 16;
   public static final int DEFAULT_BEAM_WIDTH = 100;
-  public static final int DEFAULT_EF_SEARCH = 100;
+  public static final int DEFAULT_EF_SEARCH = 200;
   public static final int DEFAULT_RAM_BUFFER_MB = 256;
 
   public IndexSettings(int maxConn, int beamWidth, boolean int8, int efSearch) {
