@@ -78,25 +78,31 @@ class QuarryCliTest {
   }
 
   static String captureOut(Runnable r) {
-    PrintStream old = System.out;
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-    try {
-      r.run();
-    } finally {
-      System.setOut(old);
-    }
-    return buf.toString(StandardCharsets.UTF_8);
+    return capture(r, false);
   }
 
   static String captureErr(Runnable r) {
-    PrintStream old = System.err;
+    return capture(r, true);
+  }
+
+  /** Runs {@code r} with stdout or stderr redirected and returns what it printed there. */
+  private static String capture(Runnable r, boolean err) {
+    PrintStream old = err ? System.err : System.out;
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    System.setErr(new PrintStream(buf, true, StandardCharsets.UTF_8));
+    PrintStream into = new PrintStream(buf, true, StandardCharsets.UTF_8);
+    if (err) {
+      System.setErr(into);
+    } else {
+      System.setOut(into);
+    }
     try {
       r.run();
     } finally {
-      System.setErr(old);
+      if (err) {
+        System.setErr(old);
+      } else {
+        System.setOut(old);
+      }
     }
     return buf.toString(StandardCharsets.UTF_8);
   }
