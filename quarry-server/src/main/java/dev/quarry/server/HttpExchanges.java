@@ -56,6 +56,12 @@ final class HttpExchanges {
     }
   }
 
+  /**
+   * Exchange attribute holding an {@code IntConsumer} told the status just before the response
+   * leaves: metrics are recorded then, so a client that has its answer also sees it counted.
+   */
+  static final String BEFORE_RESPONSE = "quarry.beforeResponse";
+
   static void sendJson(HttpExchange ex, int status, Object value) throws IOException {
     send(ex, status, "application/json; charset=utf-8", Json.MAPPER.writeValueAsBytes(value));
   }
@@ -67,6 +73,9 @@ final class HttpExchanges {
   static void send(HttpExchange ex, int status, String contentType, byte[] body) throws IOException {
     ex.getResponseHeaders().set("Content-Type", contentType);
     ex.getResponseHeaders().set("Cache-Control", "no-store");
+    if (ex.getAttribute(BEFORE_RESPONSE) instanceof java.util.function.IntConsumer hook) {
+      hook.accept(status);
+    }
     ex.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
     try (OutputStream os = ex.getResponseBody()) {
       os.write(body);

@@ -25,6 +25,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntConsumer;
 
 /**
  * The HTTP API and web page over one model and one Lucene index.
@@ -111,24 +112,27 @@ public final class QuarryServer implements AutoCloseable {
   private void route(String path, String name, Handler handler) {
     http.createContext(path, ex -> {
       long start = System.nanoTime();
-      int status = 200;
+      boolean[] recorded = {false};
+      IntConsumer record = status -> {
+        if (!recorded[0]) {
+          recorded[0] = true;
+          metrics.record(name, status, System.nanoTime() - start);
+        }
+      };
+      ex.setAttribute(HttpExchanges.BEFORE_RESPONSE, record);
       try {
         if (stopping) {
           throw new HttpError(503, "the server is shutting down");
         }
         handler.handle(ex);
-        status = ex.getResponseCode();
       } catch (HttpError e) {
-        status = e.status;
         HttpExchanges.sendError(ex, e.status, e.getMessage());
       } catch (QuarryException e) {
-        status = 400;
         HttpExchanges.sendError(ex, 400, e.getMessage());
       } catch (RuntimeException | IOException e) {
-        status = 500;
         HttpExchanges.sendError(ex, 500, "internal error: " + e);
       } finally {
-        metrics.record(name, status, System.nanoTime() - start);
+        record.accept(ex.getResponseCode() > 0 ? ex.getResponseCode() : 500);
         ex.close();
       }
     });
