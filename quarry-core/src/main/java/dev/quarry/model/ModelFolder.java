@@ -22,7 +22,9 @@ import java.util.Map;
  *
  * @param root the folder
  * @param modelId a display id (hub id for built-in and hub models, else the folder name)
- * @param onnxFile the transformer graph ({@code onnx/model.onnx} or {@code model.onnx})
+ * @param transformerDir the Transformer module's folder (config.json, weights; usually the root)
+ * @param onnxFile the transformer graph ({@code onnx/model.onnx} or {@code model.onnx}); null only
+ *     from {@link #readForTraining}, for a folder with PyTorch weights alone
  * @param tokenizerFile {@code tokenizer.json}
  * @param maxSeqLength tokens kept per text, special tokens included
  * @param doLowerCase lower-case texts before tokenising (sentence_bert_config.json)
@@ -36,6 +38,7 @@ import java.util.Map;
 public record ModelFolder(
     Path root,
     String modelId,
+    Path transformerDir,
     Path onnxFile,
     Path tokenizerFile,
     int maxSeqLength,
@@ -66,8 +69,20 @@ public record ModelFolder(
     return !sentenceModules.isEmpty() && sentenceModules.get(sentenceModules.size() - 1) instanceof Normalize;
   }
 
-  /** Reads a folder laid out as sentence-transformers saves it. */
+  /** Reads a folder laid out as sentence-transformers saves it; the ONNX graph must be there. */
   public static ModelFolder read(Path root, String modelId) {
+    return read(root, modelId, true);
+  }
+
+  /**
+   * Reads a folder for fine-tuning, where {@code model.safetensors} alone may hold the weights
+   * ({@link #onnxFile} is then null).
+   */
+  public static ModelFolder readForTraining(Path root, String modelId) {
+    return read(root, modelId, false);
+  }
+
+  private static ModelFolder read(Path root, String modelId, boolean requireOnnx) {
     if (!Files.isDirectory(root)) {
       throw new QuarryException("Model folder " + root + " does not exist. Pass a sentence-transformers"
           + " folder, a built-in model id (see `quarry models`) or a hub id such as org/name.");
@@ -98,7 +113,7 @@ public record ModelFolder(
     }
     Path onnx = firstExisting(root.resolve("onnx/model.onnx"), root.resolve("model.onnx"),
         transformerDir.resolve("onnx/model.onnx"), transformerDir.resolve("model.onnx"));
-    if (onnx == null) {
+    if (onnx == null && requireOnnx) {
       String hint = Files.exists(root.resolve("model.safetensors")) || Files.exists(root.resolve("pytorch_model.bin"))
           ? " The folder has PyTorch weights only: export them to ONNX (e.g. `optimum-cli export onnx"
               + " --model " + root + " --task feature-extraction " + root.resolve("onnx") + "`)."
@@ -141,7 +156,7 @@ public record ModelFolder(
       }
     }
     int vocab = hfConfig != null ? hfConfig.path("vocab_size").asInt(-1) : -1;
-    return new ModelFolder(root, modelId, onnx, tokenizer, maxSeqLength, lower, pooling,
+    return new ModelFolder(root, modelId, transformerDir, onnx, tokenizer, maxSeqLength, lower, pooling,
         Collections.unmodifiableList(after), Collections.unmodifiableMap(prompts), defaultPrompt, sim, vocab);
   }
 

@@ -1,0 +1,155 @@
+package dev.quarry.train.bert;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.Activation;
+import ai.djl.nn.core.Embedding;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.Dropout;
+import ai.djl.nn.norm.LayerNorm;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A BERT encoder written in DJL ops on the PyTorch engine, trainable with autograd; computes what
+ * transformers' {@code BertModel(...).last_hidden_state} does.
+ *
+ * <p>Memory: DJL keeps every NDArray until its manager closes, and an op's result joins the
+ * manager of its first operand. Each layer therefore runs in its own sub-manager with the
+ * activation as first operand (never a weight, or results would pile up in the parameters'
+ * manager), and only the layer's output survives it. Closing a Java handle does not free what
+ * autograd saved for the backward pass: libtorch counts its own references.
+ */
+public final class BertEncoder implements AutoCloseable {
+  private final BertConfig config;
+  private final NDManager manager;
+  private final Map<String, NDArray> params = new LinkedHashMap<>();
+
+  /** Copies {@code weights} into a new manager under {@code parent}. */
+  public BertEncoder(BertConfig config, BertWeights weights, NDManager parent) {
+    this.config = config;
+    this.manager = parent.newSubManager();
+    for (String name : BertWeights.requiredNames(config)) {
+      Tensor t = weights.get(name);
+      NDArray a = manager.create(t.data(), new Shape(t.shape()));
+      a.setName(name);
+      params.put(name, a);
+    }
+  }
+
+  public BertConfig config() {
+    return config;
+  }
+
+  /** The trainable tensors by Hugging Face name, in transformers' order. */
+  public Map<String, NDArray> parameters() {
+    return params;
+  }
+
+  public void setRequiresGradient(boolean requires) {
+    params.values().forEach(p -> p.setRequiresGradient(requires));
+  }
+
+  /** The current weights, copied to the Java heap (for saving). */
+  public BertWeights snapshot() {
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    params.forEach((name, p) -> out.put(name, new Tensor(p.getShape().getShape(), p.toFloatArray())));
+    return new BertWeights(out);
+  }
+
+  /**
+   * The last hidden state [batch, seq, hidden], attached to {@code out}.
+   *
+   * @param ids token ids [batch, seq] (int64)
+   * @param typeIds token type ids [batch, seq] (int64)
+   * @param mask attention mask [batch, seq] (int64, 1 = token, 0 = padding)
+   * @param training applies dropout when true
+   */
+  public NDArray forward(NDManager out, NDArray ids, NDArray typeIds, NDArray mask, boolean training) {
+    long batch = ids.getShape().get(0);
+    long seq = ids.getShape().get(1);
+    NDArray hidden;
+    NDArray maskBias;
+    try (NDManager sm = out.newSubManager()) {
+      // Inputs join this manager for the while, so that what is computed from them is freed here.
+      ids.tempAttach(sm);
+      typeIds.tempAttach(sm);
+      mask.tempAttach(sm);
+      NDArray positions = sm.arange(0, (int) seq, 1, DataType.INT64).reshape(1, seq);
+      NDArray word = Embedding.embedding(ids, p("embeddings.word_embeddings.weight"), SparseFormat.DENSE).singletonOrThrow();
+      NDArray pos = Embedding.embedding(positions, p("embeddings.position_embeddings.weight"), SparseFormat.DENSE).singletonOrThrow();
+      NDArray type = Embedding.embedding(typeIds, p("embeddings.token_type_embeddings.weight"), SparseFormat.DENSE).singletonOrThrow();
+      NDArray e = word.add(pos).add(type);
+      hidden = layerNorm(e, "embeddings.LayerNorm");
+      hidden = dropout(hidden, config.hiddenDropoutProb(), training);
+      // Additive mask [batch, 1, 1, seq]: 0 for tokens, the float minimum for padding, as transformers does.
+      maskBias = mask.toType(DataType.FLOAT32, false).neg().add(1f).mul(-Float.MAX_VALUE).reshape(batch, 1, 1, seq);
+      hidden.attach(out);
+      maskBias.attach(out);
+    }
+    for (int i = 0; i < config.numHiddenLayers(); i++) {
+      NDArray next;
+      try (NDManager lm = out.newSubManager()) {
+        hidden.attach(lm);
+        next = layer(i, hidden, maskBias, training, batch, seq);
+        next.attach(out);
+      }
+      hidden = next;
+    }
+    maskBias.close();
+    return hidden;
+  }
+
+  private NDArray layer(int i, NDArray x, NDArray maskBias, boolean training, long batch, long seq) {
+    String pre = "encoder.layer." + i + ".";
+    int heads = config.numAttentionHeads();
+    int d = config.headSize();
+    NDArray q = linear(x, pre + "attention.self.query").reshape(batch, seq, heads, d).transpose(0, 2, 1, 3);
+    NDArray k = linear(x, pre + "attention.self.key").reshape(batch, seq, heads, d).transpose(0, 2, 3, 1);
+    NDArray v = linear(x, pre + "attention.self.value").reshape(batch, seq, heads, d).transpose(0, 2, 1, 3);
+    NDArray scores = q.matMul(k).mul((float) (1.0 / Math.sqrt(d))).add(maskBias);
+    NDArray probs = dropout(scores.softmax(-1), config.attentionProbsDropoutProb(), training);
+    NDArray context = probs.matMul(v).transpose(0, 2, 1, 3).reshape(batch, seq, (long) heads * d);
+    NDArray attn = dropout(linear(context, pre + "attention.output.dense"), config.hiddenDropoutProb(), training);
+    NDArray a = layerNorm(attn.add(x), pre + "attention.output.LayerNorm");
+    NDArray inter = activation(linear(a, pre + "intermediate.dense"));
+    NDArray o = dropout(linear(inter, pre + "output.dense"), config.hiddenDropoutProb(), training);
+    return layerNorm(o.add(a), pre + "output.LayerNorm");
+  }
+
+  private NDArray activation(NDArray x) {
+    return switch (config.hiddenAct()) {
+      case "gelu" -> Activation.gelu(x); // libtorch's exact (erf) GELU, as transformers' "gelu"
+      case "relu" -> Activation.relu(x);
+      default -> { // tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+        NDArray inner = x.pow(3).mul(0.044715f).add(x).mul((float) Math.sqrt(2 / Math.PI)).tanh();
+        yield x.mul(inner.add(1f)).mul(0.5f);
+      }
+    };
+  }
+
+  private NDArray linear(NDArray x, String name) {
+    return Linear.linear(x, p(name + ".weight"), p(name + ".bias")).singletonOrThrow();
+  }
+
+  private NDArray layerNorm(NDArray x, String name) {
+    return LayerNorm.layerNorm(x, new Shape(config.hiddenSize()), p(name + ".weight"), p(name + ".bias"),
+        (float) config.layerNormEps()).singletonOrThrow();
+  }
+
+  private static NDArray dropout(NDArray x, double rate, boolean training) {
+    return training && rate > 0 ? Dropout.dropout(x, (float) rate, true).singletonOrThrow() : x;
+  }
+
+  private NDArray p(String name) {
+    return params.get(name);
+  }
+
+  @Override
+  public void close() {
+    manager.close();
+  }
+}

@@ -1,0 +1,105 @@
+package dev.quarry.train.bert;
+
+import ai.onnx.proto.OnnxMl;
+import com.google.protobuf.CodedInputStream;
+import dev.quarry.QuarryException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Recovers a BERT's weights, under their Hugging Face names, from a transformers ONNX export.
+ *
+ * <p>Embeddings, LayerNorm parameters and biases are named initializers in such exports, but the
+ * Linear weights are anonymous ({@code onnx::MatMul_NNN}, stored [in, out]) because the exporter
+ * folded the transpose. Their identity follows from the graph: a MatMul whose output feeds an Add
+ * with the named {@code X.bias} multiplies by {@code X.weight} transposed.
+ */
+public final class OnnxWeights {
+  private OnnxWeights() {}
+
+  public static Map<String, Tensor> read(Path file) {
+    OnnxMl.ModelProto model;
+    try (InputStream in = Files.newInputStream(file)) {
+      CodedInputStream cis = CodedInputStream.newInstance(in);
+      cis.setSizeLimit(Integer.MAX_VALUE); // protobuf's 64 MB default is below a BERT's size
+      model = OnnxMl.ModelProto.parseFrom(cis);
+    } catch (IOException e) {
+      throw new QuarryException("Cannot read ONNX model " + file + ": " + e.getMessage(), e);
+    }
+    OnnxMl.GraphProto graph = model.getGraph();
+    Map<String, OnnxMl.TensorProto> inits = new HashMap<>();
+    for (OnnxMl.TensorProto t : graph.getInitializerList()) {
+      inits.put(t.getName(), t);
+    }
+    Map<String, String> anonymous = new HashMap<>(); // initializer name -> HF weight name
+    Map<String, OnnxMl.NodeProto> consumerOf = new HashMap<>();
+    for (OnnxMl.NodeProto n : graph.getNodeList()) {
+      for (String in : n.getInputList()) {
+        consumerOf.putIfAbsent(in, n);
+      }
+    }
+    for (OnnxMl.NodeProto n : graph.getNodeList()) {
+      if (!n.getOpType().equals("MatMul") || n.getInputCount() != 2 || !inits.containsKey(n.getInput(1))) {
+        continue;
+      }
+      OnnxMl.NodeProto add = consumerOf.get(n.getOutput(0));
+      if (add == null || !add.getOpType().equals("Add")) {
+        continue;
+      }
+      for (String other : add.getInputList()) {
+        if (other.endsWith(".bias") && inits.containsKey(other)) {
+          anonymous.put(n.getInput(1), other.substring(0, other.length() - 5) + ".weight");
+        }
+      }
+    }
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    for (OnnxMl.TensorProto t : graph.getInitializerList()) {
+      String hfName = anonymous.get(t.getName());
+      if (hfName != null) {
+        out.put(stripPrefix(hfName), toTensor(t, file).transpose2d());
+      } else if (isWeightName(t.getName())) {
+        out.put(stripPrefix(t.getName()), toTensor(t, file));
+      }
+    }
+    return out;
+  }
+
+  private static boolean isWeightName(String name) {
+    String n = stripPrefix(name);
+    return (n.startsWith("embeddings.") || n.startsWith("encoder.") || n.startsWith("pooler."))
+        && (n.endsWith(".weight") || n.endsWith(".bias"));
+  }
+
+  private static String stripPrefix(String name) {
+    return name.startsWith("bert.") ? name.substring(5) : name;
+  }
+
+  static Tensor toTensor(OnnxMl.TensorProto t, Path file) {
+    if (t.getDataType() != OnnxMl.TensorProto.DataType.FLOAT.getNumber()) {
+      throw new QuarryException("Initializer '" + t.getName() + "' in " + file + " has ONNX data type "
+          + t.getDataType() + "; training reads float32 exports only.");
+    }
+    long[] shape = t.getDimsList().stream().mapToLong(Long::longValue).toArray();
+    float[] data;
+    if (!t.getRawData().isEmpty()) {
+      ByteBuffer buf = t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+      data = new float[buf.remaining() / 4];
+      buf.asFloatBuffer().get(data);
+    } else {
+      List<Float> list = t.getFloatDataList();
+      data = new float[list.size()];
+      for (int i = 0; i < data.length; i++) {
+        data[i] = list.get(i);
+      }
+    }
+    return new Tensor(shape, data);
+  }
+}

@@ -1,0 +1,168 @@
+package dev.quarry.train.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
+import dev.quarry.QuarryException;
+import dev.quarry.encode.ProgressListener;
+import dev.quarry.model.ModelFolder;
+import dev.quarry.pooling.Normalize;
+import dev.quarry.pooling.PoolingConfig;
+import dev.quarry.tokenize.TextTokenizer;
+import dev.quarry.tokenize.TokenizedText;
+import dev.quarry.train.bert.BertConfig;
+import dev.quarry.train.bert.BertEncoder;
+import dev.quarry.train.bert.BertWeights;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.IntStream;
+
+/**
+ * A sentence-transformers model (Transformer → Pooling → optional Normalize) whose transformer
+ * is a trainable {@link BertEncoder}: what the fine-tuning recipe updates.
+ */
+public final class TrainableSentenceTransformer implements AutoCloseable {
+  private final ModelFolder folder;
+  private final BertConfig config;
+  private final BertEncoder encoder;
+  private final TextTokenizer tokenizer;
+  private final boolean normalize;
+
+  private TrainableSentenceTransformer(ModelFolder folder, BertConfig config, BertEncoder encoder) {
+    this.folder = folder;
+    this.config = config;
+    this.encoder = encoder;
+    this.tokenizer = new TextTokenizer(folder.tokenizerFile(), folder.maxSeqLength(), folder.doLowerCase());
+    this.normalize = folder.normalizes();
+  }
+
+  /**
+   * Loads a folder's transformer weights: {@code model.safetensors} when present (what the hub and
+   * Python save), else the ONNX export.
+   */
+  public static TrainableSentenceTransformer load(ModelFolder folder, NDManager parent) {
+    return load(folder, parent, null);
+  }
+
+  /** As {@link #load(ModelFolder, NDManager)}, with {@code weights} replacing the folder's own (resume, tests). */
+  public static TrainableSentenceTransformer load(ModelFolder folder, NDManager parent, BertWeights weights) {
+    boolean hasDense = folder.sentenceModules().stream().anyMatch(m -> !(m instanceof Normalize));
+    if (hasDense) {
+      throw new QuarryException(folder.root() + " has a Dense module after pooling; fine-tuning trains"
+          + " Transformer → Pooling → Normalize models only.");
+    }
+    if (!folder.pooling().includePrompt()) {
+      throw new QuarryException(folder.root().resolve("1_Pooling/config.json") + " sets include_prompt false;"
+          + " fine-tuning such models is not supported.");
+    }
+    Path configFile = folder.transformerDir().resolve("config.json");
+    if (!Files.isRegularFile(configFile)) {
+      throw new QuarryException("Missing file " + configFile + ": training needs the transformer's config.json.");
+    }
+    BertConfig config = BertConfig.read(configFile);
+    if (weights == null) {
+      Path st = folder.transformerDir().resolve("model.safetensors");
+      if (Files.isRegularFile(st)) {
+        weights = BertWeights.fromSafetensors(st, config);
+      } else if (folder.onnxFile() != null) {
+        weights = BertWeights.fromOnnx(folder.onnxFile(), config);
+      } else {
+        throw new QuarryException("No weights in " + folder.transformerDir() + ": expected model.safetensors or onnx/model.onnx.");
+      }
+    } else {
+      weights.validate(config, "the given weights");
+    }
+    return new TrainableSentenceTransformer(folder, config, new BertEncoder(config, weights, parent));
+  }
+
+  public ModelFolder folder() {
+    return folder;
+  }
+
+  public BertConfig config() {
+    return config;
+  }
+
+  public BertEncoder encoder() {
+    return encoder;
+  }
+
+  public TextTokenizer tokenizer() {
+    return tokenizer;
+  }
+
+  public int dimension() {
+    return folder.pooling().outputDimension();
+  }
+
+  /** Sentence embeddings [texts, dimension] in {@code out}, differentiable (dropout when training). */
+  public NDArray embed(NDManager out, List<String> texts, boolean training) {
+    TokenizedText[] tokens = tokenizer.encodeAll(texts);
+    int seq = Arrays.stream(tokens).mapToInt(TokenizedText::length).max().orElse(1);
+    long[] ids = new long[texts.size() * seq];
+    long[] types = new long[ids.length];
+    long[] mask = new long[ids.length];
+    for (int b = 0; b < tokens.length; b++) {
+      TokenizedText t = tokens[b];
+      System.arraycopy(t.ids(), 0, ids, b * seq, t.length());
+      System.arraycopy(t.typeIds(), 0, types, b * seq, t.length());
+      Arrays.fill(mask, b * seq, b * seq + t.length(), 1L);
+    }
+    Shape shape = new Shape(texts.size(), seq);
+    try (NDManager sm = out.newSubManager()) {
+      NDArray idArr = sm.create(ids, shape);
+      NDArray typeArr = sm.create(types, shape);
+      NDArray maskArr = sm.create(mask, shape);
+      NDArray hidden = encoder.forward(sm, idArr, typeArr, maskArr, training);
+      NDArray pooled = TrainablePooling.pool(folder.pooling(), hidden, maskArr);
+      if (normalize) {
+        // torch.nn.functional.normalize: x / max(||x||, 1e-12)
+        pooled = pooled.div(pooled.norm(new int[] {1}, true).clip(1e-12f, Float.MAX_VALUE));
+      }
+      pooled.attach(out);
+      return pooled;
+    }
+  }
+
+  /**
+   * Inference without autograd: length-sorted batches, results in input order, as float arrays.
+   * Used for evaluation during training.
+   */
+  public float[][] encode(List<String> texts, int batchSize, ProgressListener progress) {
+    boolean grad = JniUtils.isGradMode();
+    JniUtils.setGradMode(false);
+    try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+      int[] lengths = texts.stream().mapToInt(String::length).toArray();
+      Integer[] order = IntStream.range(0, texts.size()).boxed().toArray(Integer[]::new);
+      Arrays.sort(order, Comparator.comparingInt((Integer i) -> -lengths[i]));
+      float[][] out = new float[texts.size()][];
+      for (int start = 0; start < order.length; start += batchSize) {
+        int end = Math.min(order.length, start + batchSize);
+        List<String> batch = Arrays.stream(order, start, end).map(texts::get).toList();
+        try (NDManager bm = m.newSubManager()) {
+          float[] flat = embed(bm, batch, false).toFloatArray();
+          int dim = flat.length / batch.size();
+          for (int j = 0; j < batch.size(); j++) {
+            out[order[start + j]] = Arrays.copyOfRange(flat, j * dim, (j + 1) * dim);
+          }
+        }
+        if (progress != null) {
+          progress.onProgress(end, texts.size());
+        }
+      }
+      return out;
+    } finally {
+      JniUtils.setGradMode(grad);
+    }
+  }
+
+  @Override
+  public void close() {
+    encoder.close();
+    tokenizer.close();
+  }
+}
