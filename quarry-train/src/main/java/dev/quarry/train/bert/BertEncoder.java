@@ -53,6 +53,12 @@ public final class BertEncoder implements AutoCloseable {
     params.values().forEach(p -> p.setRequiresGradient(requires));
   }
 
+  /** Overwrites the parameters in place with {@code weights} (resuming from a checkpoint). */
+  public void load(BertWeights weights) {
+    weights.validate(config, "the restored weights");
+    params.forEach((name, p) -> p.set(java.nio.FloatBuffer.wrap(weights.get(name).data())));
+  }
+
   /** The current weights, copied to the Java heap (for saving). */
   public BertWeights snapshot() {
     Map<String, Tensor> out = new LinkedHashMap<>();

@@ -1,0 +1,231 @@
+package dev.quarry.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.GradientCollector;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.quarry.QuarryException;
+import dev.quarry.eval.IrResult;
+import dev.quarry.train.bert.BertWeights;
+import dev.quarry.train.data.NoDuplicatesBatchSampler;
+import dev.quarry.train.data.TrainingExample;
+import dev.quarry.train.loss.MultipleNegativesRankingLoss;
+import dev.quarry.train.model.TrainableSentenceTransformer;
+import dev.quarry.train.optim.AdamW;
+import dev.quarry.train.optim.GradientClipping;
+import dev.quarry.train.optim.WarmupLinearSchedule;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * sentence-transformers' {@code fit()} for MultipleNegativesRankingLoss: no-duplicates batches,
+ * forward and backward through the PyTorch engine, global-norm clipping, AdamW on a WarmupLinear
+ * schedule, IR evaluation every N steps with the best weights kept, resumable checkpoints.
+ *
+ * <p>Repeatability: batch order depends on (seed, epoch) and libtorch's generator is re-seeded from
+ * (seed, step) before each step, so dropout masks depend only on the step. A run resumed from a
+ * checkpoint therefore takes the same steps as one that was never interrupted.
+ */
+public final class Trainer {
+  private final TrainableSentenceTransformer model;
+  private final List<TrainingExample> examples;
+  private final TrainingArguments args;
+  private final TrainingEvaluation evaluation;
+  private final Checkpoints checkpoints;
+  private final TrainingLog log;
+  private final TrainingListener listener;
+  private final MultipleNegativesRankingLoss loss;
+
+  /** What a run ends with. */
+  public record Result(int steps, TrainingLog log, TrainingLog.EvalRecord best, BertWeights finalWeights) {}
+
+  /**
+   * @param evaluation the IR evaluation run during training, or null
+   * @param workDir where checkpoints ({@code checkpoints/}) and the log ({@code training_log.jsonl}) go
+   */
+  public Trainer(TrainableSentenceTransformer model, List<TrainingExample> examples, TrainingArguments args,
+      TrainingEvaluation evaluation, Path workDir, TrainingListener listener) {
+    this.model = model;
+    this.examples = examples;
+    this.args = args;
+    this.evaluation = evaluation;
+    this.checkpoints = new Checkpoints(workDir.resolve("checkpoints"));
+    this.log = new TrainingLog(workDir.resolve("training_log.jsonl"));
+    this.listener = listener == null ? new TrainingListener() {} : listener;
+    this.loss = new MultipleNegativesRankingLoss(args.scale(), args.similarity());
+  }
+
+  public TrainingLog log() {
+    return log;
+  }
+
+  /** The batches of every epoch (row indices), cut at max steps. */
+  List<List<List<Integer>>> plan() {
+    NoDuplicatesBatchSampler sampler = new NoDuplicatesBatchSampler(examples, args.batchSize(), false, args.seed());
+    List<List<List<Integer>>> epochs = new ArrayList<>();
+    int total = 0;
+    for (int e = 0; e < args.epochs(); e++) {
+      List<List<Integer>> batches = sampler.batches(e);
+      if (args.maxSteps() >= 0 && total + batches.size() > args.maxSteps()) {
+        batches = batches.subList(0, Math.max(0, args.maxSteps() - total));
+      }
+      total += batches.size();
+      epochs.add(batches);
+    }
+    return epochs;
+  }
+
+  /**
+   * Trains; with {@code resume}, continues from the newest checkpoint under the work folder if
+   * there is one.
+   */
+  public Result train(boolean resume) {
+    List<List<List<Integer>>> plan = plan();
+    int totalSteps = plan.stream().mapToInt(List::size).sum();
+    if (totalSteps == 0) {
+      throw new QuarryException("Nothing to train: " + examples.size() + " rows give no batch of size " + args.batchSize() + ".");
+    }
+    int warmup = args.warmupSteps() >= 0 ? args.warmupSteps() : WarmupLinearSchedule.defaultWarmup(totalSteps);
+    WarmupLinearSchedule schedule = new WarmupLinearSchedule(args.learningRate(), warmup, totalSteps);
+    int negatives = examples.get(0).negatives().size();
+    Map<String, NDArray> params = model.encoder().parameters();
+    model.encoder().setRequiresGradient(true);
+    checkpoints.cleanTemporary();
+    try (AdamW optimizer = new AdamW(params, args.adamBeta1(), args.adamBeta2(), args.adamEps(), args.weightDecay(),
+        args.biasCorrection(), AdamW.SENTENCE_TRANSFORMERS_DECAY)) {
+      int step = 0;
+      TrainingLog.EvalRecord best = null;
+      Checkpoints.Saved saved = resume ? checkpoints.latest() : null;
+      if (saved != null) {
+        step = saved.step();
+        model.encoder().load(new BertWeights(saved.weights()));
+        optimizer.restore(saved.optimizer(), saved.state().path("optimizer_steps").asInt(step));
+        log.restore(saved.state().get("history"));
+        JsonNode b = saved.state().get("best_step");
+        if (b != null && !b.isNull()) {
+          int bestStep = b.asInt();
+          best = log.evals().stream().filter(r -> r.step() == bestStep).findFirst().orElse(null);
+        }
+      } else {
+        java.nio.file.Files.deleteIfExists(log.file());
+      }
+      listener.onStart(totalSteps, step);
+      if (saved == null && evaluation != null && args.evalBeforeTraining()) {
+        best = evaluate(0, 0, best);
+      }
+      int done = 0;
+      for (int epoch = 0; epoch < plan.size(); epoch++) {
+        List<List<Integer>> batches = plan.get(epoch);
+        for (List<Integer> batch : batches) {
+          if (done++ < step) {
+            continue; // finished before the checkpoint we resumed from
+          }
+          long t0 = System.nanoTime();
+          JniUtils.setSeed(args.seed() * 1_000_003L + step);
+          double lossValue = forwardBackward(batch, negatives);
+          double gradNorm = GradientClipping.clipGlobalNorm(params.values(), args.maxGradNorm());
+          double lr = schedule.lr(step);
+          optimizer.step(lr);
+          optimizer.zeroGradients();
+          step++;
+          if (!Double.isFinite(lossValue)) {
+            throw new QuarryException("The loss became " + lossValue + " at step " + step + " (learning rate " + lr
+                + "); lower the learning rate or check the data.");
+          }
+          TrainingLog.StepRecord rec = new TrainingLog.StepRecord(step, epoch, lossValue, lr, gradNorm,
+              (System.nanoTime() - t0) / 1e9);
+          log.add(rec);
+          listener.onStep(rec);
+          boolean epochEnd = done == sum(plan, epoch);
+          if (evaluation != null && ((args.evalSteps() > 0 && step % args.evalSteps() == 0) || epochEnd)) {
+            best = evaluate(step, epoch, best);
+          }
+          if ((args.checkpointSteps() > 0 && step % args.checkpointSteps() == 0) || epochEnd) {
+            Path p = checkpoints.writeStep(step, model.encoder().snapshot().tensors(), optimizer.stateTensors(),
+                state(step, epoch, optimizer, best), args.checkpointsKept());
+            listener.onCheckpoint(p);
+          }
+        }
+      }
+      BertWeights finalWeights = model.encoder().snapshot();
+      if (best != null && best.step() != step) {
+        Checkpoints.Saved bestSaved = checkpoints.named("best");
+        if (bestSaved != null) {
+          finalWeights = new BertWeights(bestSaved.weights());
+        } else if (best.step() == 0) {
+          finalWeights = null; // the base model was best; the caller keeps its weights
+        }
+      }
+      return new Result(step, log, best, finalWeights);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } finally {
+      model.encoder().setRequiresGradient(false);
+    }
+  }
+
+  private static int sum(List<List<List<Integer>>> plan, int throughEpoch) {
+    int s = 0;
+    for (int e = 0; e <= throughEpoch; e++) {
+      s += plan.get(e).size();
+    }
+    return s;
+  }
+
+  /** One batch: embeddings of anchors and candidates, the loss, its gradients. Returns the loss. */
+  private double forwardBackward(List<Integer> batch, int negatives) {
+    List<String> anchors = new ArrayList<>();
+    List<String> candidates = new ArrayList<>();
+    for (int i : batch) {
+      anchors.add(examples.get(i).anchor());
+      candidates.add(examples.get(i).positive());
+    }
+    for (int n = 0; n < negatives; n++) {
+      for (int i : batch) {
+        candidates.add(examples.get(i).negatives().get(n));
+      }
+    }
+    try (NDManager sm = NDManager.newBaseManager("PyTorch");
+        GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+      NDArray a = model.embed(sm, anchors, true);
+      NDArray c = model.embed(sm, candidates, true);
+      NDArray l = loss.compute(a, c);
+      collector.backward(l);
+      return l.getFloat();
+    }
+  }
+
+  private TrainingLog.EvalRecord evaluate(int step, int epoch, TrainingLog.EvalRecord best) {
+    IrResult result = evaluation.evaluate(model, args.evalBatchSize(), listener);
+    String fn = args.similarity() == MultipleNegativesRankingLoss.Similarity.DOT ? "dot" : "cosine";
+    TrainingLog.EvalRecord rec = new TrainingLog.EvalRecord(step, epoch, new LinkedHashMap<>(result.metrics().get(fn)));
+    log.add(rec);
+    listener.onEvaluation(rec);
+    if (best == null || rec.ndcg10() > best.ndcg10()) {
+      if (step > 0) {
+        checkpoints.write("best", model.encoder().snapshot().tensors(), null,
+            Map.of("step", step, "ndcg@10", rec.ndcg10()));
+      } else {
+        Checkpoints.deleteTree(checkpoints.dir().resolve("best"));
+      }
+      return rec;
+    }
+    return best;
+  }
+
+  private Map<String, Object> state(int step, int epoch, AdamW optimizer, TrainingLog.EvalRecord best) {
+    Map<String, Object> s = new LinkedHashMap<>();
+    s.put("step", step);
+    s.put("epoch", epoch);
+    s.put("optimizer_steps", optimizer.steps());
+    s.put("best_step", best == null ? null : best.step());
+    s.put("args", args);
+    s.put("history", log.toJson());
+    return s;
+  }
+}

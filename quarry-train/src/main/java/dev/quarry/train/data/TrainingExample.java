@@ -1,0 +1,23 @@
+package dev.quarry.train.data;
+
+import java.util.List;
+
+/**
+ * One training row: an anchor (query), its positive passage and optional hard negatives.
+ *
+ * @param source where the row came from ({@code file:line} or {@code qrels/train.tsv:line}), for errors
+ */
+public record TrainingExample(String anchor, String positive, List<String> negatives, String source) {
+  public TrainingExample {
+    negatives = List.copyOf(negatives);
+  }
+
+  /** All texts of the row; a batch must not hold the same text twice. */
+  public List<String> texts() {
+    java.util.ArrayList<String> all = new java.util.ArrayList<>(2 + negatives.size());
+    all.add(anchor);
+    all.add(positive);
+    all.addAll(negatives);
+    return all;
+  }
+}

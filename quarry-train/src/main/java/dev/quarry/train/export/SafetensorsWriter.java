@@ -1,0 +1,61 @@
+package dev.quarry.train.export;
+
+import dev.quarry.model.Json;
+import dev.quarry.train.bert.Tensor;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes float32 tensors as a {@code .safetensors} file (what transformers' save_pretrained writes):
+ * 8-byte little-endian header length, JSON header, raw data. The header is padded with spaces to a
+ * multiple of 8 bytes, as the reference implementation does, so that tensors stay aligned.
+ */
+public final class SafetensorsWriter {
+  private SafetensorsWriter() {}
+
+  public static void write(Path file, Map<String, Tensor> tensors) throws IOException {
+    Map<String, Object> header = new LinkedHashMap<>();
+    header.put("__metadata__", Map.of("format", "pt"));
+    long offset = 0;
+    for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+      long bytes = 4L * e.getValue().data().length;
+      header.put(e.getKey(), Map.of("dtype", "F32", "shape", e.getValue().shape(), "data_offsets", List.of(offset, offset + bytes)));
+      offset += bytes;
+    }
+    byte[] json = Json.MAPPER.writeValueAsBytes(header);
+    int padded = (json.length + 7) / 8 * 8;
+    byte[] headerBytes = new byte[padded];
+    System.arraycopy(json, 0, headerBytes, 0, json.length);
+    java.util.Arrays.fill(headerBytes, json.length, padded, (byte) ' ');
+    try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(file), 1 << 20)) {
+      out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
+      out.write(headerBytes);
+      ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+      for (Tensor t : tensors.values()) {
+        for (float f : t.data()) {
+          if (!buf.hasRemaining()) {
+            out.write(buf.array(), 0, buf.position());
+            buf.clear();
+          }
+          buf.putFloat(f);
+        }
+      }
+      out.write(buf.array(), 0, buf.position());
+    }
+  }
+
+  /** Reads every tensor back (for resuming from a checkpoint). */
+  public static Map<String, Tensor> readAll(Path file) {
+    dev.quarry.model.Safetensors st = dev.quarry.model.Safetensors.open(file);
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    st.tensors().forEach((name, info) -> out.put(name, new Tensor(info.shape(), st.readFloats(name))));
+    return out;
+  }
+}

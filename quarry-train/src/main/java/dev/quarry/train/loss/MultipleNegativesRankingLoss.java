@@ -1,0 +1,75 @@
+package dev.quarry.train.loss;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+
+/**
+ * sentence-transformers' {@code MultipleNegativesRankingLoss}: for each anchor a_i, its positive
+ * p_i must outscore every other candidate in the batch (the other anchors' positives, and any hard
+ * negatives), by cross-entropy over {@code scale * sim(a_i, candidates)} with label i.
+ */
+public final class MultipleNegativesRankingLoss {
+  /** The similarity between anchors and candidates. */
+  public enum Similarity {
+    COSINE("cos_sim"),
+    DOT("dot_score");
+
+    private final String stName;
+
+    Similarity(String stName) {
+      this.stName = stName;
+    }
+
+    /** The name of sentence-transformers' util function, as its model cards print it. */
+    public String stName() {
+      return stName;
+    }
+  }
+
+  private final double scale;
+  private final Similarity similarity;
+
+  public MultipleNegativesRankingLoss(double scale, Similarity similarity) {
+    this.scale = scale;
+    this.similarity = similarity;
+  }
+
+  /** The reference: scale 20, cosine (sentence-transformers' defaults). */
+  public static MultipleNegativesRankingLoss defaults() {
+    return new MultipleNegativesRankingLoss(20, Similarity.COSINE);
+  }
+
+  public double scale() {
+    return scale;
+  }
+
+  public Similarity similarity() {
+    return similarity;
+  }
+
+  /**
+   * @param anchors [batch, dim]
+   * @param candidates [batch * (1 + negatives), dim]: the positives in anchor order, then each
+   *     column of hard negatives in anchor order
+   * @return the mean loss, a scalar
+   */
+  public NDArray compute(NDArray anchors, NDArray candidates) {
+    long batch = anchors.getShape().get(0);
+    if (candidates.getShape().get(0) % batch != 0) {
+      throw new IllegalArgumentException("candidates " + candidates.getShape() + " are not a multiple of the batch " + batch);
+    }
+    NDArray a = anchors;
+    NDArray c = candidates;
+    if (similarity == Similarity.COSINE) {
+      a = normalize(anchors);
+      c = normalize(candidates);
+    }
+    NDArray scores = a.matMul(c.transpose()).mul((float) scale); // [batch, candidates]
+    NDArray labels = scores.getManager().arange(0, (int) batch, 1, DataType.INT64).reshape(batch, 1);
+    return scores.logSoftmax(1).gather(labels, 1).mean().neg();
+  }
+
+  private static NDArray normalize(NDArray x) {
+    return x.div(x.norm(new int[] {1}, true).clip(1e-12f, Float.MAX_VALUE));
+  }
+}

@@ -1,0 +1,55 @@
+package dev.quarry.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import dev.quarry.data.BeirDataset;
+import dev.quarry.encode.EncodeOptions;
+import dev.quarry.encode.RuntimeOptions;
+import dev.quarry.encode.SentenceTransformer;
+import dev.quarry.model.ModelFolder;
+import dev.quarry.train.data.TrainingData;
+import dev.quarry.train.data.TrainingExample;
+import dev.quarry.train.export.SentenceTransformerWriter;
+import dev.quarry.train.model.TrainableSentenceTransformer;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A short real fine-tune of all-MiniLM-L6-v2 on the bundled AI question/passage set. */
+class FineTuneTest {
+  static final Path AI_QA = Path.of("..", "datasets", "ai-qa");
+
+  @Test
+  void lossFallsAndTheSavedModelServesThroughOnnxRuntime(@TempDir Path dir) throws Exception {
+    BeirDataset train = BeirDataset.load(AI_QA, "train", false);
+    List<TrainingExample> rows = TrainingData.fromBeir(train);
+    TrainingArguments args = TrainingArguments.defaults().withEpochs(3).withMaxSteps(24).withLearningRate(5e-5)
+        .withEvaluation(0, 32, false).withCheckpoints(0, 1);
+    ModelFolder base = TestModels.folder(TestModels.MINILM);
+    Path out = dir.resolve("model");
+    try (NDManager m = NDManager.newBaseManager("PyTorch");
+        TrainableSentenceTransformer model = TrainableSentenceTransformer.load(base, m)) {
+      Trainer.Result result = new Trainer(model, rows, args, null, dir, null).train(false);
+      List<TrainingLog.StepRecord> steps = result.log().steps();
+      assertEquals(24, steps.size());
+      double first = steps.subList(0, 6).stream().mapToDouble(TrainingLog.StepRecord::loss).average().orElseThrow();
+      double last = steps.subList(18, 24).stream().mapToDouble(TrainingLog.StepRecord::loss).average().orElseThrow();
+      System.out.printf("mean loss, steps 1-6: %.4f; steps 19-24: %.4f; mean step %.2f s%n", first, last,
+          steps.stream().mapToDouble(TrainingLog.StepRecord::seconds).average().orElseThrow());
+      assertTrue(last < first * 0.8, "loss did not fall: " + first + " -> " + last);
+
+      SentenceTransformerWriter.write(out, base, model.config(), result.finalWeights(), "# test\n");
+      List<String> texts = BertEncoderParityTest.texts();
+      float[][] trained = model.encode(texts, 4, null);
+      try (SentenceTransformer served = SentenceTransformer.load(ModelFolder.read(out, "fine-tuned"), RuntimeOptions.defaults())) {
+        float[][] onnx = served.encode(texts, EncodeOptions.defaults()).floats();
+        float diff = TestModels.maxAbsDiff(trained, onnx);
+        System.out.printf("saved model: max |PyTorch - ONNX Runtime| = %.3g%n", diff);
+        assertTrue(diff <= 1e-4, "max abs diff " + diff);
+      }
+    }
+  }
+}
