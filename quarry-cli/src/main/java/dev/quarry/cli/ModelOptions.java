@@ -27,6 +27,15 @@ public final class ModelOptions {
   Integer threads;
 
   ModelFolder resolve() {
+    return resolver().resolve(model, revision);
+  }
+
+  /** The folder even when it holds PyTorch weights only (training, ONNX export). */
+  ModelFolder resolveForTraining() {
+    return resolver().resolveForTraining(model, revision);
+  }
+
+  private ModelResolver resolver() {
     ModelResolver r = ModelResolver.defaults();
     if (offline) {
       r = r.withOffline(true);
@@ -34,7 +43,7 @@ public final class ModelOptions {
     if (hubUrl != null) {
       r = r.withHubEndpoint(hubUrl);
     }
-    return r.resolve(model, revision);
+    return r;
   }
 
   SentenceTransformer load() {

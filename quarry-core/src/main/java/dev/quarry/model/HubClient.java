@@ -121,16 +121,22 @@ public final class HubClient {
   static List<JsonNode> selectFiles(JsonNode siblings) {
     List<JsonNode> out = new ArrayList<>();
     boolean hasOnnxDir = false;
+    boolean hasOnnx = false;
     for (JsonNode s : siblings) {
       hasOnnxDir |= s.path("rfilename").asText().equals("onnx/model.onnx");
+      hasOnnx |= s.path("rfilename").asText().equals("model.onnx");
     }
+    // No ONNX export on the hub: fetch the PyTorch weights, which `quarry export-onnx` (quarry-train)
+    // turns into onnx/model.onnx, and which fine-tuning reads directly.
+    boolean safetensorsOnly = !hasOnnxDir && !hasOnnx;
     for (JsonNode s : siblings) {
       String name = s.path("rfilename").asText();
       boolean config = name.endsWith(".json") && !name.startsWith("onnx/") && !name.startsWith("openvino/");
       boolean onnx = hasOnnxDir ? name.equals("onnx/model.onnx") : name.equals("model.onnx");
       // Module folders (2_Dense/...) keep their small weights; the transformer's own are replaced by ONNX.
       boolean moduleWeights = name.matches("\\d+_[A-Za-z]+/model\\.safetensors");
-      if (config || onnx || moduleWeights || name.equals("vocab.txt")) {
+      boolean weights = safetensorsOnly && name.equals("model.safetensors");
+      if (config || onnx || moduleWeights || weights || name.equals("vocab.txt")) {
         out.add(s);
       }
     }

@@ -115,8 +115,9 @@ public record ModelFolder(
         transformerDir.resolve("onnx/model.onnx"), transformerDir.resolve("model.onnx"));
     if (onnx == null && requireOnnx) {
       String hint = Files.exists(root.resolve("model.safetensors")) || Files.exists(root.resolve("pytorch_model.bin"))
-          ? " The folder has PyTorch weights only: export them to ONNX (e.g. `optimum-cli export onnx"
-              + " --model " + root + " --task feature-extraction " + root.resolve("onnx") + "`)."
+          ? " The folder has PyTorch weights only: export them to ONNX with `quarry export-onnx --model " + root
+              + "` (BERT models), or `optimum-cli export onnx --model " + root + " --task feature-extraction "
+              + root.resolve("onnx") + "`."
           : "";
       throw new QuarryException("No ONNX weights in " + root + ": expected onnx/model.onnx or model.onnx." + hint);
     }

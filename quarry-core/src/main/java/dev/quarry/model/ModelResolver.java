@@ -37,16 +37,25 @@ public record ModelResolver(Path cacheDir, String hubEndpoint, boolean offline, 
 
   /** Resolves {@code spec} (see class comment), pinning {@code revision} for hub ids (null = main). */
   public ModelFolder resolve(String spec, String revision) {
+    return resolve(spec, revision, ModelFolder::read);
+  }
+
+  /** As {@link #resolve(String, String)}, accepting folders with PyTorch weights only (for fine-tuning, export). */
+  public ModelFolder resolveForTraining(String spec, String revision) {
+    return resolve(spec, revision, ModelFolder::readForTraining);
+  }
+
+  private ModelFolder resolve(String spec, String revision, java.util.function.BiFunction<Path, String, ModelFolder> reader) {
     if (spec == null || spec.isBlank()) {
       spec = BuiltinModels.defaultId();
     }
     Path local = Path.of(spec);
     if (Files.isDirectory(local)) {
-      return ModelFolder.read(local, local.toAbsolutePath().normalize().getFileName().toString());
+      return reader.apply(local, local.toAbsolutePath().normalize().getFileName().toString());
     }
     String builtin = BuiltinModels.find(spec);
     if (builtin != null && revision == null) {
-      return ModelFolder.read(BuiltinModels.materialize(builtin, cacheDir), builtin);
+      return reader.apply(BuiltinModels.materialize(builtin, cacheDir), builtin);
     }
     String repo = spec;
     String rev = revision;
@@ -57,7 +66,7 @@ public record ModelResolver(Path cacheDir, String hubEndpoint, boolean offline, 
     }
     if (HubClient.isRepoId(repo)) {
       HubClient hub = new HubClient(hubEndpoint, cacheDir, offline, token, line -> System.err.println("quarry: " + line));
-      return ModelFolder.read(hub.snapshot(repo, rev == null ? "main" : rev), repo);
+      return reader.apply(hub.snapshot(repo, rev == null ? "main" : rev), repo);
     }
     throw new QuarryException("Cannot find model '" + spec + "': it is not a folder, not a built-in model "
         + BuiltinModels.ids() + ", and not a hub id (org/name).");

@@ -95,6 +95,11 @@ public final class Trainer {
     int negatives = examples.get(0).negatives().size();
     Map<String, NDArray> params = model.encoder().parameters();
     model.encoder().setRequiresGradient(true);
+    try {
+      java.nio.file.Files.createDirectories(checkpoints.dir().getParent());
+    } catch (java.io.IOException e) {
+      throw new QuarryException("Cannot create the training folder " + checkpoints.dir().getParent() + ": " + e.getMessage(), e);
+    }
     checkpoints.cleanTemporary();
     try (AdamW optimizer = new AdamW(params, args.adamBeta1(), args.adamBeta2(), args.adamEps(), args.weightDecay(),
         args.biasCorrection(), AdamW.SENTENCE_TRANSFORMERS_DECAY)) {

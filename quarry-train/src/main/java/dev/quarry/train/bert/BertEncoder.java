@@ -113,10 +113,13 @@ public final class BertEncoder implements AutoCloseable {
     String pre = "encoder.layer." + i + ".";
     int heads = config.numAttentionHeads();
     int d = config.headSize();
-    NDArray q = linear(x, pre + "attention.self.query").reshape(batch, seq, heads, d).transpose(0, 2, 1, 3);
+    // 1/sqrt(d) goes on q ([b, h, s, d]) rather than on the scores ([b, h, s, s]), and the mask is
+    // added in place: each [b, h, s, s] tensor is hundreds of MB at 256 tokens, and fresh ones page-fault.
+    NDArray q = linear(x, pre + "attention.self.query").mul((float) (1.0 / Math.sqrt(d)))
+        .reshape(batch, seq, heads, d).transpose(0, 2, 1, 3);
     NDArray k = linear(x, pre + "attention.self.key").reshape(batch, seq, heads, d).transpose(0, 2, 3, 1);
     NDArray v = linear(x, pre + "attention.self.value").reshape(batch, seq, heads, d).transpose(0, 2, 1, 3);
-    NDArray scores = q.matMul(k).mul((float) (1.0 / Math.sqrt(d))).add(maskBias);
+    NDArray scores = q.matMul(k).addi(maskBias);
     NDArray probs = dropout(scores.softmax(-1), config.attentionProbsDropoutProb(), training);
     NDArray context = probs.matMul(v).transpose(0, 2, 1, 3).reshape(batch, seq, (long) heads * d);
     NDArray attn = dropout(linear(context, pre + "attention.output.dense"), config.hiddenDropoutProb(), training);

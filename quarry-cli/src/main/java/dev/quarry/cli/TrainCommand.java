@@ -1,0 +1,138 @@
+package dev.quarry.cli;
+
+import ai.djl.ndarray.NDManager;
+import dev.quarry.QuarryException;
+import dev.quarry.data.BeirDataset;
+import dev.quarry.eval.InformationRetrievalEvaluator;
+import dev.quarry.eval.IrMetrics;
+import dev.quarry.model.ModelFolder;
+import dev.quarry.train.Trainer;
+import dev.quarry.train.TrainingArguments;
+import dev.quarry.train.TrainingEvaluation;
+import dev.quarry.train.TrainingLog;
+import dev.quarry.train.TrainingPlot;
+import dev.quarry.train.data.NoDuplicatesBatchSampler;
+import dev.quarry.train.data.TrainingData;
+import dev.quarry.train.data.TrainingExample;
+import dev.quarry.train.export.ModelCard;
+import dev.quarry.train.export.SentenceTransformerWriter;
+import dev.quarry.train.loss.MultipleNegativesRankingLoss.Similarity;
+import dev.quarry.train.model.TrainableSentenceTransformer;
+import dev.quarry.train.optim.WarmupLinearSchedule;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code quarry train}: the fine-tuning recipe (MNRL, AdamW, WarmupLinear), saved as a sentence-transformers folder. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+    description = {"Fine-tune a BERT sentence-transformers model with MultipleNegativesRankingLoss on (query, passage) pairs.",
+        "Defaults are the reference recipe: scale 20, dot, AdamW lr 2e-5 eps 1e-6 wd 0.01, 10% warm-up, batch 16, 1 epoch, clip 1.0."})
+final class TrainCommand implements Callable<Integer> {
+  @Mixin ModelOptions model;
+
+  @Option(names = {"-d", "--dataset"}, paramLabel = "DIR",
+      description = "BEIR-layout folder with the training (and evaluation) qrels, or '" + DatasetOptions.BUNDLED + "'. Default: ${DEFAULT-VALUE}.")
+  String dataset = DatasetOptions.BUNDLED;
+
+  @Option(names = "--train-split", description = "qrels split to train on (default: ${DEFAULT-VALUE}).")
+  String trainSplit = "train";
+
+  @Option(names = "--train-file", paramLabel = "FILE", description = "Train on JSONL/CSV pairs or triplets (anchor, positive[, negatives]) instead of BEIR qrels.")
+  Path trainFile;
+
+  @Option(names = "--eval-split", description = "qrels split to evaluate on, or 'none' (default: ${DEFAULT-VALUE}).")
+  String evalSplit = "test";
+
+  @Option(names = {"-o", "--output"}, paramLabel = "DIR", required = true, description = "Where the fine-tuned model folder goes.")
+  Path output;
+
+  @Option(names = "--epochs", description = "Default: ${DEFAULT-VALUE}.") int epochs = 1;
+  @Option(names = "--batch-size", description = "Default: ${DEFAULT-VALUE}.") int batchSize = 16;
+  @Option(names = "--lr", description = "Peak learning rate (default: ${DEFAULT-VALUE}).") double lr = 2e-5;
+  @Option(names = "--warmup-steps", description = "Default: 10% of all steps.") Integer warmupSteps;
+  @Option(names = "--weight-decay", description = "Default: ${DEFAULT-VALUE} (not on biases and LayerNorm weights).") double weightDecay = 0.01;
+  @Option(names = "--adam-eps", description = "Default: ${DEFAULT-VALUE}.") double adamEps = 1e-6;
+  @Option(names = "--bias-correction", description = "Adam bias correction (torch.optim.AdamW); the reference ran without.") boolean biasCorrection;
+  @Option(names = "--max-grad-norm", description = "Default: ${DEFAULT-VALUE}.") double maxGradNorm = 1.0;
+  @Option(names = "--scale", description = "MNRL scale (default: ${DEFAULT-VALUE}).") double scale = 20;
+  @Option(names = "--similarity", description = "MNRL similarity: dot or cosine (default: ${DEFAULT-VALUE}).") String similarity = "dot";
+  @Option(names = "--seed", description = "Default: ${DEFAULT-VALUE}.") long seed = 42;
+  @Option(names = "--max-steps", description = "Stop after this many steps.") int maxSteps = -1;
+  @Option(names = "--eval-steps", description = "Evaluate every N steps, besides before training and after each epoch (default: ${DEFAULT-VALUE}).") int evalSteps = 5000;
+  @Option(names = "--eval-batch-size", description = "Default: ${DEFAULT-VALUE}.") int evalBatchSize = 32;
+  @Option(names = "--checkpoint-steps", description = "Write a resumable checkpoint every N steps (default: ${DEFAULT-VALUE}).") int checkpointSteps = 500;
+  @Option(names = "--resume", description = "Continue from the newest checkpoint in the output folder.") boolean resume;
+
+  @Override
+  public Integer call() throws Exception {
+    long start = System.nanoTime();
+    Similarity sim = switch (similarity.toLowerCase(Locale.ROOT)) {
+      case "dot", "dot_score" -> Similarity.DOT;
+      case "cosine", "cos_sim" -> Similarity.COSINE;
+      default -> throw new QuarryException("--similarity must be dot or cosine, not '" + similarity + "'.");
+    };
+    TrainingArguments args = TrainingArguments.defaults().withEpochs(epochs).withBatchSize(batchSize).withLearningRate(lr)
+        .withWarmupSteps(warmupSteps == null ? -1 : warmupSteps).withOptimizer(weightDecay, adamEps, biasCorrection)
+        .withMaxGradNorm(maxGradNorm).withLoss(scale, sim).withSeed(seed).withMaxSteps(maxSteps)
+        .withEvaluation(evalSteps, evalBatchSize, true).withCheckpoints(checkpointSteps, 2);
+    DatasetOptions ds = new DatasetOptions();
+    ds.dataset = dataset;
+    Path dataDir = trainFile != null && evalSplit.equals("none") ? null : ds.folder(); // no dataset needed then
+    List<TrainingExample> rows = trainFile != null ? TrainingData.read(trainFile)
+        : TrainingData.fromBeir(BeirDataset.load(dataDir, trainSplit, false));
+    TrainingEvaluation evaluation = null;
+    if (!evalSplit.equals("none")) {
+      BeirDataset evalData = BeirDataset.load(dataDir, evalSplit, false);
+      evaluation = new TrainingEvaluation(new InformationRetrievalEvaluator(evalData.queries().byId(), evalData.qrels(),
+          IrMetrics.defaults(), dataDir.getFileName() + "-" + evalSplit), evalData.queries().byId(), evalData.corpus());
+    }
+    ModelFolder source = model.resolveForTraining();
+    Files.createDirectories(output);
+    int batches = new NoDuplicatesBatchSampler(rows, batchSize, false, seed).batchesPerEpoch();
+    System.err.printf(Locale.ROOT, "quarry: fine-tuning %s on %d rows (%d batches of %d per epoch, %d epochs) -> %s%n",
+        source.modelId(), rows.size(), batches, batchSize, epochs, output);
+    try (NDManager manager = NDManager.newBaseManager("PyTorch");
+        TrainableSentenceTransformer m = TrainableSentenceTransformer.load(source, manager)) {
+      Trainer trainer = new Trainer(m, rows, args, evaluation, output, new TrainingProgress(System.err));
+      Trainer.Result result = trainer.train(resume);
+      TrainingLog log = result.log();
+      int total = result.steps();
+      int warmup = warmupSteps != null ? warmupSteps : WarmupLinearSchedule.defaultWarmup(Math.max(total, 1));
+      TrainingLog.EvalRecord base = log.evals().stream().filter(e -> e.step() == 0).findFirst().orElse(null);
+      String card = ModelCard.render(output.getFileName().toString(), source, m.config(), args, rows.size(), batches,
+          warmup, base, result.best());
+      var weights = result.finalWeights() != null ? result.finalWeights() : m.encoder().snapshot();
+      SentenceTransformerWriter.write(output, source, m.config(), weights, card);
+      Path png = output.resolve("training_curves.png");
+      TrainingPlot.write(log, png, "Fine-tuning " + source.modelId());
+      printSummary(base, result.best(), log);
+      System.out.printf(Locale.ROOT, "%nSaved %s (sentence-transformers layout + onnx/model.onnx); log %s; plot %s%n",
+          output, log.file().getFileName(), png.getFileName());
+      System.err.printf(Locale.ROOT, "quarry: trained %d steps in %.1f s (mean step %.2f s)%n", total,
+          (System.nanoTime() - start) / 1e9,
+          log.steps().stream().mapToDouble(TrainingLog.StepRecord::seconds).average().orElse(Double.NaN));
+    }
+    return 0;
+  }
+
+  private static void printSummary(TrainingLog.EvalRecord base, TrainingLog.EvalRecord best, TrainingLog log) {
+    if (best == null) {
+      return;
+    }
+    TrainingLog.EvalRecord last = log.evals().get(log.evals().size() - 1);
+    System.out.printf("%n%-14s %10s %12s %12s%n", "metric", "base", "best (" + best.step() + ")", "last (" + last.step() + ")");
+    for (Map.Entry<String, Double> e : best.metrics().entrySet()) {
+      if (e.getKey().startsWith("ndcg_graded")) {
+        continue;
+      }
+      double b = base == null ? Double.NaN : base.metrics().getOrDefault(e.getKey(), Double.NaN);
+      System.out.printf(Locale.ROOT, "%-14s %10.4f %12.4f %12.4f%n", e.getKey(), b, e.getValue(), last.metrics().get(e.getKey()));
+    }
+  }
+}

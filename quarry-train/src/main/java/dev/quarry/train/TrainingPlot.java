@@ -1,0 +1,69 @@
+package dev.quarry.train;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.plot.CombinedDomainXYPlot;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+
+/** The loss curve (per step and smoothed) above the evaluation curves (NDCG@10, MRR@10, Recall@10), as a PNG. */
+public final class TrainingPlot {
+  private TrainingPlot() {}
+
+  public static void write(TrainingLog log, Path png, String title) throws IOException {
+    System.setProperty("java.awt.headless", "true");
+    XYSeries raw = new XYSeries("loss");
+    XYSeries smooth = new XYSeries("loss (moving average of 10)");
+    List<TrainingLog.StepRecord> steps = log.steps();
+    double window = 0;
+    for (int i = 0; i < steps.size(); i++) {
+      raw.add(steps.get(i).step(), steps.get(i).loss());
+      window += steps.get(i).loss();
+      if (i >= 10) {
+        window -= steps.get(i - 10).loss();
+      }
+      smooth.add(steps.get(i).step(), window / Math.min(i + 1, 10));
+    }
+    XYSeriesCollection lossData = new XYSeriesCollection();
+    lossData.addSeries(raw);
+    lossData.addSeries(smooth);
+    XYLineAndShapeRenderer lossRenderer = new XYLineAndShapeRenderer(true, false);
+    lossRenderer.setSeriesPaint(0, new Color(160, 190, 230));
+    lossRenderer.setSeriesPaint(1, new Color(20, 70, 160));
+    lossRenderer.setSeriesStroke(1, new BasicStroke(2f));
+    XYPlot lossPlot = new XYPlot(lossData, null, new NumberAxis("training loss (MNRL)"), lossRenderer);
+
+    XYSeriesCollection evalData = new XYSeriesCollection();
+    for (String metric : List.of("ndcg@10", "mrr@10", "recall@10")) {
+      XYSeries s = new XYSeries(metric.toUpperCase(java.util.Locale.ROOT));
+      for (TrainingLog.EvalRecord e : log.evals()) {
+        Double v = e.metrics().get(metric);
+        if (v != null) {
+          s.add(e.step(), v);
+        }
+      }
+      evalData.addSeries(s);
+    }
+    XYLineAndShapeRenderer evalRenderer = new XYLineAndShapeRenderer(true, true);
+    NumberAxis evalAxis = new NumberAxis("evaluation");
+    evalAxis.setAutoRangeIncludesZero(false);
+    XYPlot evalPlot = new XYPlot(evalData, null, evalAxis, evalRenderer);
+
+    CombinedDomainXYPlot plot = new CombinedDomainXYPlot(new NumberAxis("step"));
+    plot.add(lossPlot, 3);
+    if (!log.evals().isEmpty()) {
+      plot.add(evalPlot, 2);
+    }
+    JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true);
+    chart.setBackgroundPaint(Color.WHITE);
+    ChartUtils.saveChartAsPNG(png.toFile(), chart, 1000, 700);
+  }
+}

@@ -1,0 +1,56 @@
+package dev.quarry.train;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import dev.quarry.QuarryException;
+import dev.quarry.encode.EncodeOptions;
+import dev.quarry.encode.RuntimeOptions;
+import dev.quarry.encode.SentenceTransformer;
+import dev.quarry.model.ModelFolder;
+import dev.quarry.train.bert.BertConfig;
+import dev.quarry.train.bert.BertWeights;
+import dev.quarry.train.export.OnnxBertExporter;
+import dev.quarry.train.export.SentenceTransformerWriter;
+import dev.quarry.train.model.TrainableSentenceTransformer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A safetensors-only model (as the hub holds the reference model) becomes servable by ONNX Runtime:
+ * the folder is rejected with the export hint, the exported graph gives the original embeddings.
+ */
+class OnnxExportTest {
+  @Test
+  void safetensorsOnlyModelIsExportedAndServed(@TempDir Path dir) throws Exception {
+    ModelFolder base = TestModels.folder(TestModels.BGE);
+    Path folder = dir.resolve("bge-safetensors-only");
+    try (NDManager m = NDManager.newBaseManager("PyTorch");
+        TrainableSentenceTransformer model = TrainableSentenceTransformer.load(base, m)) {
+      SentenceTransformerWriter.write(folder, base, model.config(), model.encoder().snapshot(), null);
+    }
+    Files.delete(folder.resolve("onnx/model.onnx"));
+    QuarryException e = assertThrows(QuarryException.class, () -> ModelFolder.read(folder, "x"));
+    assertTrue(e.getMessage().contains("quarry export-onnx"), e.getMessage());
+
+    // Fine-tuning reads the safetensors directly...
+    ModelFolder training = ModelFolder.readForTraining(folder, "x");
+    BertConfig config = BertConfig.read(folder.resolve("config.json"));
+    BertWeights weights = BertWeights.fromSafetensors(folder.resolve("model.safetensors"), config);
+    // ...and the export makes it servable.
+    OnnxBertExporter.export(config, weights, folder.resolve("onnx/model.onnx"));
+    List<String> texts = BertEncoderParityTest.texts();
+    float[][] expected = TestModels.onnx(TestModels.BGE).encode(texts, EncodeOptions.defaults()).floats();
+    try (SentenceTransformer served = SentenceTransformer.load(ModelFolder.read(folder, "x"), RuntimeOptions.defaults())) {
+      float[][] actual = served.encode(texts, EncodeOptions.defaults()).floats();
+      float diff = TestModels.maxAbsDiff(expected, actual);
+      System.out.printf("exported bge-small-en-v1.5 vs original export: max abs diff %.3g%n", diff);
+      assertTrue(diff <= 1e-4, "max abs diff " + diff);
+    }
+    assertTrue(training.onnxFile() == null);
+  }
+}
