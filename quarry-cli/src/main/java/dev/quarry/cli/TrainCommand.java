@@ -68,6 +68,7 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--eval-batch-size", description = "Default: ${DEFAULT-VALUE}.") int evalBatchSize = 32;
   @Option(names = "--checkpoint-steps", description = "Write a resumable checkpoint every N steps (default: ${DEFAULT-VALUE}).") int checkpointSteps = 500;
   @Option(names = "--resume", description = "Continue from the newest checkpoint in the output folder.") boolean resume;
+  @Option(names = "--keep-checkpoints", description = "Keep <output>/checkpoints after a finished run (default: removed).") boolean keepCheckpoints;
 
   @Override
   public Integer call() throws Exception {
@@ -90,7 +91,7 @@ final class TrainCommand implements Callable<Integer> {
     if (!evalSplit.equals("none")) {
       BeirDataset evalData = BeirDataset.load(dataDir, evalSplit, false);
       evaluation = new TrainingEvaluation(new InformationRetrievalEvaluator(evalData.queries().byId(), evalData.qrels(),
-          IrMetrics.defaults(), dataDir.getFileName() + "-" + evalSplit), evalData.queries().byId(), evalData.corpus());
+          IrMetrics.defaults(), dataDir.getFileName() + "-" + evalSplit), evalData.corpus(), CorpusEncoding.cache());
     }
     ModelFolder source = model.resolveForTraining();
     Files.createDirectories(output);
@@ -109,6 +110,9 @@ final class TrainCommand implements Callable<Integer> {
           warmup, base, result.best());
       var weights = result.finalWeights() != null ? result.finalWeights() : m.encoder().snapshot();
       SentenceTransformerWriter.write(output, source, m.config(), weights, card);
+      if (!keepCheckpoints) {
+        deleteTree(output.resolve("checkpoints")); // the run finished: the folder itself is the result
+      }
       Path png = output.resolve("training_curves.png");
       TrainingPlot.write(log, png, "Fine-tuning " + source.modelId());
       printSummary(base, result.best(), log);
@@ -119,6 +123,16 @@ final class TrainCommand implements Callable<Integer> {
           log.steps().stream().mapToDouble(TrainingLog.StepRecord::seconds).average().orElse(Double.NaN));
     }
     return 0;
+  }
+
+  private static void deleteTree(Path p) throws java.io.IOException {
+    if (Files.exists(p)) {
+      try (var s = Files.walk(p)) {
+        for (Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.delete(x);
+        }
+      }
+    }
   }
 
   private static void printSummary(TrainingLog.EvalRecord base, TrainingLog.EvalRecord best, TrainingLog log) {

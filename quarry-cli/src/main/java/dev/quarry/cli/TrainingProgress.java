@@ -17,6 +17,7 @@ final class TrainingProgress implements TrainingListener {
   private int total;
   private int first;
   private long start;
+  private boolean stepping;
   private long lastPrint;
   private long lastEvalPrint;
   private double smoothedLoss = Double.NaN;
@@ -39,6 +40,11 @@ final class TrainingProgress implements TrainingListener {
   public synchronized void onStep(TrainingLog.StepRecord s) {
     smoothedLoss = Double.isNaN(smoothedLoss) ? s.loss() : 0.9 * smoothedLoss + 0.1 * s.loss();
     long now = System.nanoTime();
+    if (!stepping) { // the rate counts training time only, not the evaluation before the first step
+      stepping = true;
+      start = now - (long) (s.seconds() * 1e9);
+      first = s.step() - 1;
+    }
     boolean finished = s.step() >= total;
     if (!finished && now - lastPrint < (terminal ? 200_000_000L : 10_000_000_000L)) {
       return;

@@ -64,6 +64,15 @@ public record ModelFolder(
     return dim;
   }
 
+  /** The same model with texts truncated at {@code tokens} (sentence-transformers' {@code model.max_seq_length = n}). */
+  public ModelFolder withMaxSeqLength(int tokens) {
+    if (tokens <= 0) {
+      throw new QuarryException("max_seq_length must be positive, not " + tokens);
+    }
+    return new ModelFolder(root, modelId, transformerDir, onnxFile, tokenizerFile, tokens, doLowerCase, pooling,
+        sentenceModules, prompts, defaultPromptName, similarity, vocabSize);
+  }
+
   /** True when the model's own pipeline ends in a Normalize module. */
   public boolean normalizes() {
     return !sentenceModules.isEmpty() && sentenceModules.get(sentenceModules.size() - 1) instanceof Normalize;

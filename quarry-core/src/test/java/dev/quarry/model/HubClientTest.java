@@ -152,6 +152,21 @@ class HubClientTest {
   }
 
   @Test
+  void aSafetensorsOnlyRepositoryBringsItsWeightsForExport() {
+    files.put("model.safetensors", new byte[] {8, 0, 0, 0, 0, 0, 0, 0, '{', '}', ' ', ' ', ' ', ' ', ' ', ' '});
+    Path withOnnx = client(false).snapshot(REPO, "main");
+    assertFalse(Files.exists(withOnnx.resolve("model.safetensors")), "ONNX present: PyTorch weights are not needed");
+
+    files.remove("onnx/model.onnx");
+    Path cache2 = cache.resolve("second");
+    Path snapshot = new HubClient(endpoint(), cache2, false, null, line -> { }).snapshot(REPO, "main");
+    assertTrue(Files.exists(snapshot.resolve("model.safetensors")));
+    QuarryException e = assertThrows(QuarryException.class, () -> ModelFolder.read(snapshot, REPO));
+    assertTrue(e.getMessage().contains("quarry export-onnx"), e.getMessage());
+    assertEquals(null, ModelFolder.readForTraining(snapshot, REPO).onnxFile());
+  }
+
+  @Test
   void anInterruptedDownloadResumesWithARangeRequest() {
     cutNextOnnx.set(true);
     QuarryException first = assertThrows(QuarryException.class, () -> client(false).snapshot(REPO, "main"));

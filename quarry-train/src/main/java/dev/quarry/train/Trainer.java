@@ -38,6 +38,7 @@ public final class Trainer {
   private final TrainingEvaluation evaluation;
   private final Checkpoints checkpoints;
   private final TrainingLog log;
+  private final Path workDir;
   private final TrainingListener listener;
   private final MultipleNegativesRankingLoss loss;
 
@@ -56,6 +57,7 @@ public final class Trainer {
     this.evaluation = evaluation;
     this.checkpoints = new Checkpoints(workDir.resolve("checkpoints"));
     this.log = new TrainingLog(workDir.resolve("training_log.jsonl"));
+    this.workDir = workDir;
     this.listener = listener == null ? new TrainingListener() {} : listener;
     this.loss = new MultipleNegativesRankingLoss(args.scale(), args.similarity());
   }
@@ -150,13 +152,16 @@ public final class Trainer {
           if (evaluation != null && ((args.evalSteps() > 0 && step % args.evalSteps() == 0) || epochEnd)) {
             best = evaluate(step, epoch, best);
           }
-          if ((args.checkpointSteps() > 0 && step % args.checkpointSteps() == 0) || epochEnd) {
+          boolean checkpoint = args.checkpointSteps() > 0 ? step % args.checkpointSteps() == 0 || epochEnd
+              : args.checkpointSteps() == 0 && epochEnd;
+          if (checkpoint) {
             Path p = checkpoints.writeStep(step, model.encoder().snapshot().tensors(), optimizer.stateTensors(),
                 state(step, epoch, optimizer, best), args.checkpointsKept());
             listener.onCheckpoint(p);
           }
         }
       }
+      Checkpoints.deleteTree(workDir.resolve("eval-model"));
       BertWeights finalWeights = model.encoder().snapshot();
       if (best != null && best.step() != step) {
         Checkpoints.Saved bestSaved = checkpoints.named("best");
@@ -206,7 +211,7 @@ public final class Trainer {
   }
 
   private TrainingLog.EvalRecord evaluate(int step, int epoch, TrainingLog.EvalRecord best) {
-    IrResult result = evaluation.evaluate(model, args.evalBatchSize(), listener);
+    IrResult result = evaluation.evaluate(model, step == 0, workDir.resolve("eval-model"), args.evalBatchSize(), listener);
     String fn = args.similarity() == MultipleNegativesRankingLoss.Similarity.DOT ? "dot" : "cosine";
     TrainingLog.EvalRecord rec = new TrainingLog.EvalRecord(step, epoch, new LinkedHashMap<>(result.metrics().get(fn)));
     log.add(rec);

@@ -10,7 +10,8 @@ import dev.quarry.train.loss.MultipleNegativesRankingLoss.Similarity;
  * @param warmupSteps warm-up steps; negative means 10% of all steps
  * @param maxSteps stop after this many steps (negative: run all epochs)
  * @param evalSteps evaluate every this many steps (0: only before training and after each epoch)
- * @param checkpointSteps write a resumable checkpoint every this many steps (0: at epoch ends only)
+ * @param checkpointSteps write a resumable checkpoint every this many steps and at epoch ends (0: at
+ *     epoch ends only; negative: never)
  * @param checkpointsKept how many of the latest checkpoints to keep on disk
  */
 public record TrainingArguments(

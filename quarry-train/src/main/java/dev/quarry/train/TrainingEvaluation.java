@@ -1,55 +1,68 @@
 package dev.quarry.train;
 
 import dev.quarry.data.Corpus;
+import dev.quarry.encode.EncodeOptions;
+import dev.quarry.encode.RuntimeOptions;
+import dev.quarry.encode.SentenceTransformer;
 import dev.quarry.eval.InformationRetrievalEvaluator;
 import dev.quarry.eval.IrResult;
-import dev.quarry.search.ExactSearch;
-import dev.quarry.search.Hit;
+import dev.quarry.model.ModelFolder;
+import dev.quarry.search.EmbeddingCache;
 import dev.quarry.similarity.SimilarityFunction;
+import dev.quarry.train.export.SentenceTransformerWriter;
 import dev.quarry.train.model.TrainableSentenceTransformer;
-import java.util.LinkedHashMap;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 
 /**
- * The InformationRetrievalEvaluator run on the model being trained (PyTorch weights, no ONNX
- * round trip): queries and corpus encoded with the model's own prompts, exact search by cosine and
- * dot product, the evaluator's metrics.
+ * The InformationRetrievalEvaluator during training, run on the path that will serve the model:
+ * the current weights are exported to ONNX and encoded by ONNX Runtime, with the model's own
+ * prompts, exactly as {@code quarry eval} would score the saved folder. The untouched base model
+ * (step 0) is evaluated from its own ONNX export, so its corpus embeddings come from the cache.
  */
 public final class TrainingEvaluation {
   private final InformationRetrievalEvaluator evaluator;
   private final Corpus corpus;
-  private final List<String> queryTexts;
+  private final EmbeddingCache cache;
 
-  public TrainingEvaluation(InformationRetrievalEvaluator evaluator, Map<String, String> queries, Corpus corpus) {
+  /** @param cache corpus embeddings of unchanged models (the base), or null */
+  public TrainingEvaluation(InformationRetrievalEvaluator evaluator, Corpus corpus, EmbeddingCache cache) {
     this.evaluator = evaluator;
     this.corpus = corpus;
-    this.queryTexts = evaluator.queryIds().stream().map(queries::get).toList();
+    this.cache = cache;
   }
 
   public InformationRetrievalEvaluator evaluator() {
     return evaluator;
   }
 
-  public IrResult evaluate(TrainableSentenceTransformer model, int batchSize, TrainingListener listener) {
-    String queryPrompt = model.folder().prompts().getOrDefault("query", "");
-    String docPrompt = model.folder().prompts().getOrDefault("document", model.folder().prompts().getOrDefault("passage", ""));
-    int total = queryTexts.size() + corpus.size();
-    float[][] q = model.encode(queryTexts.stream().map(t -> queryPrompt + t).toList(), batchSize,
-        (done, n) -> listener.onEvaluationProgress(done, total));
-    float[][] docs = model.encode(corpus.fullTexts().stream().map(t -> docPrompt + t).toList(), batchSize,
-        (done, n) -> listener.onEvaluationProgress(queryTexts.size() + done, total));
-    float[] matrix = ExactSearch.flatten(docs);
-    Map<String, Map<String, List<Hit>>> runs = new LinkedHashMap<>();
-    for (SimilarityFunction fn : List.of(SimilarityFunction.COSINE, SimilarityFunction.DOT)) {
-      List<List<Hit>> hits = new ExactSearch(matrix, docs[0].length, fn, i -> corpus.get(i).id())
-          .search(q, evaluator.metrics().maxK());
-      Map<String, List<Hit>> run = new LinkedHashMap<>();
-      for (int i = 0; i < hits.size(); i++) {
-        run.put(evaluator.queryIds().get(i), hits.get(i));
+  /**
+   * @param untouched true when the weights are still the source folder's (evaluate that folder)
+   * @param scratch a folder for the exported model
+   */
+  public IrResult evaluate(TrainableSentenceTransformer model, boolean untouched, Path scratch, int batchSize,
+      TrainingListener listener) {
+    ModelFolder folder = model.folder();
+    EmbeddingCache useCache = null;
+    if (untouched && folder.onnxFile() != null) {
+      useCache = cache;
+    } else {
+      try {
+        SentenceTransformerWriter.write(scratch, folder, model.config(), model.encoder().snapshot(), null);
+      } catch (IOException e) {
+        throw new UncheckedIOException("Cannot export the model for evaluation to " + scratch, e);
       }
-      runs.put(fn.id(), run);
+      folder = ModelFolder.read(scratch, folder.modelId() + " (training)");
     }
-    return evaluator.score(runs);
+    int total = evaluator.queryIds().size() + corpus.size();
+    EncodeOptions queries = EncodeOptions.defaults().withBatchSize(batchSize);
+    EncodeOptions docs = EncodeOptions.defaults().withBatchSize(batchSize)
+        .withProgress((done, n) -> listener.onEvaluationProgress(evaluator.queryIds().size() + done, total));
+    try (SentenceTransformer st = SentenceTransformer.load(folder, RuntimeOptions.defaults())) {
+      return evaluator.evaluate(st, corpus, new InformationRetrievalEvaluator.Settings(queries, docs,
+          List.of(SimilarityFunction.COSINE, SimilarityFunction.DOT), useCache));
+    }
   }
 }

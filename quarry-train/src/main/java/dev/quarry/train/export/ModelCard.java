@@ -25,7 +25,7 @@ public final class ModelCard {
     sb.append("This is a [sentence-transformers](https://www.SBERT.net) model: it maps sentences & paragraphs to a ")
         .append(source.pooling().outputDimension()).append(" dimensional dense vector space and can be used for tasks like ")
         .append("clustering or semantic search. It was fine-tuned from `").append(source.modelId())
-        .append("` with [Quarry](https://github.com/) (Java, DJL + PyTorch).\n\n");
+        .append("` with Quarry (Java: DJL + PyTorch).\n\n");
     sb.append("## Usage (Sentence-Transformers)\n\n```python\nfrom sentence_transformers import SentenceTransformer\n")
         .append("sentences = [\"This is an example sentence\", \"Each sentence is converted\"]\n\n")
         .append("model = SentenceTransformer('").append(name).append("')\nembeddings = model.encode(sentences)\nprint(embeddings)\n```\n\n");

@@ -1,0 +1,39 @@
+package dev.quarry.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** `quarry train` end to end on the bundled set: a servable folder, a card, a log, a plot. */
+class TrainCommandTest {
+  @Test
+  void trainsEvaluatesAndSavesAServableModel(@TempDir Path dir) throws Exception {
+    Path out = dir.resolve("ft");
+    String printed = QuarryCliTest.captureOut(() -> assertEquals(0, QuarryCli.run("train", "--dataset", "ai-qa",
+        "--max-steps", "4", "--batch-size", "8", "--eval-steps", "2", "-o", out.toString())));
+    assertTrue(printed.contains("ndcg@10"), printed);
+    for (String f : List.of("config.json", "model.safetensors", "tokenizer.json", "modules.json", "1_Pooling/config.json",
+        "sentence_bert_config.json", "config_sentence_transformers.json", "onnx/model.onnx", "README.md",
+        "training_log.jsonl", "training_curves.png")) {
+      assertTrue(Files.isRegularFile(out.resolve(f)), "missing " + f);
+    }
+    byte[] png = Files.readAllBytes(out.resolve("training_curves.png"));
+    assertEquals((byte) 0x89, png[0]);
+    assertEquals('P', png[1]);
+    String card = Files.readString(out.resolve("README.md"));
+    assertTrue(card.contains("MultipleNegativesRankingLoss") && card.contains("'similarity_fct': 'dot_score'")
+        && card.contains("\"correct_bias\": false") && card.contains("| ndcg@10 |"), card);
+    List<String> log = Files.readAllLines(out.resolve("training_log.jsonl"));
+    assertEquals(4, log.stream().filter(l -> l.contains("\"type\":\"train\"")).count());
+    assertEquals(3, log.stream().filter(l -> l.contains("\"type\":\"eval\"")).count()); // before, step 2, step 4
+    assertTrue(Files.notExists(out.resolve("eval-model")));
+    String sim = QuarryCliTest.captureOut(() -> assertEquals(0, QuarryCli.run("similarity", "--model", out.toString(),
+        "what is dropout", "Dropout zeroes activations at random during training.")));
+    assertTrue(sim.matches("(?s).*0\\.\\d+.*"), sim);
+  }
+}
