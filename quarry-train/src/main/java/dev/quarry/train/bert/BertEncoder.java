@@ -1,6 +1,8 @@
 package dev.quarry.train.bert;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -8,7 +10,6 @@ import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.nn.norm.LayerNorm;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -113,14 +114,22 @@ public final class BertEncoder implements AutoCloseable {
     String pre = "encoder.layer." + i + ".";
     int heads = config.numAttentionHeads();
     int d = config.headSize();
-    // 1/sqrt(d) goes on q ([b, h, s, d]) rather than on the scores ([b, h, s, s]), and the mask is
-    // added in place: each [b, h, s, s] tensor is hundreds of MB at 256 tokens, and fresh ones page-fault.
-    NDArray q = linear(x, pre + "attention.self.query").mul((float) (1.0 / Math.sqrt(d)))
-        .reshape(batch, seq, heads, d).transpose(0, 2, 1, 3);
-    NDArray k = linear(x, pre + "attention.self.key").reshape(batch, seq, heads, d).transpose(0, 2, 3, 1);
-    NDArray v = linear(x, pre + "attention.self.value").reshape(batch, seq, heads, d).transpose(0, 2, 1, 3);
+    // One GEMM for query, key and value (weights concatenated each step: cheap, and autograd splits
+    // the gradient back). 1/sqrt(d) goes on q ([b, h, s, d]) rather than on the scores ([b, h, s, s]),
+    // and the mask is added in place: each [b, h, s, s] tensor is hundreds of MB at 256 tokens.
+    NDManager lm = x.getManager();
+    NDArray w = NDArrays.concat(new NDList(p(pre + "attention.self.query.weight"), p(pre + "attention.self.key.weight"),
+        p(pre + "attention.self.value.weight")), 0);
+    NDArray b = NDArrays.concat(new NDList(p(pre + "attention.self.query.bias"), p(pre + "attention.self.key.bias"),
+        p(pre + "attention.self.value.bias")), 0);
+    w.attach(lm); // concat's result joined the parameters' manager; it must go with this layer
+    b.attach(lm);
+    NDArray qkv = Linear.linear(x, w, b).singletonOrThrow().reshape(batch, seq, 3, heads, d).transpose(2, 0, 3, 1, 4);
+    NDArray q = qkv.get(0).mul((float) (1.0 / Math.sqrt(d)));
+    NDArray k = qkv.get(1).transpose(0, 1, 3, 2);
+    NDArray v = qkv.get(2);
     NDArray scores = q.matMul(k).addi(maskBias);
-    NDArray probs = dropout(scores.softmax(-1), config.attentionProbsDropoutProb(), training);
+    NDArray probs = attentionDropout(scores.softmax(-1), training);
     NDArray context = probs.matMul(v).transpose(0, 2, 1, 3).reshape(batch, seq, (long) heads * d);
     NDArray attn = dropout(linear(context, pre + "attention.output.dense"), config.hiddenDropoutProb(), training);
     NDArray a = layerNorm(attn.add(x), pre + "attention.output.LayerNorm");
@@ -149,8 +158,22 @@ public final class BertEncoder implements AutoCloseable {
         (float) config.layerNormEps()).singletonOrThrow();
   }
 
+  private NDArray attentionDropout(NDArray probs, boolean training) {
+    return dropout(probs, config.attentionProbsDropoutProb(), training);
+  }
+
+  /**
+   * Inverted dropout (keep with probability 1 - p, scale kept values by 1 / (1 - p)), its mask
+   * drawn from libtorch's uniform generator: a third cheaper than libtorch's bernoulli dropout on
+   * this CPU, which matters most on the attention probabilities ([b, h, s, s]).
+   */
   private static NDArray dropout(NDArray x, double rate, boolean training) {
-    return training && rate > 0 ? Dropout.dropout(x, (float) rate, true).singletonOrThrow() : x;
+    if (!training || rate <= 0) {
+      return x;
+    }
+    NDArray keep = x.getManager().randomUniform(0f, 1f, x.getShape()).gte((float) rate)
+        .toType(DataType.FLOAT32, false).muli((float) (1 / (1 - rate)));
+    return x.mul(keep);
   }
 
   private NDArray p(String name) {
