@@ -171,9 +171,9 @@ public final class BertEncoder implements AutoCloseable {
     if (!training || rate <= 0) {
       return x;
     }
-    NDArray keep = x.getManager().randomUniform(0f, 1f, x.getShape()).gte((float) rate)
-        .toType(DataType.FLOAT32, false).muli((float) (1 / (1 - rate)));
-    return x.mul(keep);
+    // A boolean mask multiplies directly (libtorch promotes it); the scale is applied in place.
+    NDArray keep = x.getManager().randomUniform(0f, 1f, x.getShape()).gte((float) rate);
+    return x.mul(keep).muli((float) (1 / (1 - rate)));
   }
 
   private NDArray p(String name) {
