@@ -108,8 +108,7 @@ final class TrainCommand implements Callable<Integer> {
       TrainingLog.EvalRecord base = log.evals().stream().filter(e -> e.step() == 0).findFirst().orElse(null);
       String card = ModelCard.render(output.getFileName().toString(), source, m.config(), args, rows.size(), batches,
           warmup, base, result.best());
-      var weights = result.finalWeights() != null ? result.finalWeights() : m.encoder().snapshot();
-      SentenceTransformerWriter.write(output, source, m.config(), weights, card);
+      SentenceTransformerWriter.write(output, source, m.config(), result.finalWeights(), card);
       if (!keepCheckpoints) {
         deleteTree(output.resolve("checkpoints")); // the run finished: the folder itself is the result
       }

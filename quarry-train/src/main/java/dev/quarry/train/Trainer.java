@@ -42,7 +42,11 @@ public final class Trainer {
   private final TrainingListener listener;
   private final MultipleNegativesRankingLoss loss;
 
-  /** What a run ends with. */
+  /**
+   * What a run ends with.
+   *
+   * @param finalWeights the weights to save: those of the best evaluation, else the last
+   */
   public record Result(int steps, TrainingLog log, TrainingLog.EvalRecord best, BertWeights finalWeights) {}
 
   /**
@@ -119,6 +123,8 @@ public final class Trainer {
           best = log.evals().stream().filter(r -> r.step() == bestStep).findFirst().orElse(null);
         }
       } else {
+        // A fresh run: checkpoints of an earlier run in this folder must not be resumed or taken as best.
+        Checkpoints.deleteTree(checkpoints.dir());
         java.nio.file.Files.deleteIfExists(log.file());
       }
       listener.onStart(totalSteps, step);
@@ -165,11 +171,11 @@ public final class Trainer {
       BertWeights finalWeights = model.encoder().snapshot();
       if (best != null && best.step() != step) {
         Checkpoints.Saved bestSaved = checkpoints.named("best");
-        if (bestSaved != null) {
-          finalWeights = new BertWeights(bestSaved.weights());
-        } else if (best.step() == 0) {
-          finalWeights = null; // the base model was best; the caller keeps its weights
+        if (bestSaved == null || bestSaved.step() != best.step()) {
+          throw new QuarryException("The best weights (step " + best.step() + ") are missing from " + checkpoints.dir()
+              + "; the last weights are in the newest checkpoint there.");
         }
+        finalWeights = new BertWeights(bestSaved.weights()); // possibly the base model itself (step 0)
       }
       return new Result(step, log, best, finalWeights);
     } catch (java.io.IOException e) {
@@ -217,12 +223,8 @@ public final class Trainer {
     log.add(rec);
     listener.onEvaluation(rec);
     if (best == null || rec.ndcg10() > best.ndcg10()) {
-      if (step > 0) {
-        checkpoints.write("best", model.encoder().snapshot().tensors(), null,
-            Map.of("step", step, "ndcg@10", rec.ndcg10()));
-      } else {
-        Checkpoints.deleteTree(checkpoints.dir().resolve("best"));
-      }
+      // Kept on disk, not in memory: a BERT-base copy would cost 440 MB of heap for the whole run.
+      checkpoints.write("best", model.encoder().snapshot().tensors(), null, Map.of("step", step, "ndcg@10", rec.ndcg10()));
       return rec;
     }
     return best;
