@@ -52,6 +52,7 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = {"-o", "--output"}, paramLabel = "DIR", required = true, description = "Where the fine-tuned model folder goes.")
   Path output;
 
+  @Option(names = "--max-seq-length", description = "Truncate texts at N word-pieces for training and the saved model (default: the model's).") Integer maxSeqLength;
   @Option(names = "--epochs", description = "Default: ${DEFAULT-VALUE}.") int epochs = 1;
   @Option(names = "--batch-size", description = "Default: ${DEFAULT-VALUE}.") int batchSize = 16;
   @Option(names = "--lr", description = "Peak learning rate (default: ${DEFAULT-VALUE}).") double lr = 2e-5;
@@ -94,12 +95,18 @@ final class TrainCommand implements Callable<Integer> {
           IrMetrics.defaults(), dataDir.getFileName() + "-" + evalSplit), evalData.corpus(), CorpusEncoding.cache());
     }
     ModelFolder source = model.resolveForTraining();
+    if (maxSeqLength != null) {
+      source = source.withMaxSeqLength(maxSeqLength);
+    }
     Files.createDirectories(output);
     int batches = new NoDuplicatesBatchSampler(rows, batchSize, false, seed).batchesPerEpoch();
     System.err.printf(Locale.ROOT, "quarry: fine-tuning %s on %d rows (%d batches of %d per epoch, %d epochs) -> %s%n",
         source.modelId(), rows.size(), batches, batchSize, epochs, output);
     try (NDManager manager = NDManager.newBaseManager("PyTorch");
         TrainableSentenceTransformer m = TrainableSentenceTransformer.load(source, manager)) {
+      if (model.threads != null) {
+        ai.djl.pytorch.jni.JniUtils.setNumThreads(model.threads); // libtorch's intra-op threads
+      }
       Trainer trainer = new Trainer(m, rows, args, evaluation, output, new TrainingProgress(System.err));
       Trainer.Result result = trainer.train(resume);
       TrainingLog log = result.log();
