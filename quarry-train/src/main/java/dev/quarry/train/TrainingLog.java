@@ -53,8 +53,15 @@ public final class TrainingLog {
 
   public void add(StepRecord r) {
     steps.add(r);
-    append(Map.of("type", "train", "step", r.step(), "epoch", r.epoch(), "loss", r.loss(), "lr", r.learningRate(),
-        "grad_norm", r.gradNorm(), "seconds", r.seconds()));
+    Map<String, Object> row = new LinkedHashMap<>(); // fixed key order: the file reads the same every run
+    row.put("type", "train");
+    row.put("step", r.step());
+    row.put("epoch", r.epoch());
+    row.put("loss", r.loss());
+    row.put("lr", r.learningRate());
+    row.put("grad_norm", r.gradNorm());
+    row.put("seconds", r.seconds());
+    append(row);
   }
 
   public void add(EvalRecord r) {

@@ -26,7 +26,13 @@ public final class SafetensorsWriter {
     long offset = 0;
     for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
       long bytes = 4L * e.getValue().data().length;
-      header.put(e.getKey(), Map.of("dtype", "F32", "shape", e.getValue().shape(), "data_offsets", List.of(offset, offset + bytes)));
+      // Ordered maps, not Map.of (whose order changes from one JVM to the next): the same weights
+      // give a byte-identical file, so a resumed run's output can be checked by its checksum.
+      Map<String, Object> entry = new LinkedHashMap<>();
+      entry.put("dtype", "F32");
+      entry.put("shape", e.getValue().shape());
+      entry.put("data_offsets", List.of(offset, offset + bytes));
+      header.put(e.getKey(), entry);
       offset += bytes;
     }
     byte[] json = Json.MAPPER.writeValueAsBytes(header);

@@ -64,8 +64,10 @@ public final class SentenceTransformerWriter {
     }
     pooling.put("include_prompt", source.pooling().includePrompt());
     Json.MAPPER.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("1_Pooling/config.json").toFile(), pooling);
-    Json.MAPPER.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("sentence_bert_config.json").toFile(),
-        Map.of("max_seq_length", source.maxSeqLength(), "do_lower_case", source.doLowerCase()));
+    Map<String, Object> sbert = new LinkedHashMap<>();
+    sbert.put("max_seq_length", source.maxSeqLength());
+    sbert.put("do_lower_case", source.doLowerCase());
+    Json.MAPPER.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("sentence_bert_config.json").toFile(), sbert);
     Map<String, Object> st = new LinkedHashMap<>();
     st.put("__version__", Map.of("sentence_transformers", "3.0.1", "quarry", "0.1.0"));
     st.put("prompts", source.prompts());
