@@ -52,4 +52,25 @@ class FineTuneTest {
       }
     }
   }
+
+  @Test
+  void hardNegativeColumnsTrain(@TempDir Path dir) throws Exception {
+    BeirDataset train = BeirDataset.load(AI_QA, "train", false);
+    List<TrainingExample> pairs = TrainingData.fromBeir(train).subList(0, 16);
+    // Each row's hard negative: the next row's passage (a plausible but wrong answer).
+    List<TrainingExample> triplets = new java.util.ArrayList<>();
+    for (int i = 0; i < pairs.size(); i++) {
+      TrainingExample r = pairs.get(i);
+      triplets.add(new TrainingExample(r.anchor(), r.positive(), List.of(pairs.get((i + 7) % pairs.size()).positive()), r.source()));
+    }
+    TrainingArguments args = TrainingArguments.defaults().withBatchSize(4).withMaxSteps(2).withEvaluation(0, 32, false)
+        .withCheckpoints(-1, 1);
+    try (NDManager m = NDManager.newBaseManager("PyTorch");
+        TrainableSentenceTransformer model = TrainableSentenceTransformer.load(TestModels.folder(TestModels.MINILM), m)) {
+      Trainer.Result r = new Trainer(model, triplets, args, null, dir, null).train(false);
+      assertEquals(2, r.steps());
+      // With a negative column each anchor scores 2 * batch candidates: the loss starts near log(2B) at worst.
+      r.log().steps().forEach(s -> assertTrue(Double.isFinite(s.loss()) && s.loss() < Math.log(8), "loss " + s.loss()));
+    }
+  }
 }

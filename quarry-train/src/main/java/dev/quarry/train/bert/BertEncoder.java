@@ -57,7 +57,16 @@ public final class BertEncoder implements AutoCloseable {
   /** Overwrites the parameters in place with {@code weights} (resuming from a checkpoint). */
   public void load(BertWeights weights) {
     weights.validate(config, "the restored weights");
-    params.forEach((name, p) -> p.set(java.nio.FloatBuffer.wrap(weights.get(name).data())));
+    // New arrays in place of the old ones (same map, so optimizers holding it see them): DJL's
+    // NDArray.set goes through a libtorch mode that prints a deprecation warning.
+    for (Map.Entry<String, NDArray> e : params.entrySet()) {
+      Tensor t = weights.get(e.getKey());
+      NDArray fresh = manager.create(t.data(), new Shape(t.shape()));
+      fresh.setName(e.getKey());
+      fresh.setRequiresGradient(e.getValue().hasGradient());
+      e.getValue().close();
+      e.setValue(fresh);
+    }
   }
 
   /** The current weights, copied to the Java heap (for saving). */
@@ -129,7 +138,7 @@ public final class BertEncoder implements AutoCloseable {
     NDArray k = qkv.get(1).transpose(0, 1, 3, 2);
     NDArray v = qkv.get(2);
     NDArray scores = q.matMul(k).addi(maskBias);
-    NDArray probs = attentionDropout(scores.softmax(-1), training);
+    NDArray probs = dropout(scores.softmax(-1), config.attentionProbsDropoutProb(), training);
     NDArray context = probs.matMul(v).transpose(0, 2, 1, 3).reshape(batch, seq, (long) heads * d);
     NDArray attn = dropout(linear(context, pre + "attention.output.dense"), config.hiddenDropoutProb(), training);
     NDArray a = layerNorm(attn.add(x), pre + "attention.output.LayerNorm");
@@ -156,10 +165,6 @@ public final class BertEncoder implements AutoCloseable {
   private NDArray layerNorm(NDArray x, String name) {
     return LayerNorm.layerNorm(x, new Shape(config.hiddenSize()), p(name + ".weight"), p(name + ".bias"),
         (float) config.layerNormEps()).singletonOrThrow();
-  }
-
-  private NDArray attentionDropout(NDArray probs, boolean training) {
-    return dropout(probs, config.attentionProbsDropoutProb(), training);
   }
 
   /**

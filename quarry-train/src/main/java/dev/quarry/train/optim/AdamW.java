@@ -107,14 +107,15 @@ public final class AdamW implements AutoCloseable {
     this.t = steps;
   }
 
-  private static void restoreInto(Map<String, NDArray> target, String prefix, Map<String, Tensor> tensors) {
-    target.forEach((name, a) -> {
-      Tensor saved = tensors.get(prefix + name);
+  private void restoreInto(Map<String, NDArray> target, String prefix, Map<String, Tensor> tensors) {
+    for (Map.Entry<String, NDArray> e : target.entrySet()) {
+      Tensor saved = tensors.get(prefix + e.getKey());
       if (saved == null) {
-        throw new IllegalStateException("optimizer state lacks " + prefix + name);
+        throw new IllegalStateException("optimizer state lacks " + prefix + e.getKey());
       }
-      a.set(java.nio.FloatBuffer.wrap(saved.data()));
-    });
+      e.getValue().close();
+      e.setValue(state.create(saved.data(), new ai.djl.ndarray.types.Shape(saved.shape())));
+    }
   }
 
   @Override
