@@ -36,4 +36,19 @@ class TrainCommandTest {
         "what is dropout", "Dropout zeroes activations at random during training.")));
     assertTrue(sim.matches("(?s).*0\\.\\d+.*"), sim);
   }
+
+  @Test
+  void exportOnnxMakesASafetensorsOnlyFolderServable(@TempDir Path dir) throws Exception {
+    Path out = dir.resolve("ft");
+    QuarryCliTest.captureOut(() -> assertEquals(0, QuarryCli.run("train", "--dataset", "ai-qa", "--max-steps", "1",
+        "--batch-size", "4", "--eval-split", "none", "-o", out.toString())));
+    String before = QuarryCliTest.captureOut(() -> assertEquals(0, QuarryCli.run("similarity", "--model", out.toString(), "a", "b")));
+    Files.delete(out.resolve("onnx/model.onnx"));
+    String err = QuarryCliTest.captureErr(() -> assertEquals(2, QuarryCli.run("similarity", "--model", out.toString(), "a", "b")));
+    assertTrue(err.contains("quarry export-onnx"), err);
+    String printed = QuarryCliTest.captureOut(() -> assertEquals(0, QuarryCli.run("export-onnx", "--model", out.toString())));
+    assertTrue(printed.contains("6 layers, hidden 384"), printed);
+    String after = QuarryCliTest.captureOut(() -> assertEquals(0, QuarryCli.run("similarity", "--model", out.toString(), "a", "b")));
+    assertEquals(before, after);
+  }
 }
