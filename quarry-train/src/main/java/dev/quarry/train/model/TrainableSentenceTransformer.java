@@ -129,8 +129,8 @@ public final class TrainableSentenceTransformer implements AutoCloseable {
   }
 
   /**
-   * Inference without autograd: length-sorted batches, results in input order, as float arrays.
-   * Used for evaluation during training.
+   * Inference without autograd: length-sorted batches, results in input order, as float arrays
+   * (what the parity checks against ONNX Runtime compare; evaluation runs on the exported graph).
    */
   public float[][] encode(List<String> texts, int batchSize, ProgressListener progress) {
     boolean grad = JniUtils.isGradMode();
