@@ -59,8 +59,8 @@ public final class TrainStepBenchmark {
 
   private static void run(String name, ModelFolder folder, BertWeights weights, List<TrainingExample> rows, int steps,
       double peak) throws Exception {
-    TrainingArguments args = TrainingArguments.defaults().withMaxSteps(steps + 2).withWarmupSteps(0)
-        .withEvaluation(0, 32, false).withCheckpoints(-1, 1);
+    TrainingArguments args = TrainingArguments.builder().maxSteps(steps + 2).warmupSteps(0)
+        .evalSteps(0).evalBeforeTraining(false).checkpointSteps(-1).build();
     Path work = Files.createTempDirectory("quarry-train-bench");
     try (NDManager m = NDManager.newBaseManager("PyTorch");
         TrainableSentenceTransformer model = TrainableSentenceTransformer.load(folder, m, weights)) {

@@ -79,10 +79,10 @@ final class TrainCommand implements Callable<Integer> {
       case "cosine", "cos_sim" -> Similarity.COSINE;
       default -> throw new QuarryException("--similarity must be dot or cosine, not '" + similarity + "'.");
     };
-    TrainingArguments args = TrainingArguments.defaults().withEpochs(epochs).withBatchSize(batchSize).withLearningRate(lr)
-        .withWarmupSteps(warmupSteps == null ? -1 : warmupSteps).withOptimizer(weightDecay, adamEps, biasCorrection)
-        .withMaxGradNorm(maxGradNorm).withLoss(scale, sim).withSeed(seed).withMaxSteps(maxSteps)
-        .withEvaluation(evalSteps, evalBatchSize, true).withCheckpoints(checkpointSteps, 2);
+    TrainingArguments args = TrainingArguments.builder().epochs(epochs).batchSize(batchSize).learningRate(lr)
+        .warmupSteps(warmupSteps == null ? -1 : warmupSteps).weightDecay(weightDecay).adamEps(adamEps)
+        .biasCorrection(biasCorrection).maxGradNorm(maxGradNorm).scale(scale).similarity(sim).seed(seed)
+        .maxSteps(maxSteps).evalSteps(evalSteps).evalBatchSize(evalBatchSize).checkpointSteps(checkpointSteps).build();
     DatasetOptions ds = new DatasetOptions();
     ds.dataset = dataset;
     Path dataDir = trainFile != null && evalSplit.equals("none") ? null : ds.folder(); // no dataset needed then

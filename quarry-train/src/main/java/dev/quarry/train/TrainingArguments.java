@@ -35,74 +35,134 @@ public record TrainingArguments(
     int checkpointSteps,
     int checkpointsKept) {
 
+  /** The reference recipe. */
   public static TrainingArguments defaults() {
-    return new TrainingArguments(1, 16, 2e-5, -1, 0.01, 1e-6, 0.9, 0.999, false, 1.0, 20.0, Similarity.DOT, 42L,
-        -1, 5000, 32, true, 500, 2);
+    return builder().build();
   }
 
-  public TrainingArguments withEpochs(int v) {
-    return new TrainingArguments(v, batchSize, learningRate, warmupSteps, weightDecay, adamEps, adamBeta1, adamBeta2,
-        biasCorrection, maxGradNorm, scale, similarity, seed, maxSteps, evalSteps, evalBatchSize, evalBeforeTraining,
-        checkpointSteps, checkpointsKept);
+  public static Builder builder() {
+    return new Builder();
   }
 
-  public TrainingArguments withBatchSize(int v) {
-    return new TrainingArguments(epochs, v, learningRate, warmupSteps, weightDecay, adamEps, adamBeta1, adamBeta2,
-        biasCorrection, maxGradNorm, scale, similarity, seed, maxSteps, evalSteps, evalBatchSize, evalBeforeTraining,
-        checkpointSteps, checkpointsKept);
-  }
+  /** Fluent setters over the reference defaults. */
+  public static final class Builder {
+    private int epochs = 1;
+    private int batchSize = 16;
+    private double learningRate = 2e-5;
+    private int warmupSteps = -1;
+    private double weightDecay = 0.01;
+    private double adamEps = 1e-6;
+    private double adamBeta1 = 0.9;
+    private double adamBeta2 = 0.999;
+    private boolean biasCorrection = false;
+    private double maxGradNorm = 1.0;
+    private double scale = 20.0;
+    private Similarity similarity = Similarity.DOT;
+    private long seed = 42L;
+    private int maxSteps = -1;
+    private int evalSteps = 5000;
+    private int evalBatchSize = 32;
+    private boolean evalBeforeTraining = true;
+    private int checkpointSteps = 500;
+    private int checkpointsKept = 2;
 
-  public TrainingArguments withLearningRate(double v) {
-    return new TrainingArguments(epochs, batchSize, v, warmupSteps, weightDecay, adamEps, adamBeta1, adamBeta2,
-        biasCorrection, maxGradNorm, scale, similarity, seed, maxSteps, evalSteps, evalBatchSize, evalBeforeTraining,
-        checkpointSteps, checkpointsKept);
-  }
+    public Builder epochs(int v) {
+      epochs = v;
+      return this;
+    }
 
-  public TrainingArguments withWarmupSteps(int v) {
-    return new TrainingArguments(epochs, batchSize, learningRate, v, weightDecay, adamEps, adamBeta1, adamBeta2,
-        biasCorrection, maxGradNorm, scale, similarity, seed, maxSteps, evalSteps, evalBatchSize, evalBeforeTraining,
-        checkpointSteps, checkpointsKept);
-  }
+    public Builder batchSize(int v) {
+      batchSize = v;
+      return this;
+    }
 
-  public TrainingArguments withOptimizer(double weightDecay, double eps, boolean biasCorrection) {
-    return new TrainingArguments(epochs, batchSize, learningRate, warmupSteps, weightDecay, eps, adamBeta1, adamBeta2,
-        biasCorrection, maxGradNorm, scale, similarity, seed, maxSteps, evalSteps, evalBatchSize, evalBeforeTraining,
-        checkpointSteps, checkpointsKept);
-  }
+    public Builder learningRate(double v) {
+      learningRate = v;
+      return this;
+    }
 
-  public TrainingArguments withMaxGradNorm(double v) {
-    return new TrainingArguments(epochs, batchSize, learningRate, warmupSteps, weightDecay, adamEps, adamBeta1, adamBeta2,
-        biasCorrection, v, scale, similarity, seed, maxSteps, evalSteps, evalBatchSize, evalBeforeTraining,
-        checkpointSteps, checkpointsKept);
-  }
+    public Builder warmupSteps(int v) {
+      warmupSteps = v;
+      return this;
+    }
 
-  public TrainingArguments withLoss(double scale, Similarity similarity) {
-    return new TrainingArguments(epochs, batchSize, learningRate, warmupSteps, weightDecay, adamEps, adamBeta1, adamBeta2,
-        biasCorrection, maxGradNorm, scale, similarity, seed, maxSteps, evalSteps, evalBatchSize, evalBeforeTraining,
-        checkpointSteps, checkpointsKept);
-  }
+    public Builder weightDecay(double v) {
+      weightDecay = v;
+      return this;
+    }
 
-  public TrainingArguments withSeed(long v) {
-    return new TrainingArguments(epochs, batchSize, learningRate, warmupSteps, weightDecay, adamEps, adamBeta1, adamBeta2,
-        biasCorrection, maxGradNorm, scale, similarity, v, maxSteps, evalSteps, evalBatchSize, evalBeforeTraining,
-        checkpointSteps, checkpointsKept);
-  }
+    public Builder adamEps(double v) {
+      adamEps = v;
+      return this;
+    }
 
-  public TrainingArguments withMaxSteps(int v) {
-    return new TrainingArguments(epochs, batchSize, learningRate, warmupSteps, weightDecay, adamEps, adamBeta1, adamBeta2,
-        biasCorrection, maxGradNorm, scale, similarity, seed, v, evalSteps, evalBatchSize, evalBeforeTraining,
-        checkpointSteps, checkpointsKept);
-  }
+    public Builder adamBeta1(double v) {
+      adamBeta1 = v;
+      return this;
+    }
 
-  public TrainingArguments withEvaluation(int everySteps, int batchSize, boolean beforeTraining) {
-    return new TrainingArguments(epochs, this.batchSize, learningRate, warmupSteps, weightDecay, adamEps, adamBeta1,
-        adamBeta2, biasCorrection, maxGradNorm, scale, similarity, seed, maxSteps, everySteps, batchSize, beforeTraining,
-        checkpointSteps, checkpointsKept);
-  }
+    public Builder adamBeta2(double v) {
+      adamBeta2 = v;
+      return this;
+    }
 
-  public TrainingArguments withCheckpoints(int everySteps, int kept) {
-    return new TrainingArguments(epochs, batchSize, learningRate, warmupSteps, weightDecay, adamEps, adamBeta1, adamBeta2,
-        biasCorrection, maxGradNorm, scale, similarity, seed, maxSteps, evalSteps, evalBatchSize, evalBeforeTraining,
-        everySteps, kept);
+    public Builder biasCorrection(boolean v) {
+      biasCorrection = v;
+      return this;
+    }
+
+    public Builder maxGradNorm(double v) {
+      maxGradNorm = v;
+      return this;
+    }
+
+    public Builder scale(double v) {
+      scale = v;
+      return this;
+    }
+
+    public Builder similarity(Similarity v) {
+      similarity = v;
+      return this;
+    }
+
+    public Builder seed(long v) {
+      seed = v;
+      return this;
+    }
+
+    public Builder maxSteps(int v) {
+      maxSteps = v;
+      return this;
+    }
+
+    public Builder evalSteps(int v) {
+      evalSteps = v;
+      return this;
+    }
+
+    public Builder evalBatchSize(int v) {
+      evalBatchSize = v;
+      return this;
+    }
+
+    public Builder evalBeforeTraining(boolean v) {
+      evalBeforeTraining = v;
+      return this;
+    }
+
+    public Builder checkpointSteps(int v) {
+      checkpointSteps = v;
+      return this;
+    }
+
+    public Builder checkpointsKept(int v) {
+      checkpointsKept = v;
+      return this;
+    }
+
+    public TrainingArguments build() {
+      return new TrainingArguments(epochs, batchSize, learningRate, warmupSteps, weightDecay, adamEps, adamBeta1, adamBeta2, biasCorrection, maxGradNorm, scale, similarity, seed, maxSteps, evalSteps, evalBatchSize, evalBeforeTraining, checkpointSteps, checkpointsKept);
+    }
   }
 }

@@ -26,8 +26,8 @@ class FineTuneTest {
   void lossFallsAndTheSavedModelServesThroughOnnxRuntime(@TempDir Path dir) throws Exception {
     BeirDataset train = BeirDataset.load(AI_QA, "train", false);
     List<TrainingExample> rows = TrainingData.fromBeir(train);
-    TrainingArguments args = TrainingArguments.defaults().withEpochs(3).withMaxSteps(24).withLearningRate(5e-5)
-        .withEvaluation(0, 32, false).withCheckpoints(0, 1);
+    TrainingArguments args = TrainingArguments.builder().epochs(3).maxSteps(24).learningRate(5e-5)
+        .evalSteps(0).evalBeforeTraining(false).checkpointSteps(0).checkpointsKept(1).build();
     ModelFolder base = TestModels.folder(TestModels.MINILM);
     Path out = dir.resolve("model");
     try (NDManager m = NDManager.newBaseManager("PyTorch");
@@ -63,8 +63,8 @@ class FineTuneTest {
       TrainingExample r = pairs.get(i);
       triplets.add(new TrainingExample(r.anchor(), r.positive(), List.of(pairs.get((i + 7) % pairs.size()).positive()), r.source()));
     }
-    TrainingArguments args = TrainingArguments.defaults().withBatchSize(4).withMaxSteps(2).withEvaluation(0, 32, false)
-        .withCheckpoints(-1, 1);
+    TrainingArguments args = TrainingArguments.builder().batchSize(4).maxSteps(2).evalSteps(0).evalBeforeTraining(false)
+        .checkpointSteps(-1).build();
     try (NDManager m = NDManager.newBaseManager("PyTorch");
         TrainableSentenceTransformer model = TrainableSentenceTransformer.load(TestModels.folder(TestModels.MINILM), m)) {
       Trainer.Result r = new Trainer(model, triplets, args, null, dir, null).train(false);

@@ -27,8 +27,8 @@ class ResumeTest {
   @Test
   void resumedRunEqualsUninterruptedRun(@TempDir Path dir) throws Exception {
     List<TrainingExample> rows = TrainingData.fromBeir(BeirDataset.load(FineTuneTest.AI_QA, "train", false)).subList(0, 40);
-    TrainingArguments args = TrainingArguments.defaults().withBatchSize(8).withMaxSteps(4).withWarmupSteps(1)
-        .withLearningRate(1e-4).withEvaluation(0, 32, false).withCheckpoints(2, 2);
+    TrainingArguments args = TrainingArguments.builder().batchSize(8).maxSteps(4).warmupSteps(1).learningRate(1e-4)
+        .evalSteps(0).evalBeforeTraining(false).checkpointSteps(2).checkpointsKept(2).build();
     try (NDManager m = NDManager.newBaseManager("PyTorch")) {
       Trainer.Result straight;
       try (TrainableSentenceTransformer model = TrainableSentenceTransformer.load(TestModels.folder(TestModels.MINILM), m)) {
