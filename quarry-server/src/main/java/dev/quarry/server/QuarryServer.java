@@ -61,6 +61,7 @@ public final class QuarryServer implements AutoCloseable {
   private final Highlighter highlighter = new Highlighter();
   private final byte[] page;
   private volatile boolean stopping;
+  private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
 
   private QuarryServer(SentenceTransformer model, LuceneIndex index, ServerConfig config) throws IOException {
     this.model = model;
@@ -111,6 +112,7 @@ public final class QuarryServer implements AutoCloseable {
 
   private void route(String path, String name, Handler handler) {
     http.createContext(path, ex -> {
+      inFlight.incrementAndGet();
       long start = System.nanoTime();
       boolean[] recorded = {false};
       IntConsumer record = status -> {
@@ -134,6 +136,7 @@ public final class QuarryServer implements AutoCloseable {
       } finally {
         record.accept(ex.getResponseCode() > 0 ? ex.getResponseCode() : 500);
         ex.close();
+        inFlight.decrementAndGet();
       }
     });
   }
@@ -307,7 +310,18 @@ public final class QuarryServer implements AutoCloseable {
       return;
     }
     stopping = true;
-    http.stop(config.shutdownGraceSeconds());
+    // Wait for requests in flight ourselves: Java 17's HttpServer.stop(delay) waits the whole delay
+    // even with nothing in flight, which made every shutdown take the full grace period.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(config.shutdownGraceSeconds());
+    while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    http.stop(0);
     batcher.close();
     executor.shutdown();
     index.commit();
