@@ -34,10 +34,6 @@ public final class TrainingEvaluation {
     this.cache = cache;
   }
 
-  public InformationRetrievalEvaluator evaluator() {
-    return evaluator;
-  }
-
   /**
    * @param untouched true when the weights are still the source folder's (evaluate that folder)
    * @param scratch a folder for the exported model

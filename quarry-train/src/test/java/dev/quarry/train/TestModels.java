@@ -1,31 +1,23 @@
 package dev.quarry.train;
 
-import dev.quarry.encode.RuntimeOptions;
 import dev.quarry.encode.SentenceTransformer;
-import dev.quarry.model.BuiltinModels;
 import dev.quarry.model.ModelFolder;
-import java.nio.file.Path;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
-/** The real built-in models, laid out once per build under target/, shared by the tests. */
+/** The built-in models for training tests: core's shared test helper, plus what parity checks need. */
 public final class TestModels {
-  public static final String MINILM = "sentence-transformers/all-MiniLM-L6-v2";
-  public static final String BGE = "BAAI/bge-small-en-v1.5";
-  public static final String E5 = "intfloat/e5-small-v2";
-
-  private static final Path CACHE = Path.of("target", "quarry-home").toAbsolutePath();
-  private static final Map<String, SentenceTransformer> LOADED = new ConcurrentHashMap<>();
+  public static final String MINILM = dev.quarry.TestModels.MINILM;
+  public static final String BGE = dev.quarry.TestModels.BGE;
+  public static final String E5 = dev.quarry.TestModels.E5;
 
   private TestModels() {}
 
   public static ModelFolder folder(String id) {
-    return ModelFolder.read(BuiltinModels.materialize(id, CACHE), id);
+    return ModelFolder.read(dev.quarry.TestModels.folder(id), id);
   }
 
   /** The ONNX Runtime model: the reference the trainable encoder must agree with. */
   public static SentenceTransformer onnx(String id) {
-    return LOADED.computeIfAbsent(id, k -> SentenceTransformer.load(folder(k), RuntimeOptions.defaults()));
+    return dev.quarry.TestModels.model(id);
   }
 
   public static float maxAbsDiff(float[][] a, float[][] b) {

@@ -95,10 +95,6 @@ public final class TrainableSentenceTransformer implements AutoCloseable {
     return tokenizer;
   }
 
-  public int dimension() {
-    return folder.pooling().outputDimension();
-  }
-
   /** Sentence embeddings [texts, dimension] in {@code out}, differentiable (dropout when training). */
   public NDArray embed(NDManager out, List<String> texts, boolean training) {
     TokenizedText[] tokens = tokenizer.encodeAll(texts);
