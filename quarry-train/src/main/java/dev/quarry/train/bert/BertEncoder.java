@@ -35,7 +35,7 @@ public final class BertEncoder implements AutoCloseable {
     this.manager = parent.newSubManager();
     for (String name : BertWeights.requiredNames(config)) {
       Tensor t = weights.get(name);
-      NDArray a = manager.create(t.data(), new Shape(t.shape()));
+      NDArray a = NativeArrays.of(manager, t.data(), new Shape(t.shape()));
       a.setName(name);
       params.put(name, a);
     }
@@ -61,7 +61,7 @@ public final class BertEncoder implements AutoCloseable {
     // NDArray.set goes through a libtorch mode that prints a deprecation warning.
     for (Map.Entry<String, NDArray> e : params.entrySet()) {
       Tensor t = weights.get(e.getKey());
-      NDArray fresh = manager.create(t.data(), new Shape(t.shape()));
+      NDArray fresh = NativeArrays.of(manager, t.data(), new Shape(t.shape()));
       fresh.setName(e.getKey());
       fresh.setRequiresGradient(e.getValue().hasGradient());
       e.getValue().close();
@@ -134,7 +134,7 @@ public final class BertEncoder implements AutoCloseable {
     w.attach(lm); // concat's result joined the parameters' manager; it must go with this layer
     b.attach(lm);
     NDArray qkv = Linear.linear(x, w, b).singletonOrThrow().reshape(batch, seq, 3, heads, d).transpose(2, 0, 3, 1, 4);
-    NDArray q = qkv.get(0).mul((float) (1.0 / Math.sqrt(d)));
+    NDArray q = NativeArrays.mul(qkv.get(0), 1.0 / Math.sqrt(d));
     NDArray k = qkv.get(1).transpose(0, 1, 3, 2);
     NDArray v = qkv.get(2);
     NDArray scores = q.matMul(k).addi(maskBias);
@@ -152,8 +152,10 @@ public final class BertEncoder implements AutoCloseable {
       case "gelu" -> Activation.gelu(x); // libtorch's exact (erf) GELU, as transformers' "gelu"
       case "relu" -> Activation.relu(x);
       default -> { // tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
-        NDArray inner = x.pow(3).mul(0.044715f).add(x).mul((float) Math.sqrt(2 / Math.PI)).tanh();
-        yield x.mul(inner.add(1f)).mul(0.5f);
+        // Scalars as libtorch-owned tensors (see NativeArrays); adding a number saves nothing for backward.
+        NDArray cube = x.mul(x).mul(x);
+        NDArray inner = NativeArrays.mul(NativeArrays.mul(cube, 0.044715).add(x), Math.sqrt(2 / Math.PI)).tanh();
+        yield NativeArrays.mul(x.mul(inner.add(1f)), 0.5);
       }
     };
   }
@@ -176,9 +178,10 @@ public final class BertEncoder implements AutoCloseable {
     if (!training || rate <= 0) {
       return x;
     }
-    // A boolean mask multiplies directly (libtorch promotes it); the scale is applied in place.
+    // A boolean mask multiplies directly (libtorch promotes it); the scale is applied in place, by a
+    // libtorch-owned scalar since mul_ saves it for backward (see NativeArrays).
     NDArray keep = x.getManager().randomUniform(0f, 1f, x.getShape()).gte((float) rate);
-    return x.mul(keep).muli((float) (1 / (1 - rate)));
+    return x.mul(keep).muli(NativeArrays.scalar(x.getManager(), (float) (1 / (1 - rate))));
   }
 
   private NDArray p(String name) {

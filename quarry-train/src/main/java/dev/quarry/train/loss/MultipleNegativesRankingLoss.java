@@ -2,6 +2,7 @@ package dev.quarry.train.loss;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import dev.quarry.train.bert.NativeArrays;
 
 /**
  * sentence-transformers' {@code MultipleNegativesRankingLoss}: for each anchor a_i, its positive
@@ -64,12 +65,12 @@ public final class MultipleNegativesRankingLoss {
       a = normalize(anchors);
       c = normalize(candidates);
     }
-    NDArray scores = a.matMul(c.transpose()).mul((float) scale); // [batch, candidates]
+    NDArray scores = NativeArrays.mul(a.matMul(c.transpose()), scale); // [batch, candidates]
     NDArray labels = scores.getManager().arange(0, (int) batch, 1, DataType.INT64).reshape(batch, 1);
     return scores.logSoftmax(1).gather(labels, 1).mean().neg();
   }
 
   private static NDArray normalize(NDArray x) {
-    return x.div(x.norm(new int[] {1}, true).clip(1e-12f, Float.MAX_VALUE));
+    return NativeArrays.normalizeRows(x, 1e-12f);
   }
 }

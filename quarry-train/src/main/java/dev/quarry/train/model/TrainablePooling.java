@@ -24,6 +24,8 @@ final class TrainablePooling {
    * @return [batch, dim * modes]
    */
   static NDArray pool(PoolingConfig config, NDArray tokens, NDArray mask) {
+    // Java numbers below touch only the mask, which has no gradient: on the token states they would be
+    // freed before backward (see NativeArrays).
     NDArray m = mask.toType(DataType.FLOAT32, false).expandDims(-1); // [b, s, 1]
     List<NDArray> parts = new ArrayList<>();
     for (PoolingMode mode : config.modes()) {

@@ -14,6 +14,7 @@ import dev.quarry.tokenize.TokenizedText;
 import dev.quarry.train.bert.BertConfig;
 import dev.quarry.train.bert.BertEncoder;
 import dev.quarry.train.bert.BertWeights;
+import dev.quarry.train.bert.NativeArrays;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -110,14 +111,15 @@ public final class TrainableSentenceTransformer implements AutoCloseable {
     }
     Shape shape = new Shape(texts.size(), seq);
     try (NDManager sm = out.newSubManager()) {
-      NDArray idArr = sm.create(ids, shape);
-      NDArray typeArr = sm.create(types, shape);
-      NDArray maskArr = sm.create(mask, shape);
+      // Owned by libtorch: autograd keeps the ids for the backward pass, after this manager closes.
+      NDArray idArr = NativeArrays.of(sm, ids, shape);
+      NDArray typeArr = NativeArrays.of(sm, types, shape);
+      NDArray maskArr = NativeArrays.of(sm, mask, shape);
       NDArray hidden = encoder.forward(sm, idArr, typeArr, maskArr, training);
       NDArray pooled = TrainablePooling.pool(folder.pooling(), hidden, maskArr);
       if (normalize) {
         // torch.nn.functional.normalize: x / max(||x||, 1e-12)
-        pooled = pooled.div(pooled.norm(new int[] {1}, true).clip(1e-12f, Float.MAX_VALUE));
+        pooled = NativeArrays.normalizeRows(pooled, 1e-12f);
       }
       pooled.attach(out);
       return pooled;
