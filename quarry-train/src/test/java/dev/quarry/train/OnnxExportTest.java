@@ -9,6 +9,7 @@ import dev.quarry.encode.EncodeOptions;
 import dev.quarry.encode.RuntimeOptions;
 import dev.quarry.encode.SentenceTransformer;
 import dev.quarry.model.ModelFolder;
+import dev.quarry.tokenize.TransformersTokenizerRule;
 import dev.quarry.train.bert.BertConfig;
 import dev.quarry.train.bert.BertWeights;
 import dev.quarry.train.export.OnnxBertExporter;
@@ -33,6 +34,17 @@ class OnnxExportTest {
         TrainableSentenceTransformer model = TrainableSentenceTransformer.load(base, m)) {
       SentenceTransformerWriter.write(folder, base, model.config(), model.encoder().snapshot(), null);
     }
+    // Python loads the written tokenizer files as tokenizer.json tokenizes (issue 8: a wrong
+    // do_lower_case made transformers map every capitalised word to [UNK]).
+    List<String> probes = TransformersTokenizerRule.PROBES;
+    List<long[]> quarryIds = TransformersTokenizerRule.ids(base.tokenizerFile(), probes);
+    List<long[]> pythonIds = TransformersTokenizerRule.idsAsTransformersLoads(folder, probes);
+    for (int i = 0; i < probes.size(); i++) {
+      org.junit.jupiter.api.Assertions.assertArrayEquals(quarryIds.get(i), pythonIds.get(i), probes.get(i));
+    }
+    String stConfig = Files.readString(folder.resolve("config_sentence_transformers.json"));
+    assertTrue(!stConfig.contains("\"sentence_transformers\"") && stConfig.contains("\"quarry\""), stConfig);
+
     Files.delete(folder.resolve("onnx/model.onnx"));
     QuarryException e = assertThrows(QuarryException.class, () -> ModelFolder.read(folder, "x"));
     assertTrue(e.getMessage().contains("quarry export-onnx"), e.getMessage());

@@ -2,13 +2,14 @@ package dev.quarry.train.export;
 
 import dev.quarry.model.Json;
 import dev.quarry.model.ModelFolder;
+import dev.quarry.Quarry;
 import dev.quarry.pooling.PoolingMode;
+import dev.quarry.tokenize.TokenizerFiles;
 import dev.quarry.train.bert.BertConfig;
 import dev.quarry.train.bert.BertWeights;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,21 +34,9 @@ public final class SentenceTransformerWriter {
     Files.createDirectories(dir);
     Json.MAPPER.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(), config.toJson());
     SafetensorsWriter.write(dir.resolve("model.safetensors"), weights.tensors());
-    Files.copy(source.tokenizerFile(), dir.resolve("tokenizer.json"), StandardCopyOption.REPLACE_EXISTING);
-    for (String f : List.of("tokenizer_config.json", "special_tokens_map.json", "vocab.txt")) {
-      Path src = source.transformerDir().resolve(f);
-      if (Files.isRegularFile(src)) {
-        Files.copy(src, dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
-      }
-    }
-    if (!Files.exists(dir.resolve("tokenizer_config.json"))) {
-      // What transformers needs to pick the fast BERT tokenizer for tokenizer.json.
-      Map<String, Object> tc = new LinkedHashMap<>();
-      tc.put("tokenizer_class", "BertTokenizer");
-      tc.put("model_max_length", source.maxSeqLength());
-      tc.put("do_lower_case", source.doLowerCase());
-      Json.MAPPER.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("tokenizer_config.json").toFile(), tc);
-    }
+    // tokenizer_config.json from tokenizer.json's normaliser, not from sentence_bert_config's
+    // do_lower_case: transformers rebuilds the normaliser from the config (see TokenizerFiles).
+    TokenizerFiles.read(source.tokenizerFile()).writeFolder(source.tokenizerFile().getParent(), dir, source.maxSeqLength());
     List<Map<String, Object>> modules = new ArrayList<>();
     modules.add(module(0, "", "sentence_transformers.models.Transformer"));
     modules.add(module(1, "1_Pooling", "sentence_transformers.models.Pooling"));
@@ -69,7 +58,10 @@ public final class SentenceTransformerWriter {
     sbert.put("do_lower_case", source.doLowerCase());
     Json.MAPPER.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("sentence_bert_config.json").toFile(), sbert);
     Map<String, Object> st = new LinkedHashMap<>();
-    st.put("__version__", Map.of("sentence_transformers", "3.0.1", "quarry", "0.1.0"));
+    // Written by Quarry, not by sentence-transformers: no sentence_transformers version is claimed
+    // (sentence-transformers only compares it to warn about folders from newer releases).
+    st.put("model_type", "SentenceTransformer");
+    st.put("__version__", Map.of("quarry", Quarry.VERSION));
     st.put("prompts", source.prompts());
     st.put("default_prompt_name", source.defaultPromptName());
     st.put("similarity_fn_name", source.similarity().id());

@@ -1,0 +1,91 @@
+package dev.quarry.tokenize;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.quarry.QuarryException;
+import dev.quarry.TestModels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+/** The tokenizer files Quarry writes make transformers tokenize exactly as tokenizer.json does. */
+class TokenizerFilesTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @ParameterizedTest
+  @ValueSource(strings = {TestModels.MINILM, TestModels.BGE, TestModels.E5})
+  void writtenConfigAgreesWithTheNormaliserAndProbesTokenizeIdentically(String id, @TempDir Path out) throws Exception {
+    Path tokenizer = TestModels.folder(id).resolve("tokenizer.json");
+    TokenizerFiles.read(tokenizer).writeFolder(null, out, 256);
+
+    // The rule transformers applies, read straight from the two JSON files.
+    JsonNode normalizer = JSON.readTree(Files.readString(tokenizer)).get("normalizer");
+    JsonNode config = JSON.readTree(Files.readString(out.resolve("tokenizer_config.json")));
+    assertEquals(normalizer.get("lowercase").asBoolean(), config.path("do_lower_case").asBoolean(true), "do_lower_case");
+    assertEquals(normalizer.get("strip_accents").isNull(), config.get("strip_accents").isNull(), "strip_accents");
+    assertEquals(normalizer.get("handle_chinese_chars").asBoolean(), config.path("tokenize_chinese_chars").asBoolean(true));
+    assertEquals("[UNK]", config.get("unk_token").asText());
+    assertEquals("[CLS]", config.get("cls_token").asText());
+    assertEquals("[SEP]", config.get("sep_token").asText());
+    assertEquals(256, config.get("model_max_length").asInt());
+
+    List<long[]> quarry = TransformersTokenizerRule.ids(tokenizer, TransformersTokenizerRule.PROBES);
+    List<long[]> python = TransformersTokenizerRule.idsAsTransformersLoads(out, TransformersTokenizerRule.PROBES);
+    for (int i = 0; i < quarry.size(); i++) {
+      assertArrayEquals(quarry.get(i), python.get(i), TransformersTokenizerRule.PROBES.get(i));
+    }
+    // vocab.txt is the WordPiece vocabulary in id order, as the slow tokenizer reads it.
+    List<String> vocab = Files.readAllLines(out.resolve("vocab.txt"));
+    assertEquals("[PAD]", vocab.get(0));
+    assertEquals(101, vocab.indexOf("[CLS]"));
+    TokenizerFiles.read(tokenizer).checkAgreement(out); // what was written passes its own check
+  }
+
+  /** The check above can fail: the config the seed wrote (do_lower_case false) maps capitals to [UNK]. */
+  @Test
+  void aConfigThatDisagreesChangesTokensAndIsRefused(@TempDir Path dir) throws Exception {
+    Path src = TestModels.copyOf(TestModels.MINILM, dir.resolve("src"), d -> TestModels.write(d.resolve("tokenizer_config.json"),
+        "{\"tokenizer_class\": \"BertTokenizer\", \"do_lower_case\": false, \"model_max_length\": 256}"));
+    List<long[]> quarry = TransformersTokenizerRule.ids(src.resolve("tokenizer.json"), TransformersTokenizerRule.PROBES);
+    List<long[]> python = TransformersTokenizerRule.idsAsTransformersLoads(src, TransformersTokenizerRule.PROBES);
+    assertFalse(java.util.Arrays.equals(quarry.get(0), python.get(0)), "do_lower_case false should change 'BRCA1 Mutations'");
+    assertTrue(java.util.Arrays.stream(python.get(0)).anyMatch(t -> t == 100), "expected [UNK] (id 100) for capitalised words");
+
+    Path out = dir.resolve("out");
+    QuarryException e = assertThrows(QuarryException.class,
+        () -> TokenizerFiles.read(src.resolve("tokenizer.json")).writeFolder(src, out, 256));
+    assertTrue(e.getMessage().contains(src.resolve("tokenizer_config.json").toString()), e.getMessage());
+    assertTrue(e.getMessage().contains("'do_lower_case' is false"), e.getMessage());
+    assertFalse(Files.exists(out.resolve("tokenizer.json")), "nothing is written when the files disagree");
+  }
+
+  @Test
+  void sourceFilesThatAgreeAreKeptAndAWrongVocabularyIsNamedByLine(@TempDir Path dir) throws Exception {
+    Path tokenizer = TestModels.folder(TestModels.MINILM).resolve("tokenizer.json");
+    Path good = dir.resolve("good");
+    TokenizerFiles.read(tokenizer).writeFolder(null, good, 256);
+    Files.writeString(good.resolve("tokenizer_config.json"), Files.readString(good.resolve("tokenizer_config.json"))
+        .replace("\"model_max_length\" : 256", "\"model_max_length\" : 512"));
+    Path copy = dir.resolve("copy");
+    TokenizerFiles.read(good.resolve("tokenizer.json")).writeFolder(good, copy, 256);
+    assertTrue(Files.readString(copy.resolve("tokenizer_config.json")).contains("512"), "the source's own config is kept");
+
+    List<String> vocab = new java.util.ArrayList<>(Files.readAllLines(good.resolve("vocab.txt")));
+    vocab.set(2000, "wrong");
+    Files.write(good.resolve("vocab.txt"), vocab);
+    QuarryException e = assertThrows(QuarryException.class, () -> TokenizerFiles.read(good.resolve("tokenizer.json")).checkAgreement(good));
+    assertTrue(e.getMessage().contains("vocab.txt line 2001"), e.getMessage());
+    assertNotEquals(-1, e.getMessage().indexOf("'wrong'"));
+  }
+}
