@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -51,12 +52,12 @@ public final class EncodeBenchmark {
     Json.MAPPER.writeValue(passagesFile.toFile(), texts.passages());
     Json.MAPPER.writeValue(queriesFile.toFile(), texts.queries());
 
-    System.out.printf("Machine: %d cores, %s %s, Java %s%n", threads, System.getProperty("os.arch"),
+    System.out.printf(Locale.ROOT, "Machine: %d cores, %s %s, Java %s%n", threads, System.getProperty("os.arch"),
         System.getProperty("os.name"), System.getProperty("java.version"));
-    System.out.printf("Texts: %d SciFact passages (title + text), %d queries; model %s; %d repetitions%n",
+    System.out.printf(Locale.ROOT, "Texts: %d SciFact passages (title + text), %d queries; model %s; %d repetitions%n",
         texts.passages().size(), texts.queries().size(), MODEL, reps);
     double peak = Math.max(GemmPeak.measure(2048, threads, 5), GemmPeak.measure(4096, threads, 3));
-    System.out.printf("fp32 GEMM peak (ONNX Runtime MatMul, 2048² and 4096², %d threads): %.0f GFLOP/s%n%n", threads, peak);
+    System.out.printf(Locale.ROOT, "fp32 GEMM peak (ONNX Runtime MatMul, 2048² and 4096², %d threads): %.0f GFLOP/s%n%n", threads, peak);
 
     Work passages128 = Work.of(folder, texts.passages(), PEER_MAX_LENGTH, flops);
     Work queries128 = Work.of(folder, texts.queries(), PEER_MAX_LENGTH, flops);
@@ -82,13 +83,13 @@ public final class EncodeBenchmark {
         add(seconds, v.getKey() + " queries", time(() -> m.encode(texts.queries(), EncodeOptions.defaults().withMaxLength(PEER_MAX_LENGTH))));
         add(seconds, v.getKey() + " passages@" + folder.maxSeqLength(), time(() -> m.encode(texts.passages())));
       }
-      System.err.printf("repetition %d/%d done%n", rep + 1, reps);
+      System.err.printf(Locale.ROOT, "repetition %d/%d done%n", rep + 1, reps);
     }
 
     double lcP = median(seconds.get("LangChain4j passages"));
     double lcQ = median(seconds.get("LangChain4j queries"));
     String fmt = "%-30s %-20s %10s %9s %8s %9s%n";
-    System.out.printf(fmt, "engine", "texts (max tokens)", "texts/s", "GFLOP/s", "% peak", "vs LC4j");
+    System.out.printf(Locale.ROOT, fmt, "engine", "texts (max tokens)", "texts/s", "GFLOP/s", "% peak", "vs LC4j");
     row(fmt, "LangChain4j embedAll", "passages (128)", passages128, lcP, peak, lcP);
     for (String v : variants.keySet()) {
       row(fmt, v, "passages (128)", passages128, median(seconds.get(v + " passages")), peak, lcP);
@@ -101,7 +102,7 @@ public final class EncodeBenchmark {
       row(fmt, v, "passages (" + folder.maxSeqLength() + ")", passagesFull,
           median(seconds.get(v + " passages@" + folder.maxSeqLength())), peak, Double.NaN);
     }
-    System.out.printf("%nMedians of %d runs. Token counts: passages %.0f avg (%.0f at 128), queries %.1f avg.%n",
+    System.out.printf(Locale.ROOT, "%nMedians of %d runs. Token counts: passages %.0f avg (%.0f at 128), queries %.1f avg.%n",
         reps, passagesFull.avgTokens(), passages128.avgTokens(), queries128.avgTokens());
     System.out.println("LangChain4j cannot produce max-length-" + folder.maxSeqLength() + " embeddings (its tokenizer truncates at 128).");
     System.out.println("Raw seconds: " + seconds);
@@ -128,7 +129,7 @@ public final class EncodeBenchmark {
     for (int i = 0; i < ours.length; i++) {
       min = Math.min(min, SimilarityFunction.COSINE.score(ours[i], peer[i]));
     }
-    System.out.printf("Equal outputs at %d tokens: min cosine(Quarry, LangChain4j) over %d passages = %.6f %s%n%n",
+    System.out.printf(Locale.ROOT, "Equal outputs at %d tokens: min cosine(Quarry, LangChain4j) over %d passages = %.6f %s%n%n",
         PEER_MAX_LENGTH, ours.length, min, min >= 0.9999 ? "(>= 0.9999, OK)" : "(BELOW 0.9999: timings not comparable)");
     if (min < 0.9999) {
       throw new IllegalStateException("outputs differ; refusing to compare speed");
@@ -157,8 +158,8 @@ public final class EncodeBenchmark {
 
   private static void row(String fmt, String engine, String what, Work w, double secs, double peak, double peerSecs) {
     double gflops = w.flops() / secs / 1e9;
-    System.out.printf(fmt, engine, what, String.format("%.1f", w.count() / secs), String.format("%.0f", gflops),
-        String.format("%.0f%%", 100 * gflops / peak), Double.isNaN(peerSecs) ? "-" : String.format("%.2fx", peerSecs / secs));
+    System.out.printf(Locale.ROOT, fmt, engine, what, String.format(Locale.ROOT, "%.1f", w.count() / secs), String.format(Locale.ROOT, "%.0f", gflops),
+        String.format(Locale.ROOT, "%.0f%%", 100 * gflops / peak), Double.isNaN(peerSecs) ? "-" : String.format(Locale.ROOT, "%.2fx", peerSecs / secs));
   }
 
   private static double time(Runnable r) {

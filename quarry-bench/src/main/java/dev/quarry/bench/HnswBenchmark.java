@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 import java.util.Set;
 
@@ -38,11 +39,11 @@ public final class HnswBenchmark {
 
   public static void main(String[] args) throws Exception {
     int[] sizes = args.length == 0 ? new int[] {100_000, 1_000_000} : Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
-    System.out.printf("HNSW (Lucene 9.12, M %d, beam width %d) vs exact search; %d-d clustered unit vectors;"
+    System.out.printf(Locale.ROOT, "HNSW (Lucene 9.12, M %d, beam width %d) vs exact search; %d-d clustered unit vectors;"
         + " %d queries, k = %d; %d cores, Java %s%n%n", IndexSettings.DEFAULT_MAX_CONN, IndexSettings.DEFAULT_BEAM_WIDTH,
         DIM, QUERIES, K, Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
     String fmt = "%10s %9s %9s %10s %9s %9s %12s %12s%n";
-    System.out.printf(fmt, "vectors", "build s", "efSearch", "recall@10", "p50 ms", "p99 ms", "exact p50 ms", "int8 recall");
+    System.out.printf(Locale.ROOT, fmt, "vectors", "build s", "efSearch", "recall@10", "p50 ms", "p99 ms", "exact p50 ms", "int8 recall");
     for (int n : sizes) {
       row(fmt, n);
     }
@@ -81,9 +82,9 @@ public final class HnswBenchmark {
     double[][] fp32 = measure(n, vectors, queries, truth, false);
     Arrays.sort(exactNanos);
     for (int e = 0; e < EF_SEARCH.length; e++) {
-      System.out.printf(fmt, n, String.format("%.0f", fp32[e][0]), EF_SEARCH[e], String.format("%.4f", fp32[e][1]),
-          String.format("%.2f", fp32[e][2]), String.format("%.2f", fp32[e][3]), String.format("%.2f", exactNanos[EXACT_TIMED / 2] / 1e6),
-          int8 == null ? "-" : String.format("%.4f", int8[e][1]));
+      System.out.printf(Locale.ROOT, fmt, n, String.format(Locale.ROOT, "%.0f", fp32[e][0]), EF_SEARCH[e], String.format(Locale.ROOT, "%.4f", fp32[e][1]),
+          String.format(Locale.ROOT, "%.2f", fp32[e][2]), String.format(Locale.ROOT, "%.2f", fp32[e][3]), String.format(Locale.ROOT, "%.2f", exactNanos[EXACT_TIMED / 2] / 1e6),
+          int8 == null ? "-" : String.format(Locale.ROOT, "%.4f", int8[e][1]));
     }
   }
 
@@ -92,7 +93,7 @@ public final class HnswBenchmark {
     Path dir = Files.createTempDirectory("quarry-hnsw");
     IndexSettings settings = new IndexSettings(IndexSettings.DEFAULT_MAX_CONN, IndexSettings.DEFAULT_BEAM_WIDTH, int8,
         IndexSettings.DEFAULT_EF_SEARCH, 1900);
-    IndexMetadata meta = new IndexMetadata("synthetic-clustered-" + DIM, DIM, SimilarityFunction.DOT, true);
+    IndexMetadata meta = new IndexMetadata("synthetic-clustered-" + DIM, "synthetic", DIM, SimilarityFunction.DOT, true);
     long t0 = System.nanoTime();
     try (LuceneIndex index = LuceneIndex.open(dir, meta, settings)) {
       int chunk = 10_000;

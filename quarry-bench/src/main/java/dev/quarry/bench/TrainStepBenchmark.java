@@ -46,7 +46,7 @@ public final class TrainStepBenchmark {
     System.out.printf(Locale.ROOT, "LD_PRELOAD=%s MALLOC_CONF=%s, libtorch threads: %d%n", System.getenv("LD_PRELOAD"),
         System.getenv("MALLOC_CONF"), ai.djl.pytorch.jni.JniUtils.getNumThreads());
     System.out.printf(Locale.ROOT, "libtorch fp32 GEMM peak (2048², DJL matMul): %.0f GFLOP/s%n%n", peak);
-    System.out.printf("%-34s %8s %8s %9s %9s %8s %12s%n", "model", "q tok", "p tok", "s/step", "GFLOP/s", "% peak", "peak RSS");
+    System.out.printf(Locale.ROOT, "%-34s %8s %8s %9s %9s %8s %12s%n", "model", "q tok", "p tok", "s/step", "GFLOP/s", "% peak", "peak RSS");
     ModelFolder minilm = ModelResolver.defaults().resolve("sentence-transformers/all-MiniLM-L6-v2").withMaxSeqLength(150);
     run("all-MiniLM-L6-v2 (384-d, 6 layers)", minilm, null, rows, steps, peak);
     if (args.length > 2 && args[2].equals("minilm")) {
@@ -70,7 +70,7 @@ public final class TrainStepBenchmark {
           .filter(r -> model.tokenizer().encode(r.positive()).length() >= 150).toList();
       rows = picked;
       Trainer trainer = new Trainer(model, rows, args, null, work, null);
-      Trainer.Result r = trainer.train(false);
+      Trainer.Result r = trainer.train(Trainer.Start.FRESH);
       List<TrainingLog.StepRecord> timed = r.log().steps().subList(2, r.log().steps().size());
       double secs = timed.stream().mapToDouble(TrainingLog.StepRecord::seconds).average().orElseThrow();
       // Tokens of the batches actually timed (the sampler's order), for the FLOP count.

@@ -5,6 +5,7 @@ import dev.quarry.encode.SentenceTransformer;
 import dev.quarry.eval.IrReport;
 import dev.quarry.eval.IrResult;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -32,11 +33,11 @@ final class DemoCommand implements Callable<Integer> {
     eval.precisionRecallAt = List.of(1, 3, 5, 10);
     try (SentenceTransformer m = model.load()) {
       IrResult r = eval.run(m, ds);
-      System.out.printf("== %s on the bundled AI QA set (%s split): %d questions, %d passages ==%n%n",
+      System.out.printf(Locale.ROOT, "== %s on the bundled AI QA set (%s split): %d questions, %d passages ==%n%n",
           m.folder().modelId(), ds.split(), r.queryCount(), ds.corpus().size());
       System.out.print(IrReport.table(r));
       System.out.println();
-      System.out.printf("Reference card metrics (dot): Accuracy@5 %.2f%%, Accuracy@10 %.2f%%, Precision@5 %.2f%%,"
+      System.out.printf(Locale.ROOT, "Reference card metrics (dot): Accuracy@5 %.2f%%, Accuracy@10 %.2f%%, Precision@5 %.2f%%,"
               + " Recall@5 %.2f%%, MRR@10 %.4f%n%n", 100 * r.get("dot", "accuracy@5"), 100 * r.get("dot", "accuracy@10"),
           100 * r.get("dot", "precision@5"), 100 * r.get("dot", "recall@5"), r.get("dot", "mrr@10"));
       SearchCommand.print(m, ds.corpus(), question, 5);

@@ -5,6 +5,7 @@ import dev.quarry.encode.Embeddings;
 import dev.quarry.encode.Precision;
 import dev.quarry.encode.SentenceTransformer;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -65,7 +66,7 @@ final class EncodeCommand implements Callable<Integer> {
       Embeddings e = m.encode(texts.texts(), options);
       EmbeddingOutput.write(output, texts.ids(), e);
       double secs = (System.nanoTime() - start) / 1e9;
-      System.err.printf("quarry: encoded %d texts with %s in %.1f s (%d-d %s)%s%n", e.size(), m.folder().modelId(),
+      System.err.printf(Locale.ROOT, "quarry: encoded %d texts with %s in %.1f s (%d-d %s)%s%n", e.size(), m.folder().modelId(),
           secs, e.dimension(), e.precision().id(), output == null ? "" : " -> " + output);
     }
     return 0;

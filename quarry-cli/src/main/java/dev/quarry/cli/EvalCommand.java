@@ -13,6 +13,7 @@ import dev.quarry.index.SearchMode;
 import dev.quarry.search.Hit;
 import dev.quarry.similarity.SimilarityFunction;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,7 +67,7 @@ final class EvalCommand implements Callable<Integer> {
       IrResult r = run(m, ds);
       String qp = noPrompts ? "none" : queryPrompt != null ? '"' + queryPrompt + '"'
           : m.queryPromptName() != null ? '"' + m.folder().prompts().get(m.queryPromptName()) + '"' : "none";
-      System.out.printf("Information retrieval: %s on %s (%s split): %d queries, %d documents; query prompt: %s%n%n",
+      System.out.printf(Locale.ROOT, "Information retrieval: %s on %s (%s split): %d queries, %d documents; query prompt: %s%n%n",
           m.folder().modelId(), ds.dir().getFileName(), ds.split(), r.queryCount(), ds.corpus().size(), qp);
       System.out.print(IrReport.table(r));
       if (outputDir != null) {
@@ -76,7 +77,7 @@ final class EvalCommand implements Callable<Integer> {
         r.runs().forEach((fn, run) -> IrReport.writeRun(run, "quarry-" + fn, outputDir.resolve("run." + fn + ".trec")));
         System.out.println("\nWrote CSV, metrics.json and TREC run files to " + outputDir);
       }
-      System.err.printf("quarry: evaluated in %.1f s%n", (System.nanoTime() - start) / 1e9);
+      System.err.printf(Locale.ROOT, "quarry: evaluated in %.1f s%n", (System.nanoTime() - start) / 1e9);
     }
     return 0;
   }

@@ -6,6 +6,7 @@ import dev.quarry.encode.SentenceTransformer;
 import dev.quarry.index.CorpusIndexer;
 import dev.quarry.index.LuceneIndex;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -24,7 +25,7 @@ final class IndexCommand implements Callable<Integer> {
     Path dir = data.folder();
     Corpus corpus = Corpus.read(dir.resolve("corpus.jsonl"));
     try (SentenceTransformer m = model.load(); LuceneIndex idx = open(m, corpus, dir, index)) {
-      System.out.printf("Indexed %d documents with %s into %s in %.1f s%n", idx.size(), m.folder().modelId(),
+      System.out.printf(Locale.ROOT, "Indexed %d documents with %s into %s in %.1f s%n", idx.size(), m.folder().modelId(),
           index.folder(dir, m.folder().modelId()), (System.nanoTime() - start) / 1e9);
     }
     return 0;

@@ -4,6 +4,7 @@ import dev.quarry.model.BuiltinModels;
 import dev.quarry.model.ModelFolder;
 import dev.quarry.model.ModelResolver;
 import dev.quarry.pooling.PoolingMode;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
@@ -14,14 +15,14 @@ final class ModelsCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     String fmt = "%-50s %4s %7s %-8s %-9s %-7s %s%n";
-    System.out.printf(fmt, "model", "dim", "max_len", "pooling", "normalize", "sim", "prompts");
+    System.out.printf(Locale.ROOT, fmt, "model", "dim", "max_len", "pooling", "normalize", "sim", "prompts");
     ModelResolver resolver = ModelResolver.defaults();
     for (String id : BuiltinModels.ids()) {
       ModelFolder f = resolver.resolve(id);
       String pooling = f.pooling().modes().stream().map(PoolingMode::id).collect(Collectors.joining("+"));
       String prompts = f.prompts().isEmpty() ? "-" : f.prompts().entrySet().stream()
           .map(e -> e.getKey() + "=\"" + e.getValue() + "\"").collect(Collectors.joining(", "));
-      System.out.printf(fmt, id + (id.equals(BuiltinModels.defaultId()) ? " (default)" : ""), f.dimension(),
+      System.out.printf(Locale.ROOT, fmt, id + (id.equals(BuiltinModels.defaultId()) ? " (default)" : ""), f.dimension(),
           f.maxSeqLength(), pooling, f.normalizes(), f.similarity().id(), prompts);
     }
     System.out.println();

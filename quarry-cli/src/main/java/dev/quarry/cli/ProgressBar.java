@@ -2,6 +2,7 @@ package dev.quarry.cli;
 
 import dev.quarry.encode.ProgressListener;
 import java.io.PrintStream;
+import java.util.Locale;
 
 /**
  * A text progress bar on stderr: redrawn in place on a terminal, a line every few seconds
@@ -34,7 +35,7 @@ final class ProgressBar implements ProgressListener {
     double rate = done / Math.max(secs, 1e-9);
     int filled = total == 0 ? WIDTH : (int) ((long) WIDTH * done / total);
     long eta = rate > 0 ? Math.round((total - done) / rate) : 0;
-    String line = String.format("[%s%s] %d/%d %s  %.1f %s/s  ETA %d:%02d",
+    String line = String.format(Locale.ROOT, "[%s%s] %d/%d %s  %.1f %s/s  ETA %d:%02d",
         "#".repeat(filled), " ".repeat(WIDTH - filled), done, total, unit, rate, unit, eta / 60, eta % 60);
     out.print(terminal ? "\r" + line + (finished ? "\n" : "") : line + "\n");
     out.flush();

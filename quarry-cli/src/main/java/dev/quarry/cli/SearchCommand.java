@@ -11,6 +11,7 @@ import dev.quarry.search.ExactSearch;
 import dev.quarry.search.Hit;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -64,7 +65,7 @@ final class SearchCommand implements Callable<Integer> {
     int rank = 1;
     for (Hit h : hits) {
       Document d = corpus.get(corpus.indexOf(h.id()));
-      System.out.printf("%2d. [%.4f] %s  (%s)%n      %s%n", rank++, h.score(), d.title().isEmpty() ? "(untitled)" : d.title(),
+      System.out.printf(Locale.ROOT, "%2d. [%.4f] %s  (%s)%n      %s%n", rank++, h.score(), d.title().isEmpty() ? "(untitled)" : d.title(),
           d.id(), snippet(d.text(), 200));
     }
   }

@@ -6,6 +6,7 @@ import dev.quarry.index.LuceneIndex;
 import dev.quarry.server.QuarryServer;
 import dev.quarry.server.ServerConfig;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -42,7 +43,7 @@ final class ServeCommand implements Callable<Integer> {
       m.close();
       stopped.countDown();
     }));
-    System.out.printf("Quarry is serving %d passages with %s at %s  (Ctrl-C stops)%n", idx.size(), m.folder().modelId(), server.url());
+    System.out.printf(Locale.ROOT, "Quarry is serving %d passages with %s at %s  (Ctrl-C stops)%n", idx.size(), m.folder().modelId(), server.url());
     stopped.await();
     return 0;
   }

@@ -4,6 +4,7 @@ import dev.quarry.encode.EncodeOptions;
 import dev.quarry.encode.SentenceTransformer;
 import dev.quarry.similarity.SimilarityFunction;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -31,7 +32,7 @@ final class SimilarityCommand implements Callable<Integer> {
       SimilarityFunction fn = similarity != null ? SimilarityFunction.fromId(similarity) : m.similarityFunction();
       float[] ea = m.encode(List.of(a), EncodeOptions.defaults().withPromptName(promptName)).floats()[0];
       float[] eb = m.encode(b);
-      System.out.printf("%.4f%n", fn.score(ea, eb));
+      System.out.printf(Locale.ROOT, "%.4f%n", fn.score(ea, eb));
       System.err.println("(" + fn.id() + ", " + m.folder().modelId() + ")");
     }
     return 0;

@@ -68,12 +68,16 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--eval-steps", description = "Evaluate every N steps, besides before training and after each epoch (default: ${DEFAULT-VALUE}).") int evalSteps = 5000;
   @Option(names = "--eval-batch-size", description = "Default: ${DEFAULT-VALUE}.") int evalBatchSize = 32;
   @Option(names = "--checkpoint-steps", description = "Write a resumable checkpoint every N steps (default: ${DEFAULT-VALUE}).") int checkpointSteps = 500;
-  @Option(names = "--resume", description = "Continue from the newest checkpoint in the output folder.") boolean resume;
+  @Option(names = "--resume", description = "Continue from the newest checkpoint in the output folder (same settings and data).") boolean resume;
+  @Option(names = "--overwrite", description = "Start over in an output folder that holds an earlier run (its checkpoints and log are deleted).") boolean overwrite;
   @Option(names = "--keep-checkpoints", description = "Keep <output>/checkpoints after a finished run (default: removed).") boolean keepCheckpoints;
 
   @Override
   public Integer call() throws Exception {
     long start = System.nanoTime();
+    if (resume && overwrite) {
+      throw new QuarryException("--resume and --overwrite exclude each other: continue the earlier run, or start over.");
+    }
     Similarity sim = switch (similarity.toLowerCase(Locale.ROOT)) {
       case "dot", "dot_score" -> Similarity.DOT;
       case "cosine", "cos_sim" -> Similarity.COSINE;
@@ -108,7 +112,7 @@ final class TrainCommand implements Callable<Integer> {
         ai.djl.pytorch.jni.JniUtils.setNumThreads(model.threads); // libtorch's intra-op threads
       }
       Trainer trainer = new Trainer(m, rows, args, evaluation, output, new TrainingProgress(System.err));
-      Trainer.Result result = trainer.train(resume);
+      Trainer.Result result = trainer.train(resume ? Trainer.Start.RESUME : overwrite ? Trainer.Start.OVERWRITE : Trainer.Start.FRESH);
       TrainingLog log = result.log();
       int total = result.steps();
       int warmup = warmupSteps != null ? warmupSteps : WarmupLinearSchedule.defaultWarmup(Math.max(total, 1));
@@ -146,7 +150,7 @@ final class TrainCommand implements Callable<Integer> {
       return;
     }
     TrainingLog.EvalRecord last = log.evals().get(log.evals().size() - 1);
-    System.out.printf("%n%-14s %10s %12s %12s%n", "metric", "base", "best (" + best.step() + ")", "last (" + last.step() + ")");
+    System.out.printf(Locale.ROOT, "%n%-14s %10s %12s %12s%n", "metric", "base", "best (" + best.step() + ")", "last (" + last.step() + ")");
     for (Map.Entry<String, Double> e : best.metrics().entrySet()) {
       if (e.getKey().startsWith("ndcg_graded")) {
         continue;

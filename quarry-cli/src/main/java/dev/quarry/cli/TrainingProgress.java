@@ -32,7 +32,7 @@ final class TrainingProgress implements TrainingListener {
     first = firstStep;
     start = System.nanoTime();
     if (firstStep > 0) {
-      out.printf("quarry: resumed at step %d of %d%n", firstStep, totalSteps);
+      out.printf(Locale.ROOT, "quarry: resumed at step %d of %d%n", firstStep, totalSteps);
     }
   }
 

@@ -71,6 +71,20 @@ class QuarryCliTest {
     assertEquals(0.666, Double.parseDouble(out.strip()), 1e-3);
   }
 
+  /** Machine-read numbers keep a decimal point under a locale whose decimal separator is a comma. */
+  @Test
+  void numbersIgnoreTheDefaultLocale() throws Exception {
+    java.util.Locale before = java.util.Locale.getDefault();
+    java.util.Locale.setDefault(java.util.Locale.GERMANY);
+    try {
+      assertEquals("0,5000", String.format("%.4f", 0.5), "the JVM's default formatting should use a comma here");
+      String out = captureOut(() -> assertEquals(0, QuarryCli.run("similarity", "The weather is lovely today.", "It's so sunny outside!")));
+      assertTrue(out.strip().matches("0\\.\\d{4}"), out);
+    } finally {
+      java.util.Locale.setDefault(before);
+    }
+  }
+
   @Test
   void modelsListsTheBuiltIns() throws Exception {
     String out = captureOut(() -> assertEquals(0, QuarryCli.run("models")));

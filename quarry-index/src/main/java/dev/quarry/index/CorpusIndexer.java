@@ -4,6 +4,7 @@ import dev.quarry.data.Corpus;
 import dev.quarry.data.Document;
 import dev.quarry.encode.EncodeOptions;
 import dev.quarry.encode.SentenceTransformer;
+import dev.quarry.model.ModelFingerprint;
 import dev.quarry.search.EmbeddingCache;
 import dev.quarry.search.EncodedCorpus;
 import java.nio.file.Path;
@@ -15,7 +16,7 @@ public final class CorpusIndexer {
 
   /** The metadata a model's vectors get in an index. */
   public static IndexMetadata metadataOf(SentenceTransformer model) {
-    return new IndexMetadata(model.folder().modelId(), model.dimension(), model.similarityFunction(), model.folder().normalizes());
+    return new IndexMetadata(model.folder().modelId(), ModelFingerprint.of(model.folder()), model.dimension(), model.similarityFunction(), model.folder().normalizes());
   }
 
   /** Indexes every document of {@code corpus} at {@code path}; existing ids are replaced. */

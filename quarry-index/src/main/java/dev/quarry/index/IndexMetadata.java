@@ -10,16 +10,20 @@ import java.util.Map;
  * model (or another dimension or similarity) would silently give nonsense, so opening an index
  * with a different model is refused.
  *
+ * @param modelId the model's display id (for messages: two different folders may share it)
+ * @param modelFingerprint {@link dev.quarry.model.ModelFingerprint}: what the compatibility check compares
  * @param normalized whether the model's vectors are unit length (lets Lucene use DOT_PRODUCT)
  */
-public record IndexMetadata(String modelId, int dimension, SimilarityFunction similarity, boolean normalized) {
-  static final String FORMAT_VERSION = "1";
+public record IndexMetadata(String modelId, String modelFingerprint, int dimension, SimilarityFunction similarity,
+    boolean normalized) {
+  static final String FORMAT_VERSION = "2";
   private static final String PREFIX = "quarry.";
 
   Map<String, String> toUserData() {
     Map<String, String> m = new HashMap<>();
     m.put(PREFIX + "format", FORMAT_VERSION);
     m.put(PREFIX + "model", modelId);
+    m.put(PREFIX + "model_fingerprint", modelFingerprint);
     m.put(PREFIX + "dimension", Integer.toString(dimension));
     m.put(PREFIX + "similarity", similarity.id());
     m.put(PREFIX + "normalized", Boolean.toString(normalized));
@@ -35,16 +39,21 @@ public record IndexMetadata(String modelId, int dimension, SimilarityFunction si
       throw new QuarryException(where + " has Quarry index format " + format + "; this version reads format "
           + FORMAT_VERSION + ". Rebuild the index with `quarry index`.");
     }
-    return new IndexMetadata(m.get(PREFIX + "model"), Integer.parseInt(m.get(PREFIX + "dimension")),
+    return new IndexMetadata(m.get(PREFIX + "model"), m.get(PREFIX + "model_fingerprint"), Integer.parseInt(m.get(PREFIX + "dimension")),
         SimilarityFunction.fromId(m.get(PREFIX + "similarity")), Boolean.parseBoolean(m.get(PREFIX + "normalized")));
   }
 
-  /** Throws unless {@code other} (the model about to be used) matches what the index holds. */
+  /** Throws unless {@code other} (the model about to be used) is the model whose vectors the index holds. */
   void requireCompatible(IndexMetadata other, String where) {
-    if (!modelId.equals(other.modelId) || dimension != other.dimension || similarity != other.similarity) {
-      throw new QuarryException("Index " + where + " was built with " + modelId + " (" + dimension + "-d, "
-          + similarity.id() + ") but the model in use is " + other.modelId + " (" + other.dimension + "-d, "
-          + other.similarity.id() + "). Use the same model, or rebuild the index with `quarry index --rebuild`.");
+    if (!modelFingerprint.equals(other.modelFingerprint) || dimension != other.dimension || similarity != other.similarity
+        || normalized != other.normalized) {
+      throw new QuarryException("Index " + where + " was built with " + describe() + " but the model in use is "
+          + other.describe() + ". Use the same model, or rebuild the index with `quarry index --rebuild`.");
     }
+  }
+
+  private String describe() {
+    return modelId + " (fingerprint " + modelFingerprint + ", " + dimension + "-d, " + similarity.id()
+        + (normalized ? ", normalised" : ", not normalised") + ")";
   }
 }

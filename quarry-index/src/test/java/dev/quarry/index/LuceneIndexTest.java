@@ -12,6 +12,7 @@ import dev.quarry.encode.EncodeOptions;
 import dev.quarry.encode.RuntimeOptions;
 import dev.quarry.encode.SentenceTransformer;
 import dev.quarry.model.BuiltinModels;
+import dev.quarry.model.ModelFingerprint;
 import dev.quarry.model.ModelFolder;
 import dev.quarry.search.Hit;
 import dev.quarry.similarity.SimilarityFunction;
@@ -100,10 +101,41 @@ class LuceneIndexTest {
   void aDifferentModelIsRefused() {
     Path dir = tmp.resolve("idx");
     build(dir, IndexSettings.defaults()).close();
-    IndexMetadata other = new IndexMetadata("BAAI/bge-small-en-v1.5", 384, SimilarityFunction.COSINE, true);
+    Path cache = Path.of("target", "quarry-home").toAbsolutePath();
+    String bge = "BAAI/bge-small-en-v1.5";
+    ModelFolder bgeFolder = ModelFolder.read(BuiltinModels.materialize(bge, cache), bge);
+    IndexMetadata other = new IndexMetadata(bge, ModelFingerprint.of(bgeFolder), 384, SimilarityFunction.COSINE, true);
     QuarryException e = assertThrows(QuarryException.class, () -> LuceneIndex.open(dir, other, IndexSettings.defaults()));
     assertTrue(e.getMessage().contains(MINILM) && e.getMessage().contains("bge-small"), e.getMessage());
     assertEquals(MINILM, LuceneIndex.readMetadata(dir).modelId());
+  }
+
+  /** The check compares what makes the vectors, not display ids: two folders both called "model" differ. */
+  @Test
+  void theModelCheckUsesTheFingerprintNotTheName() throws Exception {
+    Path dir = tmp.resolve("idx");
+    build(dir, IndexSettings.defaults()).close();
+    IndexMetadata built = LuceneIndex.readMetadata(dir);
+    Path cache = Path.of("target", "quarry-home").toAbsolutePath();
+    // Another model under the same display id as the one the index was built with.
+    ModelFolder e5 = ModelFolder.read(BuiltinModels.materialize("intfloat/e5-small-v2", cache), MINILM);
+    IndexMetadata sameName = new IndexMetadata(MINILM, ModelFingerprint.of(e5), 384, SimilarityFunction.COSINE, true);
+    assertThrows(QuarryException.class, () -> LuceneIndex.open(dir, sameName, IndexSettings.defaults()));
+    // The same weights without the Normalize module: other vectors, refused.
+    Path unnormalized = dev.quarry.TestModels.copyOf(MINILM, tmp.resolve("no-normalize"), d -> dev.quarry.TestModels.write(
+        d.resolve("modules.json"), "[{\"idx\": 0, \"name\": \"0\", \"path\": \"\", \"type\": \"sentence_transformers.models.Transformer\"},"
+            + " {\"idx\": 1, \"name\": \"1\", \"path\": \"1_Pooling\", \"type\": \"sentence_transformers.models.Pooling\"}]"));
+    ModelFolder plain = ModelFolder.read(unnormalized, MINILM);
+    assertTrue(!plain.normalizes());
+    IndexMetadata notNormalized = new IndexMetadata(MINILM, ModelFingerprint.of(plain), 384, SimilarityFunction.COSINE, false);
+    QuarryException e = assertThrows(QuarryException.class, () -> LuceneIndex.open(dir, notNormalized, IndexSettings.defaults()));
+    assertTrue(e.getMessage().contains("not normalised"), e.getMessage());
+    // The same model copied to another folder under another name is accepted.
+    Path copy = dev.quarry.TestModels.copyOf(MINILM, tmp.resolve("copy"), d -> { });
+    IndexMetadata copied = new IndexMetadata("copy", ModelFingerprint.of(ModelFolder.read(copy, "copy")), 384,
+        SimilarityFunction.COSINE, true);
+    assertEquals(built.modelFingerprint(), copied.modelFingerprint());
+    LuceneIndex.open(dir, copied, IndexSettings.defaults()).close();
   }
 
   @Test

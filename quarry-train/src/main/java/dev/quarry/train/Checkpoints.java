@@ -104,8 +104,9 @@ public final class Checkpoints {
     return all.isEmpty() ? null : read(all.get(all.size() - 1));
   }
 
-  /** A named checkpoint ("best"), or null. */
+  /** A named checkpoint ("best"), or null (an interrupted replacement is recovered first). */
   public Saved named(String name) {
+    cleanTemporary();
     Path p = dir.resolve(name);
     return Files.isRegularFile(p.resolve(STATE)) ? read(p) : null;
   }
@@ -130,10 +131,45 @@ public final class Checkpoints {
     }
   }
 
-  /** Removes temporary folders left by a killed run. */
+  /** Whether any checkpoint (numbered or named) is here. */
+  public boolean hasAny() {
+    if (!Files.isDirectory(dir)) {
+      return false;
+    }
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.anyMatch(p -> Files.isRegularFile(p.resolve(STATE)));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Finishes replacements that a kill interrupted, then removes temporary folders. Replacing a
+   * named checkpoint moves the old one aside ({@code .old-PID}) once the new one ({@code .tmp-PID})
+   * is complete on disk, then renames the new one into place: a kill in between leaves no checkpoint
+   * under the name, and the new one (complete, since the old was moved only after its fsync) is
+   * promoted, else the old one is put back.
+   */
   public void cleanTemporary() {
     if (!Files.isDirectory(dir)) {
       return;
+    }
+    try (Stream<Path> s = Files.list(dir)) {
+      for (Path old : s.filter(p -> p.getFileName().toString().contains(".old-")).toList()) {
+        String file = old.getFileName().toString();
+        Path target = dir.resolve(file.substring(0, file.indexOf(".old-")));
+        if (Files.exists(target)) {
+          continue;
+        }
+        Path fresh = dir.resolve(file.replace(".old-", ".tmp-"));
+        Path keep = Files.isRegularFile(fresh.resolve(STATE)) ? fresh : old;
+        if (Files.isRegularFile(keep.resolve(STATE))) {
+          Files.move(keep, target, StandardCopyOption.ATOMIC_MOVE);
+          fsync(dir);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot recover an interrupted checkpoint replacement in " + dir, e);
     }
     try (Stream<Path> s = Files.list(dir)) {
       s.filter(p -> p.getFileName().toString().contains(".tmp-") || p.getFileName().toString().contains(".old-"))

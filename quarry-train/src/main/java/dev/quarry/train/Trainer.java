@@ -49,6 +49,19 @@ public final class Trainer {
    */
   public record Result(int steps, TrainingLog log, TrainingLog.EvalRecord best, BertWeights finalWeights) {}
 
+  /** How a run treats what an earlier run left in its work folder. */
+  public enum Start {
+    /** Start from the model; refuse if the folder holds an earlier run (nothing is deleted silently). */
+    FRESH,
+    /** Continue from the newest checkpoint (refused if the arguments or data differ); start if there is none. */
+    RESUME,
+    /** Delete an earlier run's checkpoints and log, then start from the model. */
+    OVERWRITE
+  }
+
+  /** Arguments that may change between a run and its resumption: they do not change the steps taken. */
+  private static final java.util.Set<String> RESUMABLE_CHANGES = java.util.Set.of("evalBatchSize", "checkpointSteps", "checkpointsKept");
+
   /**
    * @param evaluation the IR evaluation run during training, or null
    * @param workDir where checkpoints ({@code checkpoints/}) and the log ({@code training_log.jsonl}) go
@@ -86,15 +99,18 @@ public final class Trainer {
     return epochs;
   }
 
-  /**
-   * Trains; with {@code resume}, continues from the newest checkpoint under the work folder if
-   * there is one.
-   */
-  public Result train(boolean resume) {
+  /** Trains, starting or continuing as {@code start} says. */
+  public Result train(Start start) {
+    if (args.maxSteps() == 0) {
+      throw new QuarryException("Nothing to train: the maximum number of steps is 0 (--max-steps 0).");
+    }
+    if (examples.isEmpty()) {
+      throw new QuarryException("Nothing to train: there are no training rows.");
+    }
     List<List<List<Integer>>> plan = plan();
     int totalSteps = plan.stream().mapToInt(List::size).sum();
     if (totalSteps == 0) {
-      throw new QuarryException("Nothing to train: " + examples.size() + " rows give no batch of size " + args.batchSize() + ".");
+      throw new QuarryException("Nothing to train: " + args.epochs() + " epochs of " + examples.size() + " rows give no step.");
     }
     int warmup = args.warmupSteps() >= 0 ? args.warmupSteps() : WarmupLinearSchedule.defaultWarmup(totalSteps);
     WarmupLinearSchedule schedule = new WarmupLinearSchedule(args.learningRate(), warmup, totalSteps);
@@ -111,8 +127,13 @@ public final class Trainer {
         args.biasCorrection(), AdamW.SENTENCE_TRANSFORMERS_DECAY)) {
       int step = 0;
       TrainingLog.EvalRecord best = null;
-      Checkpoints.Saved saved = resume ? checkpoints.latest() : null;
+      if (start == Start.FRESH && (checkpoints.hasAny() || java.nio.file.Files.exists(log.file()))) {
+        throw new QuarryException(workDir + " holds an earlier training run (" + checkpoints.dir().getFileName() + "/ or "
+            + log.file().getFileName() + "). Resume it (--resume) or start over and delete it (--overwrite).");
+      }
+      Checkpoints.Saved saved = start == Start.RESUME ? checkpoints.latest() : null;
       if (saved != null) {
+        requireSameRun(saved);
         step = saved.step();
         model.encoder().load(new BertWeights(saved.weights()));
         optimizer.restore(saved.optimizer(), saved.state().path("optimizer_steps").asInt(step));
@@ -123,7 +144,8 @@ public final class Trainer {
           best = log.evals().stream().filter(r -> r.step() == bestStep).findFirst().orElse(null);
         }
       } else {
-        // A fresh run: checkpoints of an earlier run in this folder must not be resumed or taken as best.
+        // Starting over (OVERWRITE, or RESUME with nothing to resume): an earlier run's checkpoints
+        // must not be resumed or taken as best.
         Checkpoints.deleteTree(checkpoints.dir());
         java.nio.file.Files.deleteIfExists(log.file());
       }
@@ -143,13 +165,17 @@ public final class Trainer {
           double lossValue = forwardBackward(batch, negatives);
           double gradNorm = GradientClipping.clipGlobalNorm(params.values(), args.maxGradNorm());
           double lr = schedule.lr(step);
+          if (!Double.isFinite(lossValue) || !Double.isFinite(gradNorm)) {
+            // Checked before the update, so neither the weights nor any checkpoint take the bad step.
+            Checkpoints.Saved last = checkpoints.latest();
+            throw new QuarryException("Training diverged at step " + (step + 1) + ": the loss is " + lossValue
+                + " and the gradient norm " + gradNorm + " (learning rate " + lr + "). Stopped before updating the weights; "
+                + (last == null ? "no checkpoint was written yet." : "the last checkpoint (step " + last.step() + ") is intact in "
+                + last.dir() + ".") + " Lower the learning rate or check the data.");
+          }
           optimizer.step(lr);
           optimizer.zeroGradients();
           step++;
-          if (!Double.isFinite(lossValue)) {
-            throw new QuarryException("The loss became " + lossValue + " at step " + step + " (learning rate " + lr
-                + "); lower the learning rate or check the data.");
-          }
           TrainingLog.StepRecord rec = new TrainingLog.StepRecord(step, epoch, lossValue, lr, gradNorm,
               (System.nanoTime() - t0) / 1e9);
           log.add(rec);
@@ -182,6 +208,53 @@ public final class Trainer {
       throw new java.io.UncheckedIOException(e);
     } finally {
       model.encoder().setRequiresGradient(false);
+    }
+  }
+
+  /** Refuses to resume a checkpoint written with other arguments, another model or other data. */
+  private void requireSameRun(Checkpoints.Saved saved) {
+    List<String> diffs = new ArrayList<>();
+    JsonNode before = saved.state().path("args");
+    JsonNode now = dev.quarry.model.Json.MAPPER.valueToTree(args);
+    for (java.util.Iterator<String> it = now.fieldNames(); it.hasNext(); ) {
+      String field = it.next();
+      JsonNode a = before.get(field);
+      JsonNode b = now.get(field);
+      // Compared as text: a long read back from JSON may come as an int node.
+      boolean same = a != null && (a.isValueNode() && b.isValueNode() ? a.asText().equals(b.asText()) : a.equals(b));
+      if (!RESUMABLE_CHANGES.contains(field) && !same) {
+        diffs.add(field + " " + before.get(field) + " -> " + now.get(field));
+      }
+    }
+    String model0 = saved.state().path("base_model").asText(null);
+    if (model0 != null && !model0.equals(model.folder().modelId())) {
+      diffs.add("model " + model0 + " -> " + model.folder().modelId());
+    }
+    String data0 = saved.state().path("data_sha256").asText(null);
+    if (data0 != null && !data0.equals(dataFingerprint())) {
+      diffs.add("training data (other rows or texts)");
+    }
+    if (!diffs.isEmpty()) {
+      throw new QuarryException("Cannot resume " + saved.dir() + ": it was written by a run with other settings: "
+          + String.join(", ", diffs) + ". Resume with the same settings, or start over with --overwrite.");
+    }
+  }
+
+  /** SHA-256 of the training rows in order (what a resumed run must see again). */
+  private String dataFingerprint() {
+    try {
+      java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+      for (TrainingExample e : examples) {
+        for (String t : e.texts()) {
+          byte[] b = t.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+          md.update(java.nio.ByteBuffer.allocate(4).putInt(b.length).array());
+          md.update(b);
+        }
+        md.update((byte) 0);
+      }
+      return java.util.HexFormat.of().formatHex(md.digest());
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
     }
   }
 
@@ -237,6 +310,8 @@ public final class Trainer {
     s.put("optimizer_steps", optimizer.steps());
     s.put("best_step", best == null ? null : best.step());
     s.put("args", args);
+    s.put("base_model", model.folder().modelId());
+    s.put("data_sha256", dataFingerprint());
     s.put("history", log.toJson());
     return s;
   }

@@ -32,7 +32,7 @@ class FineTuneTest {
     Path out = dir.resolve("model");
     try (NDManager m = NDManager.newBaseManager("PyTorch");
         TrainableSentenceTransformer model = TrainableSentenceTransformer.load(base, m)) {
-      Trainer.Result result = new Trainer(model, rows, args, null, dir, null).train(false);
+      Trainer.Result result = new Trainer(model, rows, args, null, dir, null).train(Trainer.Start.FRESH);
       List<TrainingLog.StepRecord> steps = result.log().steps();
       assertEquals(24, steps.size());
       double first = steps.subList(0, 6).stream().mapToDouble(TrainingLog.StepRecord::loss).average().orElseThrow();
@@ -59,18 +59,33 @@ class FineTuneTest {
     List<TrainingExample> pairs = TrainingData.fromBeir(train).subList(0, 16);
     // Each row's hard negative: the next row's passage (a plausible but wrong answer).
     List<TrainingExample> triplets = new java.util.ArrayList<>();
+    // Each row's "negative" is its own positive: if the column reaches the loss, every anchor sees
+    // its answer twice and the first loss is about log 2, whatever the model; if it is dropped, the
+    // loss is that of the plain pairs.
+    List<TrainingExample> selfNegatives = new java.util.ArrayList<>();
     for (int i = 0; i < pairs.size(); i++) {
       TrainingExample r = pairs.get(i);
       triplets.add(new TrainingExample(r.anchor(), r.positive(), List.of(pairs.get((i + 7) % pairs.size()).positive()), r.source()));
+      selfNegatives.add(new TrainingExample(r.anchor(), r.positive(), List.of(r.positive()), r.source()));
     }
     TrainingArguments args = TrainingArguments.builder().batchSize(4).maxSteps(2).evalSteps(0).evalBeforeTraining(false)
         .checkpointSteps(-1).build();
     try (NDManager m = NDManager.newBaseManager("PyTorch");
         TrainableSentenceTransformer model = TrainableSentenceTransformer.load(TestModels.folder(TestModels.MINILM), m)) {
-      Trainer.Result r = new Trainer(model, triplets, args, null, dir, null).train(false);
+      Trainer.Result r = new Trainer(model, triplets, args, null, dir.resolve("triplets"), null).train(Trainer.Start.FRESH);
       assertEquals(2, r.steps());
       // With a negative column each anchor scores 2 * batch candidates: the loss starts near log(2B) at worst.
       r.log().steps().forEach(s -> assertTrue(Double.isFinite(s.loss()) && s.loss() < Math.log(8), "loss " + s.loss()));
+
+      // One step at learning rate 0 (the first warm-up step): both runs score the same weights.
+      TrainingArguments probe = TrainingArguments.builder().batchSize(4).maxSteps(1).warmupSteps(1).evalSteps(0)
+          .evalBeforeTraining(false).checkpointSteps(-1).build();
+      double plain = new Trainer(model, pairs, probe, null, dir.resolve("pairs"), null).train(Trainer.Start.FRESH)
+          .log().steps().get(0).loss();
+      double doubled = new Trainer(model, selfNegatives, probe, null, dir.resolve("self"), null).train(Trainer.Start.FRESH)
+          .log().steps().get(0).loss();
+      System.out.printf("first-step loss: pairs %.4f, positive repeated as negative %.4f (log 2 = 0.6931)%n", plain, doubled);
+      assertTrue(doubled > plain + 0.3 && doubled > 0.45, "the negative column did not reach the loss: " + plain + " vs " + doubled);
     }
   }
 }

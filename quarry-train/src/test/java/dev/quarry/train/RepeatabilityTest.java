@@ -56,7 +56,7 @@ class RepeatabilityTest {
     gcStorm.start();
     try (NDManager m = NDManager.newBaseManager("PyTorch");
         TrainableSentenceTransformer model = TrainableSentenceTransformer.load(TestModels.folder(TestModels.MINILM), m)) {
-      return new Trainer(model, rows, args, null, work, null).train(false);
+      return new Trainer(model, rows, args, null, work, null).train(Trainer.Start.FRESH);
     } finally {
       done.set(true);
       gcStorm.join();

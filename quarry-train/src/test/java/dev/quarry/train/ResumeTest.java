@@ -32,7 +32,7 @@ class ResumeTest {
     try (NDManager m = NDManager.newBaseManager("PyTorch")) {
       Trainer.Result straight;
       try (TrainableSentenceTransformer model = TrainableSentenceTransformer.load(TestModels.folder(TestModels.MINILM), m)) {
-        straight = new Trainer(model, rows, args, null, dir.resolve("straight"), null).train(false);
+        straight = new Trainer(model, rows, args, null, dir.resolve("straight"), null).train(Trainer.Start.FRESH);
       }
 
       Path work = dir.resolve("killed");
@@ -45,7 +45,7 @@ class ResumeTest {
             }
           }
         };
-        assertThrows(Killed.class, () -> new Trainer(model, rows, args, null, work, killAfterStep2).train(false));
+        assertThrows(Killed.class, () -> new Trainer(model, rows, args, null, work, killAfterStep2).train(Trainer.Start.FRESH));
       }
       // What a kill during a checkpoint write leaves: a temporary folder without the final rename.
       Files.createDirectories(work.resolve("checkpoints/checkpoint-4.tmp-999"));
@@ -61,7 +61,7 @@ class ResumeTest {
             startedAt.add(first);
           }
         };
-        resumed = new Trainer(model, rows, args, null, work, l).train(true);
+        resumed = new Trainer(model, rows, args, null, work, l).train(Trainer.Start.RESUME);
       }
       assertEquals(List.of(2), startedAt);
       assertEquals(4, resumed.steps());

@@ -1,0 +1,91 @@
+package dev.quarry.model;
+
+import dev.quarry.QuarryException;
+import dev.quarry.pooling.SentenceModule;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+
+/**
+ * What makes a model's vectors what they are, as one hash: the transformer's weights (the whole
+ * ONNX file), the tokenizer, max_seq_length and lower-casing, pooling, the Dense weights and
+ * normalisation. Two folders with the same display id (say, two fine-tunes both saved as
+ * {@code model}) differ here; the same model copied elsewhere does not. Indexes record it and
+ * refuse vectors from any other model.
+ */
+public final class ModelFingerprint {
+  /** File digests by path, size and modification time: a large graph is hashed once per process. */
+  private static final Map<String, String> FILE_DIGESTS = new ConcurrentHashMap<>();
+
+  private ModelFingerprint() {}
+
+  /** The fingerprint of {@code folder}: 32 hex digits. */
+  public static String of(ModelFolder folder) {
+    MessageDigest md = sha256();
+    try {
+      update(md, "weights", folder.onnxFile() == null ? "none" : fileDigest(folder.onnxFile()));
+      update(md, "tokenizer", fileDigest(folder.tokenizerFile()));
+      update(md, "max_seq_length", Integer.toString(folder.maxSeqLength()));
+      update(md, "do_lower_case", Boolean.toString(folder.doLowerCase()));
+      update(md, "pooling", folder.pooling().toString());
+      for (SentenceModule m : folder.sentenceModules()) {
+        update(md, "module", m.getClass().getSimpleName() + ":" + m.outputDimension(folder.pooling().outputDimension()));
+      }
+      // Dense weights live in the module folders (e.g. 2_Dense/model.safetensors).
+      try (Stream<Path> dirs = Files.list(folder.root())) {
+        for (Path d : dirs.filter(p -> p.getFileName().toString().matches("\\d+_Dense")).sorted().toList()) {
+          Path w = d.resolve("model.safetensors");
+          if (Files.isRegularFile(w)) {
+            update(md, "dense", fileDigest(w));
+          }
+        }
+      }
+      update(md, "normalize", Boolean.toString(folder.normalizes()));
+    } catch (IOException e) {
+      throw new QuarryException("Cannot fingerprint model " + folder.root() + ": " + e.getMessage(), e);
+    }
+    return HexFormat.of().formatHex(md.digest()).substring(0, 32);
+  }
+
+  private static String fileDigest(Path file) throws IOException {
+    Path real = file.toRealPath();
+    String key = real + "|" + Files.size(real) + "|" + Files.getLastModifiedTime(real).toMillis();
+    String cached = FILE_DIGESTS.get(key);
+    if (cached != null) {
+      return cached;
+    }
+    MessageDigest md = sha256();
+    byte[] buf = new byte[1 << 20];
+    try (InputStream in = Files.newInputStream(real)) {
+      for (int n; (n = in.read(buf)) > 0; ) {
+        md.update(buf, 0, n);
+      }
+    }
+    String digest = HexFormat.of().formatHex(md.digest());
+    FILE_DIGESTS.put(key, digest);
+    return digest;
+  }
+
+  private static void update(MessageDigest md, String field, String value) {
+    byte[] b = (field + "=" + value).getBytes(StandardCharsets.UTF_8);
+    md.update(ByteBuffer.allocate(4).putInt(b.length).array());
+    md.update(b);
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
