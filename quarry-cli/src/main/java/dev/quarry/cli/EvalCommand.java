@@ -11,6 +11,7 @@ import dev.quarry.search.EmbeddingCache;
 import dev.quarry.index.LuceneIndex;
 import dev.quarry.index.SearchMode;
 import dev.quarry.search.Hit;
+import dev.quarry.search.Retriever;
 import dev.quarry.similarity.SimilarityFunction;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -101,17 +102,18 @@ final class EvalCommand implements Callable<Integer> {
     return evaluator.evaluate(m, ds.corpus(), new InformationRetrievalEvaluator.Settings(q, c, fns, cache));
   }
 
-  /** Retrieval through the Lucene index (dense HNSW, BM25 or hybrid), scored by the same evaluator. */
+  /** Retrieval through the corpus's index (dense HNSW, BM25 or hybrid), scored by the same evaluator. */
   private IrResult evaluateOnIndex(SentenceTransformer m, BeirDataset ds, InformationRetrievalEvaluator evaluator,
       EncodeOptions queryOptions, SearchMode searchMode) {
     List<String> ids = evaluator.queryIds();
-    float[][] vectors = m.encodeQueries(ids.stream().map(ds.queries()::get).toList(), queryOptions);
-    Map<String, List<Hit>> run = new LinkedHashMap<>();
-    try (LuceneIndex idx = IndexCommand.open(m, ds.corpus(), ds.dir(), index == null ? new IndexOptions() : index)) {
+    try (LuceneIndex idx = IndexAccess.open(m, ds.dir(), index == null ? new IndexOptions() : index)) {
+      Retriever retriever = idx.retriever(searchMode);
+      float[][] vectors = retriever.usesVectors() ? m.encodeQueries(ids.stream().map(ds.queries()::get).toList(), queryOptions) : null;
+      Map<String, List<Hit>> run = new LinkedHashMap<>();
       for (int i = 0; i < ids.size(); i++) {
-        run.put(ids.get(i), idx.search(searchMode, ds.queries().get(ids.get(i)), vectors[i], evaluator.metrics().maxK()));
+        run.put(ids.get(i), retriever.search(ds.queries().get(ids.get(i)), vectors == null ? null : vectors[i], evaluator.metrics().maxK()));
       }
+      return evaluator.score(Map.of(retriever.name(), run));
     }
-    return evaluator.score(Map.of(searchMode.id(), run));
   }
 }

@@ -1,9 +1,6 @@
 package dev.quarry.cli;
 
-import dev.quarry.data.Corpus;
-import dev.quarry.encode.EncodeOptions;
 import dev.quarry.encode.SentenceTransformer;
-import dev.quarry.index.CorpusIndexer;
 import dev.quarry.index.LuceneIndex;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -13,7 +10,8 @@ import picocli.CommandLine.Mixin;
 
 /** {@code quarry index}: builds (or updates) the Lucene index of a BEIR corpus. */
 @Command(name = "index", mixinStandardHelpOptions = true,
-    description = "Index a BEIR corpus in Lucene (HNSW vectors, BM25 text); existing ids are replaced.")
+    description = {"Index a BEIR corpus in Lucene (HNSW vectors, BM25 text), streaming and resumable.",
+        "Run again after corpus.jsonl changed: only new and changed documents are encoded, vanished ids are deleted."})
 final class IndexCommand implements Callable<Integer> {
   @Mixin ModelOptions model;
   @Mixin DatasetOptions data;
@@ -23,18 +21,10 @@ final class IndexCommand implements Callable<Integer> {
   public Integer call() {
     long start = System.nanoTime();
     Path dir = data.folder();
-    Corpus corpus = Corpus.read(dir.resolve("corpus.jsonl"));
-    try (SentenceTransformer m = model.load(); LuceneIndex idx = open(m, corpus, dir, index)) {
-      System.out.printf(Locale.ROOT, "Indexed %d documents with %s into %s in %.1f s%n", idx.size(), m.folder().modelId(),
-          index.folder(dir, m.folder().modelId()), (System.nanoTime() - start) / 1e9);
+    try (SentenceTransformer m = model.load(); LuceneIndex idx = IndexAccess.open(m, dir, index)) {
+      System.out.printf(Locale.ROOT, "Index %s holds %d documents (%s), ready in %.1f s%n", index.folder(dir, m.folder().modelId()),
+          idx.size(), m.folder().modelId(), (System.nanoTime() - start) / 1e9);
     }
     return 0;
-  }
-
-  /** Builds the index of {@code corpus} (encoding with the cache) and returns it open. */
-  static LuceneIndex open(SentenceTransformer m, Corpus corpus, Path dataset, IndexOptions options) {
-    EncodeOptions enc = CorpusEncoding.withProgress(EncodeOptions.defaults(), corpus.size(), "documents");
-    return CorpusIndexer.build(options.folder(dataset, m.folder().modelId()), m, corpus, options.settings(), enc,
-        CorpusEncoding.cache());
   }
 }

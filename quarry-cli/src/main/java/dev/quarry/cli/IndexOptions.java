@@ -1,5 +1,6 @@
 package dev.quarry.cli;
 
+import dev.quarry.index.CorpusSync;
 import dev.quarry.index.IndexSettings;
 import dev.quarry.model.ModelResolver;
 import java.nio.file.Path;
@@ -22,6 +23,19 @@ final class IndexOptions {
 
   @Option(names = "--int8", description = "Store vectors scalar-quantised to int8.")
   boolean int8;
+
+  @Option(names = "--reindex", description = "Delete the index and build it again from the corpus.")
+  boolean reindex;
+
+  @Option(names = "--chunk-size", description = "Documents read, compared and encoded together while indexing (default: ${DEFAULT-VALUE}).")
+  int chunkSize = CorpusSync.Options.defaults().chunkSize();
+
+  @Option(names = "--commit-every", description = "Documents between durable commits while indexing; a killed run resumes from the last (default: ${DEFAULT-VALUE}).")
+  int commitEvery = CorpusSync.Options.defaults().commitEvery();
+
+  CorpusSync.Options syncOptions() {
+    return new CorpusSync.Options(chunkSize, commitEvery);
+  }
 
   IndexSettings settings() {
     return new IndexSettings(maxConn, beamWidth, int8, efSearch);

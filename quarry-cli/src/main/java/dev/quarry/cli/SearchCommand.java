@@ -1,15 +1,12 @@
 package dev.quarry.cli;
 
-import dev.quarry.data.Corpus;
 import dev.quarry.data.Document;
 import dev.quarry.encode.EncodeOptions;
 import dev.quarry.encode.SentenceTransformer;
 import dev.quarry.index.LuceneIndex;
 import dev.quarry.index.SearchMode;
-import dev.quarry.search.EncodedCorpus;
-import dev.quarry.search.ExactSearch;
 import dev.quarry.search.Hit;
-import java.nio.file.Path;
+import dev.quarry.search.Retriever;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -25,7 +22,7 @@ final class SearchCommand implements Callable<Integer> {
   @Mixin DatasetOptions data;
   @Mixin IndexOptions index;
 
-  @Option(names = "--mode", description = "Retrieval: exact (default), dense (HNSW), bm25 or hybrid.")
+  @Option(names = "--mode", description = "Retrieval over the index: exact (default: every vector scored), dense (HNSW), bm25 or hybrid.")
   String mode = "exact";
 
   @Parameters(paramLabel = "QUESTION", description = "The question.")
@@ -36,35 +33,19 @@ final class SearchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Path dir = data.folder();
-    Corpus corpus = Corpus.read(dir.resolve("corpus.jsonl"));
-    SearchMode searchMode = SearchMode.fromId(mode);
-    try (SentenceTransformer m = model.load()) {
-      if (searchMode == SearchMode.EXACT) {
-        print(m, corpus, question, k);
-        return 0;
-      }
-      try (LuceneIndex idx = IndexCommand.open(m, corpus, dir, index)) {
-        float[] q = m.encodeQueries(List.of(question), EncodeOptions.defaults())[0];
-        printHits(question, idx.search(searchMode, question, q, k), corpus);
-      }
+    try (SentenceTransformer m = model.load(); LuceneIndex idx = IndexAccess.open(m, data.folder(), index)) {
+      print(m, idx.retriever(SearchMode.fromId(mode)), question, k);
     }
     return 0;
   }
 
   /** Prints the top-k passages for one question; shared with the demo. */
-  static void print(SentenceTransformer m, Corpus corpus, String question, int k) {
-    EncodeOptions options = CorpusEncoding.withProgress(EncodeOptions.defaults(), corpus.size(), "documents");
-    float[][] docs = EncodedCorpus.encode(m, corpus.fullTexts(), options, CorpusEncoding.cache());
-    ExactSearch search = new ExactSearch(ExactSearch.flatten(docs), m.dimension(), m.similarityFunction(), i -> corpus.get(i).id());
-    printHits(question, search.searchOne(m.encodeQueries(List.of(question), EncodeOptions.defaults())[0], k), corpus);
-  }
-
-  static void printHits(String question, List<Hit> hits, Corpus corpus) {
+  static void print(SentenceTransformer m, Retriever retriever, String question, int k) {
+    float[] vector = retriever.usesVectors() ? m.encodeQueries(List.of(question), EncodeOptions.defaults())[0] : null;
     System.out.println("Q: " + question);
     int rank = 1;
-    for (Hit h : hits) {
-      Document d = corpus.get(corpus.indexOf(h.id()));
+    for (Hit h : retriever.search(question, vector, k)) {
+      Document d = retriever.document(h.id());
       System.out.printf(Locale.ROOT, "%2d. [%.4f] %s  (%s)%n      %s%n", rank++, h.score(), d.title().isEmpty() ? "(untitled)" : d.title(),
           d.id(), snippet(d.text(), 200));
     }

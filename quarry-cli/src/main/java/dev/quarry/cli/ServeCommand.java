@@ -1,6 +1,5 @@
 package dev.quarry.cli;
 
-import dev.quarry.data.Corpus;
 import dev.quarry.encode.SentenceTransformer;
 import dev.quarry.index.LuceneIndex;
 import dev.quarry.server.QuarryServer;
@@ -15,7 +14,7 @@ import picocli.CommandLine.Option;
 
 /** {@code quarry serve}: the HTTP API and search page over an indexed corpus. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-    description = "Serve the search API and web page over a corpus (indexed on first start).")
+    description = "Serve the search API and web page over a corpus (indexed on first start, synced when corpus.jsonl changed).")
 final class ServeCommand implements Callable<Integer> {
   @Mixin ModelOptions model;
   @Mixin DatasetOptions data;
@@ -34,7 +33,7 @@ final class ServeCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     Path dir = data.folder();
     SentenceTransformer m = model.load();
-    LuceneIndex idx = openOrBuild(m, dir);
+    LuceneIndex idx = IndexAccess.open(m, dir, index);
     QuarryServer server = QuarryServer.start(m, idx, ServerConfig.defaults().withHost(host).withPort(port).withToken(token));
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -48,17 +47,4 @@ final class ServeCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Opens the index if it holds documents, else indexes the dataset's corpus first. */
-  private LuceneIndex openOrBuild(SentenceTransformer m, Path dir) {
-    Path folder = index.folder(dir, m.folder().modelId());
-    if (LuceneIndex.readMetadata(folder) != null) {
-      LuceneIndex existing = LuceneIndex.open(folder, dev.quarry.index.CorpusIndexer.metadataOf(m), index.settings());
-      if (existing.size() > 0) {
-        return existing;
-      }
-      existing.close();
-    }
-    System.err.println("quarry: building the index at " + folder);
-    return IndexCommand.open(m, Corpus.read(dir.resolve("corpus.jsonl")), dir, index);
-  }
 }

@@ -30,8 +30,12 @@ public final class Corpus {
 
   /** Streams {@code corpus.jsonl} document by document, for corpora that do not fit in memory. */
   public static void stream(Path file, Consumer<Document> consumer) {
-    JsonlRecords.forEach(file, r -> consumer.accept(new Document(r.id(),
-        JsonlRecords.text(r, "title", file, false), JsonlRecords.text(r, "text", file, true))));
+    JsonlRecords.forEach(file, r -> consumer.accept(document(r, file)));
+  }
+
+  /** A corpus record as a document: {@code text} required, {@code title} optional. */
+  static Document document(JsonlRecords.Record r, Path file) {
+    return new Document(r.id(), JsonlRecords.text(r, "title", file, false), JsonlRecords.text(r, "text", file, true));
   }
 
   public int size() {

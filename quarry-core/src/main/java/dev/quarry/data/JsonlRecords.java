@@ -31,21 +31,27 @@ public final class JsonlRecords {
         if (line.isBlank()) {
           continue;
         }
-        JsonNode node = parseObject(line, file.toString(), n);
-        JsonNode id = node.get("_id");
-        if (id == null || id.isNull() || !(id.isTextual() || id.isNumber()) || id.asText().isEmpty()) {
-          throw new QuarryException(file + " line " + n + ": missing or empty '_id'.");
+        Record r = record(line, file, n);
+        if (!seen.add(r.id())) {
+          throw new QuarryException(file + " line " + n + ": duplicate _id '" + r.id() + "'.");
         }
-        if (!seen.add(id.asText())) {
-          throw new QuarryException(file + " line " + n + ": duplicate _id '" + id.asText() + "'.");
-        }
-        consumer.accept(new Record(id.asText(), node, n));
+        consumer.accept(r);
       }
     } catch (NoSuchFileException e) {
       throw new QuarryException("Missing file " + file + ": a BEIR dataset folder holds corpus.jsonl, queries.jsonl and qrels/<split>.tsv.");
     } catch (IOException e) {
       throw new QuarryException("Cannot read " + file + ": " + e.getMessage(), e);
     }
+  }
+
+  /** One non-blank line as a record with a non-empty {@code _id}; errors name the file and line. */
+  static Record record(String line, Path file, int n) {
+    JsonNode node = parseObject(line, file.toString(), n);
+    JsonNode id = node.get("_id");
+    if (id == null || id.isNull() || !(id.isTextual() || id.isNumber()) || id.asText().isEmpty()) {
+      throw new QuarryException(file + " line " + n + ": missing or empty '_id'.");
+    }
+    return new Record(id.asText(), node, n);
   }
 
   /** Parses one JSONL line that must hold a JSON object; errors name the file and line. */

@@ -23,11 +23,27 @@ public final class Utf8Lines implements AutoCloseable {
       .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
   private final ByteArrayOutputStream line = new ByteArrayOutputStream(256);
   private int lineNumber;
+  private long position;
 
   /** @param name the file name used in error messages */
   public Utf8Lines(InputStream in, String name) {
+    this(in, name, 0, 0);
+  }
+
+  /**
+   * Continues a file part-way: {@code in} is positioned at byte {@code position}, the start of line
+   * {@code linesBefore + 1}.
+   */
+  public Utf8Lines(InputStream in, String name, long position, int linesBefore) {
     this.in = new BufferedInputStream(in, 1 << 16);
     this.name = name;
+    this.position = position;
+    this.lineNumber = linesBefore;
+  }
+
+  /** Byte offset just past the line last returned (its newline included): where the next one starts. */
+  public long position() {
+    return position;
   }
 
   /** 1-based number of the line last returned. */
@@ -47,13 +63,14 @@ public final class Utf8Lines implements AutoCloseable {
         line.write(b);
         b = in.read();
       }
+      position += line.size() + (b == '\n' ? 1 : 0);
     } catch (IOException e) {
       throw new QuarryException("Cannot read " + name + " after line " + lineNumber + ": " + e.getMessage(), e);
     }
     lineNumber++;
     byte[] bytes = line.toByteArray();
     int len = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
-    if (lineNumber == 1 && len >= 3 && (bytes[0] & 0xff) == 0xEF && (bytes[1] & 0xff) == 0xBB && (bytes[2] & 0xff) == 0xBF) {
+        if (lineNumber == 1 && len >= 3 && (bytes[0] & 0xff) == 0xEF && (bytes[1] & 0xff) == 0xBB && (bytes[2] & 0xff) == 0xBF) {
       return decode(bytes, 3, len - 3);
     }
     return decode(bytes, 0, len);

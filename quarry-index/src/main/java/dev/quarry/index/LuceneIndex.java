@@ -2,7 +2,6 @@ package dev.quarry.index;
 
 import dev.quarry.QuarryException;
 import dev.quarry.data.Document;
-import dev.quarry.search.ExactSearch;
 import dev.quarry.search.Hit;
 import dev.quarry.search.ReciprocalRankFusion;
 import dev.quarry.similarity.SimilarityFunction;
@@ -57,6 +56,12 @@ public final class LuceneIndex implements AutoCloseable {
   static final String TEXT = "text";
   static final String CONTENTS = "contents";
   static final String VECTOR = "vector";
+  /** A digest of title and text: what an incremental sync compares to skip unchanged documents. */
+  static final String HASH = "hash";
+  /** The corpus sync that last saw the document; {@link #NOT_FROM_CORPUS} for documents written through the API. */
+  static final String SYNC_GEN = "sync_gen";
+  /** Never deleted by a sync: the corpus file does not know these documents. */
+  public static final long NOT_FROM_CORPUS = -1;
   /** Anserini's BM25 parameters for BEIR (its "flat" regressions). */
   static final float BM25_K1 = 0.9f;
   static final float BM25_B = 0.4f;
@@ -125,8 +130,13 @@ public final class LuceneIndex implements AutoCloseable {
     return metadata;
   }
 
-  /** Adds documents or replaces those with the same id. */
+  /** Adds documents or replaces those with the same id (documents of the API: never removed by a corpus sync). */
   public void upsert(List<Document> docs, float[][] vectors) {
+    upsert(docs, vectors, NOT_FROM_CORPUS);
+  }
+
+  /** Adds or replaces documents, recording the corpus sync generation that wrote them. */
+  public void upsert(List<Document> docs, float[][] vectors, long syncGeneration) {
     if (docs.size() != vectors.length) {
       throw new IllegalArgumentException(docs.size() + " documents but " + vectors.length + " vectors");
     }
@@ -136,7 +146,7 @@ public final class LuceneIndex implements AutoCloseable {
           throw new QuarryException("Document " + docs.get(i).id() + " has a " + vectors[i].length
               + "-d vector; the index holds " + metadata.dimension() + "-d vectors.");
         }
-        writer.updateDocument(new Term(ID, docs.get(i).id()), toLucene(docs.get(i), vectors[i]));
+        writer.updateDocument(new Term(ID, docs.get(i).id()), toLucene(docs.get(i), vectors[i], syncGeneration));
       }
     } catch (IOException e) {
       throw new QuarryException("Cannot write to index " + path + ": " + e.getMessage(), e);
@@ -152,10 +162,80 @@ public final class LuceneIndex implements AutoCloseable {
     }
   }
 
-  /** Makes all writes so far durable and visible to searches. */
-  public void commit() {
+  /** Marks an unchanged corpus document as seen by sync {@code generation} (a doc-values update, no re-indexing). */
+  public void markSeen(String id, long generation) {
     try {
-      writer.setLiveCommitData(metadata.toUserData().entrySet());
+      writer.updateNumericDocValue(new Term(ID, id), SYNC_GEN, generation);
+    } catch (IOException e) {
+      throw new QuarryException("Cannot write to index " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Deletes the corpus documents that sync {@code generation} did not see; returns how many. */
+  public int deleteUnseen(long generation) {
+    org.apache.lucene.search.Query unseen = org.apache.lucene.document.NumericDocValuesField.newSlowRangeQuery(SYNC_GEN, 0, generation - 1);
+    try {
+      searchers.maybeRefreshBlocking();
+      int n = withSearcher(s -> s.count(unseen));
+      writer.deleteDocuments(unseen);
+      return n;
+    } catch (IOException e) {
+      throw new QuarryException("Cannot delete from index " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The content digests stored for {@code ids} (absent ids are missing from the map), as of the last refresh. */
+  public java.util.Map<String, String> storedHashes(List<String> ids) {
+    return withSearcher(s -> {
+      java.util.Map<String, String> out = new java.util.HashMap<>();
+      for (LeafReaderContext leaf : s.getIndexReader().leaves()) {
+        org.apache.lucene.index.Terms terms = leaf.reader().terms(ID);
+        if (terms == null) {
+          continue;
+        }
+        org.apache.lucene.index.TermsEnum te = terms.iterator();
+        Bits live = leaf.reader().getLiveDocs();
+        org.apache.lucene.index.PostingsEnum postings = null;
+        var stored = leaf.reader().storedFields();
+        for (String id : ids) {
+          if (!te.seekExact(new org.apache.lucene.util.BytesRef(id))) {
+            continue;
+          }
+          postings = te.postings(postings, org.apache.lucene.index.PostingsEnum.NONE);
+          for (int doc = postings.nextDoc(); doc != org.apache.lucene.search.DocIdSetIterator.NO_MORE_DOCS; doc = postings.nextDoc()) {
+            if (live == null || live.get(doc)) {
+              String h = stored.document(doc, java.util.Set.of(HASH)).get(HASH);
+              out.put(id, h == null ? "" : h);
+            }
+          }
+        }
+      }
+      return out;
+    });
+  }
+
+  /** The user data of the last commit (the model metadata and whatever {@link #commit(java.util.Map)} added). */
+  public java.util.Map<String, String> commitData() {
+    try {
+      return SegmentInfos.readLatestCommit(directory).getUserData();
+    } catch (IOException e) {
+      throw new QuarryException("Cannot read index " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Makes all writes so far durable and visible to searches, keeping the last commit's extra data. */
+  public void commit() {
+    java.util.Map<String, String> kept = new java.util.HashMap<>(commitData());
+    kept.keySet().removeIf(k -> !k.startsWith(CorpusSync.PREFIX));
+    commit(kept);
+  }
+
+  /** Commits with {@code extra} user data (corpus progress) beside the model metadata. */
+  public void commit(java.util.Map<String, String> extra) {
+    try {
+      java.util.Map<String, String> data = new java.util.HashMap<>(metadata.toUserData());
+      data.putAll(extra);
+      writer.setLiveCommitData(data.entrySet());
       writer.commit();
       searchers.maybeRefreshBlocking();
     } catch (IOException e) {
@@ -183,6 +263,11 @@ public final class LuceneIndex implements AutoCloseable {
       TopDocs td = s.search(new TermQuery(new Term(ID, id)), 1);
       return td.scoreDocs.length == 0 ? null : stored(s, td.scoreDocs[0].doc);
     });
+  }
+
+  /** This index as a {@link dev.quarry.search.Retriever} answering in {@code mode}. */
+  public dev.quarry.search.Retriever retriever(SearchMode mode) {
+    return new LuceneRetriever(this, mode);
   }
 
   /** Top-k by the chosen mode; {@code query} text is used by BM25 and hybrid, {@code vector} by the others. */
@@ -216,12 +301,20 @@ public final class LuceneIndex implements AutoCloseable {
     });
   }
 
-  /** Every stored vector scored: the exact answer the HNSW graph approximates. */
+  /**
+   * Every stored vector scored: the exact answer the HNSW graph approximates. Vectors are scored
+   * where Lucene keeps them (memory-mapped, segment by segment) into a bounded top-k heap, and only
+   * the k winners' ids are read: no copy of the vectors, memory independent of the corpus size.
+   */
   public List<Hit> exact(float[] vector, int k) {
+    if (vector.length != metadata.dimension()) {
+      throw new QuarryException("The query vector is " + vector.length + "-d; the index holds " + metadata.dimension() + "-d vectors.");
+    }
     return withSearcher(s -> {
-      List<float[]> rows = new ArrayList<>();
-      List<String> ids = new ArrayList<>();
-      List<Integer> docIds = new ArrayList<>();
+      // Min-heap of the k best; on equal scores the lower doc wins, as ExactSearch keeps corpus order.
+      java.util.Comparator<Scored> worstFirst = java.util.Comparator.comparingDouble(Scored::score)
+          .thenComparing(Scored::doc, java.util.Comparator.reverseOrder());
+      java.util.PriorityQueue<Scored> heap = new java.util.PriorityQueue<>(k + 1, worstFirst);
       for (LeafReaderContext leaf : s.getIndexReader().leaves()) {
         FloatVectorValues values = leaf.reader().getFloatVectorValues(VECTOR);
         if (values == null) {
@@ -229,16 +322,25 @@ public final class LuceneIndex implements AutoCloseable {
         }
         Bits live = leaf.reader().getLiveDocs();
         for (int doc = values.nextDoc(); doc != FloatVectorValues.NO_MORE_DOCS; doc = values.nextDoc()) {
-          if (live == null || live.get(doc)) {
-            rows.add(values.vectorValue().clone());
-            docIds.add(leaf.docBase + doc);
-            ids.add(leaf.reader().storedFields().document(doc).get(ID));
+          if (live != null && !live.get(doc)) {
+            continue;
+          }
+          float score = metadata.similarity().score(vector, values.vectorValue());
+          if (heap.size() < k) {
+            heap.add(new Scored(score, leaf.docBase + doc));
+          } else if (score > heap.peek().score()) {
+            heap.poll();
+            heap.add(new Scored(score, leaf.docBase + doc));
           }
         }
       }
-      ExactSearch search = new ExactSearch(ExactSearch.flatten(rows.toArray(new float[0][])), metadata.dimension(),
-          metadata.similarity(), ids::get);
-      return search.searchOne(vector, k).stream().map(h -> new Hit(docIds.get(h.index()), h.id(), h.score())).toList();
+      List<Scored> best = new ArrayList<>(heap);
+      best.sort(worstFirst.reversed());
+      List<Hit> hits = new ArrayList<>(best.size());
+      for (Scored b : best) {
+        hits.add(new Hit(b.doc(), s.storedFields().document(b.doc(), java.util.Set.of(ID)).get(ID), b.score()));
+      }
+      return hits;
     });
   }
 
@@ -283,14 +385,29 @@ public final class LuceneIndex implements AutoCloseable {
     return terms;
   }
 
-  private org.apache.lucene.document.Document toLucene(Document d, float[] vector) {
+  private org.apache.lucene.document.Document toLucene(Document d, float[] vector, long syncGeneration) {
     org.apache.lucene.document.Document doc = new org.apache.lucene.document.Document();
     doc.add(new StringField(ID, d.id(), Field.Store.YES));
+    doc.add(new StoredField(HASH, contentHash(d)));
+    doc.add(new org.apache.lucene.document.NumericDocValuesField(SYNC_GEN, syncGeneration));
     doc.add(new StoredField(TITLE, d.title()));
     doc.add(new StoredField(TEXT, d.text()));
     doc.add(new TextField(CONTENTS, d.fullText(), Field.Store.NO));
     doc.add(new KnnFloatVectorField(VECTOR, vector, luceneSimilarity));
     return doc;
+  }
+
+  /** SHA-256 of title and text (first 128 bits, hex): equal digests mean an unchanged document. */
+  public static String contentHash(Document d) {
+    try {
+      java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+      md.update(d.title().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      md.update((byte) 0);
+      md.update(d.text().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(md.digest(), 0, 16);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private static Document stored(IndexSearcher s, int doc) throws IOException {
@@ -319,6 +436,8 @@ public final class LuceneIndex implements AutoCloseable {
       case EUCLIDEAN -> (float) -Math.sqrt(Math.max(0, 1 / luceneScore - 1));
     };
   }
+
+  private record Scored(float score, int doc) {}
 
   private interface SearcherFunction<T> {
     T apply(IndexSearcher s) throws IOException;

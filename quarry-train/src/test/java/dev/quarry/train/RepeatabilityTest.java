@@ -24,19 +24,19 @@ class RepeatabilityTest {
   @Test
   void seededRunsAgreeExactlyUnderGcPressure(@TempDir Path dir) throws Exception {
     List<TrainingExample> rows = TrainingData.fromBeir(BeirDataset.load(FineTuneTest.AI_QA, "train", false));
-    TrainingArguments args = TrainingArguments.builder().batchSize(16).maxSteps(8).warmupSteps(2).learningRate(5e-5)
+    TrainingArguments args = TrainingArguments.builder().batchSize(16).maxSteps(6).warmupSteps(2).learningRate(5e-5)
         .evalSteps(0).evalBeforeTraining(false).checkpointSteps(-1).seed(7).build();
     Trainer.Result first = run(rows, args, dir.resolve("a"));
     Trainer.Result second = run(rows, args, dir.resolve("b"));
     double[] l1 = first.log().steps().stream().mapToDouble(TrainingLog.StepRecord::loss).toArray();
     double[] l2 = second.log().steps().stream().mapToDouble(TrainingLog.StepRecord::loss).toArray();
     System.out.println("per-step losses: " + java.util.Arrays.toString(l1));
-    assertEquals(8, l1.length);
+    assertEquals(6, l1.length);
     assertArrayEquals(l1, l2, 0.0, "per-step losses of two seeded runs differ");
     BertWeights w1 = first.finalWeights();
     BertWeights w2 = second.finalWeights();
     for (String name : w1.tensors().keySet()) {
-      assertArrayEquals(w1.get(name).data(), w2.get(name).data(), 0f, name + " differs after 8 seeded steps");
+      assertArrayEquals(w1.get(name).data(), w2.get(name).data(), 0f, name + " differs after 6 seeded steps");
     }
   }
 
@@ -46,7 +46,7 @@ class RepeatabilityTest {
       while (!done.get()) {
         System.gc();
         try {
-          Thread.sleep(15);
+          Thread.sleep(40);
         } catch (InterruptedException e) {
           return;
         }

@@ -1,0 +1,53 @@
+package dev.quarry.cli;
+
+import dev.quarry.encode.EncodeOptions;
+import dev.quarry.encode.SentenceTransformer;
+import dev.quarry.index.CorpusIndexer;
+import dev.quarry.index.CorpusSync;
+import dev.quarry.index.LuceneIndex;
+import java.nio.file.Path;
+
+/**
+ * How every command reaches a corpus's index: open it for the model (a different model is
+ * refused), bring it up to date with corpus.jsonl (nothing read when unchanged; only new and
+ * changed documents encoded; an interrupted build resumed), and say what changed.
+ */
+final class IndexAccess {
+  private IndexAccess() {}
+
+  /** The index of {@code dataset}'s corpus for {@code m}, synced, open. */
+  static LuceneIndex open(SentenceTransformer m, Path dataset, IndexOptions options) {
+    Path folder = options.folder(dataset, m.folder().modelId());
+    if (options.reindex) {
+      deleteTree(folder);
+    }
+    LuceneIndex index = LuceneIndex.open(folder, CorpusIndexer.metadataOf(m), options.settings());
+    try {
+      Path corpus = dataset.resolve("corpus.jsonl");
+      if (!CorpusSync.isUpToDate(index, corpus)) {
+        ProgressBar bar = new ProgressBar(System.err, "MB");
+        CorpusSync.Report r = CorpusSync.sync(index, corpus, docs -> m.encodeDocuments(
+                docs.stream().map(dev.quarry.data.Document::fullText).toList(), EncodeOptions.defaults()),
+            options.syncOptions(), (p, done, total, committed) -> bar.onProgress((int) (done >> 20), (int) (total >> 20)));
+        System.err.println("quarry: " + folder + ": " + r.summary());
+      }
+      return index;
+    } catch (RuntimeException e) {
+      index.close();
+      throw e;
+    }
+  }
+
+  private static void deleteTree(Path p) {
+    if (!java.nio.file.Files.exists(p)) {
+      return;
+    }
+    try (var s = java.nio.file.Files.walk(p)) {
+      for (Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        java.nio.file.Files.delete(x);
+      }
+    } catch (java.io.IOException e) {
+      throw new dev.quarry.QuarryException("Cannot delete the index " + p + " for --reindex: " + e.getMessage(), e);
+    }
+  }
+}
