@@ -40,6 +40,7 @@ public final class CorpusSync {
   private static final String LINES = PREFIX + "lines";
   private static final String GENERATION = PREFIX + "generation";
   private static final String COMPLETE = PREFIX + "complete";
+  private static final String FILE = PREFIX + "file";
 
   private CorpusSync() {}
 
@@ -98,15 +99,24 @@ public final class CorpusSync {
       return false;
     }
     FileStamp now = FileStamp.of(corpus);
-    if (now.size() != Long.parseLong(data.getOrDefault(SIZE, "-1"))) {
+    if (!now.file().equals(data.get(FILE)) || now.size() != Long.parseLong(data.getOrDefault(SIZE, "-1"))) {
       return false;
     }
     return now.mtime() == Long.parseLong(data.getOrDefault(MTIME, "-1")) || sha256(corpus).equals(data.get(SHA256));
   }
 
-  /** Brings {@code index} up to date with {@code corpus}. */
+  /**
+   * Brings {@code index} up to date with {@code corpus}. An index synced from another corpus file
+   * is refused (syncing would delete and re-encode all of it): rebuild it instead.
+   */
   public static Report sync(LuceneIndex index, Path corpus, Encoder encoder, Options options, Listener listener) {
     Map<String, String> data = index.commitData();
+    String file = corpus.toAbsolutePath().normalize().toString();
+    String syncedFile = data.get(FILE);
+    if (syncedFile != null && !syncedFile.equals(file)) {
+      throw new QuarryException("The index holds corpus " + syncedFile + " (SHA-256 " + data.get(SHA256) + "), not " + file
+          + " (SHA-256 " + sha256(corpus) + "). Use that corpus, another --index folder, or --reindex to rebuild it.");
+    }
     if (isUpToDate(index, corpus)) {
       if (FileStamp.of(corpus).mtime() != Long.parseLong(data.get(MTIME))) {
         Map<String, String> touched = new HashMap<>(progressOf(data));
@@ -197,6 +207,7 @@ public final class CorpusSync {
     m.put(OFFSET, Long.toString(offset));
     m.put(LINES, Integer.toString(lines));
     m.put(COMPLETE, Boolean.toString(complete));
+    m.put(FILE, stamp.file());
     return m;
   }
 
@@ -210,10 +221,10 @@ public final class CorpusSync {
     return m;
   }
 
-  private record FileStamp(long size, long mtime) {
+  private record FileStamp(String file, long size, long mtime) {
     static FileStamp of(Path file) {
       try {
-        return new FileStamp(Files.size(file), Files.getLastModifiedTime(file).toMillis());
+        return new FileStamp(file.toAbsolutePath().normalize().toString(), Files.size(file), Files.getLastModifiedTime(file).toMillis());
       } catch (IOException e) {
         throw new QuarryException("Cannot read " + file + ": " + e.getMessage(), e);
       }

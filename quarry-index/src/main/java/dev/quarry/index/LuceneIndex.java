@@ -82,14 +82,20 @@ public final class LuceneIndex implements AutoCloseable {
     this.luceneSimilarity = luceneSimilarity(metadata);
     Files.createDirectories(path);
     this.directory = FSDirectory.open(path);
+    java.util.Map<String, String> userData = new java.util.HashMap<>();
     if (DirectoryReader.indexExists(directory)) {
-      IndexMetadata stored = IndexMetadata.fromUserData(SegmentInfos.readLatestCommit(directory).getUserData(), path.toString());
+      userData.putAll(SegmentInfos.readLatestCommit(directory).getUserData());
+      IndexMetadata stored = IndexMetadata.fromUserData(userData, path.toString());
       stored.requireCompatible(metadata, path.toString());
     }
+    userData.putAll(metadata.toUserData()); // corpus progress (CorpusSync) is kept
     IndexWriterConfig config = new IndexWriterConfig(analyzer);
     config.setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND);
     config.setSimilarity(new BM25Similarity(BM25_K1, BM25_B));
     config.setRAMBufferSizeMB(settings.ramBufferMb());
+    org.apache.lucene.index.TieredMergePolicy merges = new org.apache.lucene.index.TieredMergePolicy();
+    merges.setForceMergeDeletesPctAllowed(0); // expungeDeletes() leaves no deleted document behind
+    config.setMergePolicy(merges);
     config.setCodec(new Lucene912Codec() {
       @Override
       public KnnVectorsFormat getKnnVectorsFormatForField(String field) {
@@ -99,7 +105,7 @@ public final class LuceneIndex implements AutoCloseable {
       }
     });
     this.writer = new IndexWriter(directory, config);
-    writer.setLiveCommitData(metadata.toUserData().entrySet());
+    writer.setLiveCommitData(userData.entrySet());
     writer.commit();
     this.searchers = new SearcherManager(writer, null);
   }
@@ -458,6 +464,32 @@ public final class LuceneIndex implements AutoCloseable {
           throw new QuarryException("Cannot release searcher of " + path + ": " + e.getMessage(), e);
         }
       }
+    }
+  }
+
+  /**
+   * Merges deleted and replaced documents out of the segments. BM25 counts them in its statistics
+   * (document count, average length) until a merge drops them, so after an incremental sync its
+   * scores differ slightly from a fresh build's until then; this makes them equal, at the cost of
+   * rewriting every segment that holds a deletion.
+   */
+  public void expungeDeletes() {
+    try {
+      writer.forceMergeDeletes(true);
+      commit();
+    } catch (IOException e) {
+      throw new QuarryException("Cannot merge index " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Closes, dropping everything since the last commit: what a kill leaves (for tests of recovery). */
+  void closeWithoutCommit() {
+    try {
+      searchers.close();
+      writer.rollback();
+      directory.close();
+    } catch (IOException e) {
+      throw new QuarryException("Cannot close index " + path + ": " + e.getMessage(), e);
     }
   }
 
