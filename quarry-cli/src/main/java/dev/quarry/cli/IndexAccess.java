@@ -26,9 +26,7 @@ final class IndexAccess {
       Path corpus = dataset.resolve("corpus.jsonl");
       if (!CorpusSync.isUpToDate(index, corpus)) {
         ProgressBar bar = new ProgressBar(System.err, "MB");
-        CorpusSync.Report r = CorpusSync.sync(index, corpus, docs -> m.encodeDocuments(
-                docs.stream().map(dev.quarry.data.Document::fullText).toList(), EncodeOptions.defaults()),
-            options.syncOptions(), (p, done, total, committed) -> bar.onProgress((int) (done >> 20), (int) (total >> 20)));
+        CorpusSync.Report r = CorpusSync.sync(index, corpus, CorpusIndexer.encoder(m, EncodeOptions.defaults()), options.syncOptions(), (p, done, total, committed) -> bar.onProgress((int) (done >> 20), (int) (total >> 20)));
         System.err.println("quarry: " + folder + ": " + r.summary());
       }
       return index;

@@ -1,16 +1,12 @@
 package dev.quarry.index;
 
-import dev.quarry.data.Corpus;
 import dev.quarry.data.Document;
 import dev.quarry.encode.EncodeOptions;
 import dev.quarry.encode.SentenceTransformer;
 import dev.quarry.model.ModelFingerprint;
-import dev.quarry.search.EmbeddingCache;
-import dev.quarry.search.EncodedCorpus;
 import java.nio.file.Path;
-import java.util.List;
 
-/** Builds a {@link LuceneIndex} for a corpus with a model: encode (or read cached vectors), add, commit. */
+/** What ties a model to an index: its metadata, and its encoder for {@link CorpusSync}. */
 public final class CorpusIndexer {
   private CorpusIndexer() {}
 
@@ -19,14 +15,20 @@ public final class CorpusIndexer {
     return new IndexMetadata(model.folder().modelId(), ModelFingerprint.of(model.folder()), model.dimension(), model.similarityFunction(), model.folder().normalizes());
   }
 
-  /** Indexes every document of {@code corpus} at {@code path}; existing ids are replaced. */
-  public static LuceneIndex build(Path path, SentenceTransformer model, Corpus corpus, IndexSettings settings,
-      EncodeOptions options, EmbeddingCache cache) {
-    float[][] vectors = EncodedCorpus.encode(model, corpus.fullTexts(), options, cache);
+  /** The model's document encoding (its document prompt, length-sorted batches) as a sync's encoder. */
+  public static CorpusSync.Encoder encoder(SentenceTransformer model, EncodeOptions options) {
+    return docs -> model.encodeDocuments(docs.stream().map(Document::fullText).toList(), options);
+  }
+
+  /** Opens (or creates) the index at {@code path} for {@code model} and syncs it with {@code corpusFile}. */
+  public static LuceneIndex openSynced(Path path, SentenceTransformer model, Path corpusFile, IndexSettings settings) {
     LuceneIndex index = LuceneIndex.open(path, metadataOf(model), settings);
-    List<Document> docs = corpus.documents();
-    index.upsert(docs, vectors);
-    index.commit();
-    return index;
+    try {
+      CorpusSync.sync(index, corpusFile, encoder(model, EncodeOptions.defaults()), CorpusSync.Options.defaults(), null);
+      return index;
+    } catch (RuntimeException e) {
+      index.close();
+      throw e;
+    }
   }
 }

@@ -44,7 +44,7 @@ class LuceneIndexTest {
   }
 
   LuceneIndex build(Path dir, IndexSettings settings) {
-    return CorpusIndexer.build(dir, model, corpus, settings, EncodeOptions.defaults(), null);
+    return CorpusIndexer.openSynced(dir, model, Path.of("..", "datasets", "ai-qa", "corpus.jsonl"), settings);
   }
 
   float[] query(String q) {

@@ -15,6 +15,7 @@ import dev.quarry.index.LuceneIndex;
 import dev.quarry.index.SearchMode;
 import dev.quarry.model.Json;
 import dev.quarry.search.Hit;
+import dev.quarry.search.Retriever;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -150,15 +151,20 @@ public final class QuarryServer implements AutoCloseable {
       throw new HttpError(400, "k must be between 1 and " + config.maxK() + ", got " + k);
     }
     SearchMode mode = SearchMode.fromId(body.path("mode").asText("dense"));
+    if (mode == SearchMode.EXACT && index.size() > config.maxExactDocuments()) {
+      throw new HttpError(400, "mode exact scores every vector and is limited to " + config.maxExactDocuments()
+          + " documents; this index holds " + index.size() + ". Use mode dense (HNSW).");
+    }
     long start = System.nanoTime();
-    float[] vector = mode == SearchMode.BM25 ? null : await(batcher.encodeQuery(query));
-    List<Hit> hits = index.search(mode, query, vector, k);
+    Retriever retriever = index.retriever(mode);
+    float[] vector = retriever.usesVectors() ? await(batcher.encodeQuery(query)) : null;
+    List<Hit> hits = retriever.search(query, vector, k);
     ObjectNode out = Json.MAPPER.createObjectNode();
     out.put("query", query);
     out.put("mode", mode.id());
     ArrayNode arr = out.putArray("hits");
     for (Hit h : hits) {
-      Document d = index.document(h.id());
+      Document d = retriever.document(h.id());
       if (d == null) {
         continue;
       }

@@ -38,8 +38,8 @@ final class ServerFixture implements AutoCloseable {
 
   ServerFixture(Path indexDir, ServerConfig config) {
     this.indexDir = indexDir;
-    Corpus corpus = Corpus.read(Path.of("..", "datasets", "ai-qa", "corpus.jsonl"));
-    LuceneIndex index = CorpusIndexer.build(indexDir, model(), corpus, IndexSettings.defaults(), EncodeOptions.defaults(), null);
+    LuceneIndex index = CorpusIndexer.openSynced(indexDir, model(), Path.of("..", "datasets", "ai-qa", "corpus.jsonl"),
+        IndexSettings.defaults());
     this.server = QuarryServer.start(model(), index, config.withPort(0));
   }
 
