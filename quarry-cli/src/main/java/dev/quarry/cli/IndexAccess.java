@@ -25,8 +25,8 @@ final class IndexAccess {
     try {
       Path corpus = dataset.resolve("corpus.jsonl");
       if (!CorpusSync.isUpToDate(index, corpus)) {
-        ProgressBar bar = new ProgressBar(System.err, "MB");
-        CorpusSync.Report r = CorpusSync.sync(index, corpus, CorpusIndexer.encoder(m, EncodeOptions.defaults()), options.syncOptions(), (p, done, total, committed) -> bar.onProgress((int) (done >> 20), (int) (total >> 20)));
+        ProgressBar bar = new ProgressBar(System.err, "KB");
+        CorpusSync.Report r = CorpusSync.sync(index, corpus, CorpusIndexer.encoder(m, EncodeOptions.defaults()), options.syncOptions(), (p, done, total, committed) -> bar.onProgress((int) (done >> 10), (int) (total >> 10)));
         System.err.println("quarry: " + folder + ": " + r.summary());
       }
       return index;
