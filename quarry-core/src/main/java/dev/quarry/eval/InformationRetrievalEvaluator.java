@@ -7,6 +7,7 @@ import dev.quarry.encode.SentenceTransformer;
 import dev.quarry.search.EmbeddingCache;
 import dev.quarry.search.EncodedCorpus;
 import dev.quarry.search.ExactSearch;
+import dev.quarry.search.RowMatrix;
 import dev.quarry.search.Hit;
 import dev.quarry.similarity.SimilarityFunction;
 import java.util.ArrayList;
@@ -64,12 +65,11 @@ public final class InformationRetrievalEvaluator {
   public IrResult evaluate(SentenceTransformer model, Corpus corpus, Settings settings) {
     List<String> queryTexts = queryIds.stream().map(queries::get).toList();
     float[][] q = model.encodeQueries(queryTexts, settings.queryOptions());
-    float[][] docs = EncodedCorpus.encode(model, corpus.fullTexts(), settings.corpusOptions(), settings.cache());
-    float[] matrix = ExactSearch.flatten(docs);
-    int dim = docs.length == 0 ? q[0].length : docs[0].length;
+    // With a cache the corpus vectors are memory-mapped from it, not held on the heap.
+    RowMatrix matrix = EncodedCorpus.encode(model, corpus.fullTexts(), settings.corpusOptions(), settings.cache());
     Map<String, Map<String, List<Hit>>> runs = new LinkedHashMap<>();
     for (SimilarityFunction fn : settings.scoreFunctions()) {
-      ExactSearch search = new ExactSearch(matrix, dim, fn, i -> corpus.get(i).id());
+      ExactSearch search = new ExactSearch(matrix, fn, i -> corpus.get(i).id());
       List<List<Hit>> hits = search.search(q, metrics.maxK());
       Map<String, List<Hit>> run = new LinkedHashMap<>();
       for (int i = 0; i < queryIds.size(); i++) {

@@ -16,7 +16,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.function.Supplier;
 
 /**
  * Corpus embeddings on disk, keyed by a digest of the model (its ONNX graph, tokenizer and
@@ -36,18 +35,71 @@ public final class EmbeddingCache {
     this.dir = dir;
   }
 
-  /** The cached matrix for this key, or the result of {@code compute}, stored for next time. */
-  public float[][] getOrCompute(String key, Supplier<float[][]> compute) {
+  /** Computes rows {@code from} (inclusive) to {@code to} (exclusive) of a matrix. */
+  @FunctionalInterface
+  public interface Rows {
+    float[][] compute(int from, int to);
+  }
+
+  /**
+   * The cached matrix for this key, memory-mapped; absent, it is computed {@code chunk} rows at a
+   * time and streamed to disk first, so neither step holds the whole matrix on the heap.
+   */
+  public RowMatrix getOrComputeMapped(String key, int rows, int chunk, Rows compute) {
     Path file = dir.resolve(key + ".qemb");
-    if (Files.isRegularFile(file)) {
-      float[][] cached = read(file);
-      if (cached != null) {
-        return cached;
-      }
+    RowMatrix cached = Files.isRegularFile(file) ? map(file) : null;
+    if (cached != null && cached.rows() == rows) {
+      return cached;
     }
-    float[][] rows = compute.get();
-    write(file, rows);
-    return rows;
+    try {
+      Files.createDirectories(dir);
+      Path tmp = Files.createTempFile(dir, "emb", ".tmp");
+      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+        int dim = -1;
+        ch.position(16);
+        for (int from = 0; from < rows; from += chunk) {
+          float[][] part = compute.compute(from, Math.min(rows, from + chunk));
+          for (float[] r : part) {
+            if (dim < 0) {
+              dim = r.length;
+            }
+            ByteBuffer row = ByteBuffer.allocate(4 * dim).order(ByteOrder.LITTLE_ENDIAN);
+            row.asFloatBuffer().put(r);
+            ch.write(row);
+          }
+        }
+        ByteBuffer head = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
+        head.putInt(MAGIC).putInt(VERSION).putInt(rows).putInt(Math.max(dim, 0)).flip();
+        ch.write(head, 0); // the header last: a killed write leaves no valid-looking file behind anyway (temp name)
+      }
+      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      throw new QuarryException("Cannot write embedding cache " + file + ": " + e.getMessage(), e);
+    }
+    return map(file);
+  }
+
+  /** A cache file mapped read-only, or null if it is not a complete version-1 file. */
+  private static RowMatrix map(Path file) {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      ByteBuffer head = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
+      if (ch.size() < 16 || ch.read(head, 0) < 16) {
+        return null;
+      }
+      head.flip();
+      if (head.getInt() != MAGIC || head.getInt() != VERSION) {
+        return null;
+      }
+      int rows = head.getInt();
+      int dim = head.getInt();
+      if (dim <= 0 || ch.size() != 16 + 4L * rows * dim) {
+        return null;
+      }
+      return RowMatrix.map(file, 16, rows, dim);
+    } catch (IOException e) {
+      throw new QuarryException("Cannot read embedding cache " + file + ": " + e.getMessage()
+          + ". Delete the file to re-encode.", e);
+    }
   }
 
   /** The cache key for encoding {@code texts} with {@code model} under {@code settings}. */
@@ -94,48 +146,4 @@ public final class EmbeddingCache {
     }
   }
 
-  private static float[][] read(Path file) {
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-      ByteBuffer buf = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size()).order(ByteOrder.LITTLE_ENDIAN);
-      if (ch.size() < 16 || buf.getInt() != MAGIC || buf.getInt() != VERSION) {
-        return null;
-      }
-      int rows = buf.getInt();
-      int dim = buf.getInt();
-      if (ch.size() != 16 + 4L * rows * dim) {
-        return null;
-      }
-      float[][] out = new float[rows][dim];
-      var fb = buf.asFloatBuffer();
-      for (float[] row : out) {
-        fb.get(row);
-      }
-      return out;
-    } catch (IOException e) {
-      throw new QuarryException("Cannot read embedding cache " + file + ": " + e.getMessage()
-          + ". Delete the file to re-encode.", e);
-    }
-  }
-
-  private void write(Path file, float[][] rows) {
-    int dim = rows.length == 0 ? 0 : rows[0].length;
-    try {
-      Files.createDirectories(dir);
-      Path tmp = Files.createTempFile(dir, "emb", ".tmp");
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-        ByteBuffer head = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
-        head.putInt(MAGIC).putInt(VERSION).putInt(rows.length).putInt(dim).flip();
-        ch.write(head);
-        ByteBuffer row = ByteBuffer.allocate(4 * dim).order(ByteOrder.LITTLE_ENDIAN);
-        for (float[] r : rows) {
-          row.clear();
-          row.asFloatBuffer().put(r);
-          ch.write(row);
-        }
-      }
-      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (IOException e) {
-      throw new QuarryException("Cannot write embedding cache " + file + ": " + e.getMessage(), e);
-    }
-  }
 }

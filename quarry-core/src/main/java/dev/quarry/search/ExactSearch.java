@@ -9,10 +9,11 @@ import java.util.stream.IntStream;
 
 /**
  * Brute-force top-k over a matrix of corpus embeddings: every document scored, so results are
- * exact. The corpus is one contiguous row-major array; queries are spread over the cores.
+ * exact. The corpus is a {@link RowMatrix} (a heap array, or a memory-mapped cache file); queries
+ * are spread over the cores.
  */
 public final class ExactSearch {
-  private final float[] corpus;
+  private final RowMatrix corpus;
   private final int dim;
   private final int size;
   private final SimilarityFunction similarity;
@@ -25,15 +26,17 @@ public final class ExactSearch {
    * @param ids maps a corpus position to its document id
    */
   public ExactSearch(float[] corpus, int dim, SimilarityFunction similarity, IntFunction<String> ids) {
-    if (dim <= 0 || corpus.length % dim != 0) {
-      throw new QuarryException("Corpus matrix of " + corpus.length + " floats is not a whole number of " + dim + "-d rows.");
-    }
+    this(RowMatrix.of(corpus, dim), similarity, ids);
+  }
+
+  /** @param ids maps a corpus position to its document id */
+  public ExactSearch(RowMatrix corpus, SimilarityFunction similarity, IntFunction<String> ids) {
     this.corpus = corpus;
-    this.dim = dim;
-    this.size = corpus.length / dim;
+    this.dim = corpus.dim();
+    this.size = corpus.rows();
     this.similarity = similarity;
     this.ids = ids;
-    this.inverseNorms = similarity == SimilarityFunction.COSINE ? inverseNorms(corpus, dim) : null;
+    this.inverseNorms = similarity == SimilarityFunction.COSINE ? inverseNorms(corpus) : null;
   }
 
   public int size() {
@@ -63,8 +66,9 @@ public final class ExactSearch {
     }
     TopK top = new TopK(Math.min(k, size));
     float queryInvNorm = similarity == SimilarityFunction.COSINE ? inverseNorm(query, 0, dim) : 1f;
+    float[] row = new float[dim]; // each corpus row is copied here (a block copy) and scored in place
     for (int i = 0; i < size; i++) {
-      top.offer(i, score(query, i, queryInvNorm));
+      top.offer(i, score(query, corpus.row(i, row), i, queryInvNorm));
     }
     float[] scores = new float[Math.min(k, size)];
     int[] idx = top.indices(scores);
@@ -75,15 +79,14 @@ public final class ExactSearch {
     return hits;
   }
 
-  private float score(float[] q, int row, float queryInvNorm) {
-    int off = row * dim;
+  private float score(float[] q, float[] v, int row, float queryInvNorm) {
     return switch (similarity) {
-      case DOT -> dot(q, corpus, off, dim);
-      case COSINE -> dot(q, corpus, off, dim) * queryInvNorm * inverseNorms[row];
+      case DOT -> dot(q, v, 0, dim);
+      case COSINE -> dot(q, v, 0, dim) * queryInvNorm * inverseNorms[row];
       case EUCLIDEAN -> {
         float s = 0;
         for (int d = 0; d < dim; d++) {
-          float x = q[d] - corpus[off + d];
+          float x = q[d] - v[d];
           s += x * x;
         }
         yield (float) -Math.sqrt(s);
@@ -91,7 +94,7 @@ public final class ExactSearch {
       case MANHATTAN -> {
         float s = 0;
         for (int d = 0; d < dim; d++) {
-          s += Math.abs(q[d] - corpus[off + d]);
+          s += Math.abs(q[d] - v[d]);
         }
         yield -s;
       }
@@ -117,10 +120,11 @@ public final class ExactSearch {
     return (s0 + s1) + (s2 + s3);
   }
 
-  private static float[] inverseNorms(float[] m, int dim) {
-    float[] out = new float[m.length / dim];
+  private static float[] inverseNorms(RowMatrix m) {
+    float[] out = new float[m.rows()];
+    float[] row = new float[m.dim()];
     for (int i = 0; i < out.length; i++) {
-      out[i] = inverseNorm(m, i * dim, dim);
+      out[i] = inverseNorm(m.row(i, row), 0, m.dim());
     }
     return out;
   }

@@ -42,4 +42,37 @@ class ExactSearchTest {
     assertEquals(List.of(0, 2), many.get(1).stream().map(Hit::index).toList());
     assertEquals(1, many.get(2).get(0).index());
   }
+
+  /** The cache is written a chunk at a time, read back memory-mapped, and searched like the heap matrix. */
+  @Test
+  void theCacheStreamsChunksAndSearchesMappedVectors(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) {
+    Random r = new Random(5);
+    int n = 1000;
+    int dim = 24;
+    float[][] docs = new float[n][dim];
+    for (float[] d : docs) {
+      for (int i = 0; i < dim; i++) {
+        d[i] = (float) r.nextGaussian();
+      }
+    }
+    EmbeddingCache cache = new EmbeddingCache(tmp);
+    java.util.List<int[]> chunks = new java.util.ArrayList<>();
+    EmbeddingCache.Rows compute = (from, to) -> {
+      chunks.add(new int[] {from, to});
+      return java.util.Arrays.copyOfRange(docs, from, to);
+    };
+    RowMatrix mapped = cache.getOrComputeMapped("k", n, 300, compute);
+    assertEquals(4, chunks.size(), "1000 rows in chunks of 300");
+    assertEquals(n, mapped.rows());
+    for (int i = 0; i < n; i += 97) {
+      org.junit.jupiter.api.Assertions.assertArrayEquals(docs[i], mapped.row(i, new float[dim]));
+    }
+    assertEquals(n, cache.getOrComputeMapped("k", n, 300, compute).rows());
+    assertEquals(4, chunks.size(), "a second read computes nothing");
+    for (SimilarityFunction fn : List.of(SimilarityFunction.COSINE, SimilarityFunction.DOT)) {
+      List<Hit> heap = new ExactSearch(ExactSearch.flatten(docs), dim, fn, i -> "d" + i).searchOne(docs[7], 10);
+      List<Hit> map = new ExactSearch(mapped, fn, i -> "d" + i).searchOne(docs[7], 10);
+      assertEquals(heap, map);
+    }
+  }
 }
