@@ -64,7 +64,7 @@ public final class IndexBenchmark {
       // Plain encoding of the same texts in the same chunks: what `quarry encode` costs.
       long t0 = System.nanoTime();
       long docs = 0;
-      try (CorpusStream in = CorpusStream.open(corpus, 0, 0)) {
+      try (CorpusStream in = CorpusStream.open(corpus)) {
         List<String> chunk = new ArrayList<>();
         for (CorpusStream.Entry e; (e = in.next()) != null; ) {
           chunk.add(e.document().fullText());
@@ -103,7 +103,7 @@ public final class IndexBenchmark {
     long t0 = System.nanoTime();
     CorpusSync.Report r;
     // Precomputed vectors: a deterministic unit vector per id, as if read from an embedding file.
-    CorpusSync.Encoder precomputed = docs -> docs.stream().map(d -> unit(d.id().hashCode(), dim)).toArray(float[][]::new);
+    CorpusSync.Encoder precomputed = docs -> docs.stream().map(e -> unit(e.document().id().hashCode(), dim)).toArray(float[][]::new);
     try (LuceneIndex index = LuceneIndex.open(indexDir, meta, IndexSettings.defaults())) {
       r = CorpusSync.sync(index, corpus, precomputed, new CorpusSync.Options(1024, 65_536), (p, done, total, committed) -> {
         if (committed) {

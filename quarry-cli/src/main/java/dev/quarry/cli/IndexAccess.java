@@ -5,6 +5,7 @@ import dev.quarry.encode.SentenceTransformer;
 import dev.quarry.index.CorpusIndexer;
 import dev.quarry.index.CorpusSync;
 import dev.quarry.index.LuceneIndex;
+import dev.quarry.search.RowMatrix;
 import java.nio.file.Path;
 
 /**
@@ -26,7 +27,10 @@ final class IndexAccess {
       Path corpus = dataset.resolve("corpus.jsonl");
       if (!CorpusSync.isUpToDate(index, corpus)) {
         ProgressBar bar = new ProgressBar(System.err, "KB");
-        CorpusSync.Report r = CorpusSync.sync(index, corpus, CorpusIndexer.encoder(m, EncodeOptions.defaults()), options.syncOptions(), (p, done, total, committed) -> bar.onProgress((int) (done >> 10), (int) (total >> 10)));
+        CorpusSync.Encoder encoder = options.vectors != null
+            ? CorpusIndexer.precomputed(RowMatrix.mapNpy(options.vectors), options.vectors, m.dimension())
+            : CorpusIndexer.encoder(m, EncodeOptions.defaults());
+        CorpusSync.Report r = CorpusSync.sync(index, corpus, encoder, options.syncOptions(), (p, done, total, committed) -> bar.onProgress((int) (done >> 10), (int) (total >> 10)));
         System.err.println("quarry: " + folder + ": " + r.summary());
       }
       return index;

@@ -24,6 +24,10 @@ final class IndexOptions {
   @Option(names = "--int8", description = "Store vectors scalar-quantised to int8.")
   boolean int8;
 
+  @Option(names = "--vectors", paramLabel = "FILE.npy",
+      description = "Index precomputed document vectors (float32 .npy, row i for the corpus's i-th document, made with this model) instead of encoding.")
+  Path vectors;
+
   @Option(names = "--reindex", description = "Delete the index and build it again from the corpus.")
   boolean reindex;
 

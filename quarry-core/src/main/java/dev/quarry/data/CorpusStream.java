@@ -17,19 +17,32 @@ import java.nio.file.StandardOpenOption;
  * update by id does.
  */
 public final class CorpusStream implements AutoCloseable {
-  /** One document, its line number, and the byte offset where the next line starts. */
-  public record Entry(Document document, int line, long nextOffset) {}
+  /**
+   * One document, its position among the file's documents (0-based), its line number, and the byte
+   * offset where the next line starts.
+   */
+  public record Entry(Document document, long ordinal, int line, long nextOffset) {}
 
   private final Path file;
   private final Utf8Lines lines;
+  private long ordinal;
 
-  private CorpusStream(Path file, Utf8Lines lines) {
+  private CorpusStream(Path file, Utf8Lines lines, long documentsBefore) {
     this.file = file;
     this.lines = lines;
+    this.ordinal = documentsBefore;
   }
 
-  /** Opens {@code file} at {@code offset}, the start of line {@code linesBefore + 1} (0, 0: the beginning). */
-  public static CorpusStream open(Path file, long offset, int linesBefore) {
+  /** Opens {@code file} at its beginning. */
+  public static CorpusStream open(Path file) {
+    return open(file, 0, 0, 0);
+  }
+
+  /**
+   * Opens {@code file} at {@code offset}, the start of line {@code linesBefore + 1}, after
+   * {@code documentsBefore} documents.
+   */
+  public static CorpusStream open(Path file, long offset, int linesBefore, long documentsBefore) {
     try {
       FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
       if (offset > ch.size()) {
@@ -38,7 +51,7 @@ public final class CorpusStream implements AutoCloseable {
       }
       ch.position(offset);
       InputStream in = Channels.newInputStream(ch);
-      return new CorpusStream(file, new Utf8Lines(in, file.toString(), offset, linesBefore));
+      return new CorpusStream(file, new Utf8Lines(in, file.toString(), offset, linesBefore), documentsBefore);
     } catch (NoSuchFileException e) {
       throw new QuarryException("Missing file " + file + ": a BEIR dataset folder holds corpus.jsonl.");
     } catch (IOException e) {
@@ -54,7 +67,7 @@ public final class CorpusStream implements AutoCloseable {
       }
       int n = lines.lineNumber();
       Document d = Corpus.document(JsonlRecords.record(line, file, n), file);
-      return new Entry(d, n, lines.position());
+      return new Entry(d, ordinal++, n, lines.position());
     }
     return null;
   }

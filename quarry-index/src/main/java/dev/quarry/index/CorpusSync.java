@@ -38,16 +38,20 @@ public final class CorpusSync {
   private static final String SHA256 = PREFIX + "sha256";
   private static final String OFFSET = PREFIX + "offset";
   private static final String LINES = PREFIX + "lines";
+  private static final String DOCUMENTS = PREFIX + "documents";
   private static final String GENERATION = PREFIX + "generation";
   private static final String COMPLETE = PREFIX + "complete";
   private static final String FILE = PREFIX + "file";
 
   private CorpusSync() {}
 
-  /** Turns documents into vectors (the model's document encoding, or vectors computed elsewhere). */
+  /**
+   * Turns documents into vectors: the model's document encoding, or vectors computed elsewhere (the
+   * entries' ordinals are the documents' positions in the corpus file, the rows of a precomputed matrix).
+   */
   @FunctionalInterface
   public interface Encoder {
-    float[][] encode(List<Document> documents);
+    float[][] encode(List<CorpusStream.Entry> documents);
   }
 
   /** Told after every chunk; may throw to stop the sync (the next one continues from the last commit). */
@@ -130,11 +134,13 @@ public final class CorpusSync {
     long generation;
     long offset = 0;
     int lines = 0;
+    long documents = 0;
     boolean interruptedSameFile = "false".equals(data.get(COMPLETE)) && sha.equals(data.get(SHA256));
     if (interruptedSameFile) {
       generation = Long.parseLong(data.get(GENERATION));
       offset = Long.parseLong(data.get(OFFSET));
       lines = Integer.parseInt(data.get(LINES));
+      documents = Long.parseLong(data.get(DOCUMENTS));
     } else {
       generation = Long.parseLong(data.getOrDefault(GENERATION, "0")) + 1;
     }
@@ -144,7 +150,7 @@ public final class CorpusSync {
     long unchanged = 0;
     long encoded = 0;
     long sinceCommit = 0;
-    try (CorpusStream in = CorpusStream.open(corpus, offset, lines)) {
+    try (CorpusStream in = CorpusStream.open(corpus, offset, lines, documents)) {
       while (true) {
         List<CorpusStream.Entry> chunk = new ArrayList<>(options.chunkSize());
         for (CorpusStream.Entry e; chunk.size() < options.chunkSize() && (e = in.next()) != null; ) {
@@ -154,7 +160,7 @@ public final class CorpusSync {
           break;
         }
         Map<String, String> stored = index.storedHashes(chunk.stream().map(e -> e.document().id()).toList());
-        List<Document> toEncode = new ArrayList<>();
+        List<CorpusStream.Entry> toEncode = new ArrayList<>();
         for (CorpusStream.Entry e : chunk) {
           Document d = e.document();
           String before = stored.get(d.id());
@@ -162,7 +168,7 @@ public final class CorpusSync {
             index.markSeen(d.id(), generation);
             unchanged++;
           } else {
-            toEncode.add(d);
+            toEncode.add(e);
             if (before == null) {
               added++;
             } else {
@@ -173,14 +179,17 @@ public final class CorpusSync {
         if (!toEncode.isEmpty()) {
           float[][] vectors = encoder.encode(toEncode);
           encoded += toEncode.size();
-          index.upsert(toEncode, vectors, generation);
+          if (vectors.length != toEncode.size()) {
+            throw new QuarryException("The encoder returned " + vectors.length + " vectors for " + toEncode.size() + " documents.");
+          }
+          index.upsert(toEncode.stream().map(CorpusStream.Entry::document).toList(), vectors, generation);
         }
         CorpusStream.Entry last = chunk.get(chunk.size() - 1);
         sinceCommit += chunk.size();
         boolean commit = sinceCommit >= options.commitEvery();
         if (commit) {
           sinceCommit = 0;
-          index.commit(progress(stamp, sha, generation, last.nextOffset(), last.line(), false));
+          index.commit(progress(stamp, sha, generation, last.nextOffset(), last.line(), last.ordinal() + 1, false));
         }
         if (listener != null) {
           listener.onChunk(new Report(false, resumedAt, added, changed, unchanged, 0, encoded), last.nextOffset(), stamp.size(), commit);
@@ -190,7 +199,7 @@ public final class CorpusSync {
       }
     }
     long deleted = index.deleteUnseen(generation);
-    index.commit(progress(stamp, sha, generation, stamp.size(), 0, true));
+    index.commit(progress(stamp, sha, generation, stamp.size(), 0, 0, true));
     Report report = new Report(false, resumedAt, added, changed, unchanged, deleted, encoded);
     if (listener != null) {
       listener.onChunk(report, stamp.size(), stamp.size(), true);
@@ -198,7 +207,8 @@ public final class CorpusSync {
     return report;
   }
 
-  private static Map<String, String> progress(FileStamp stamp, String sha, long generation, long offset, int lines, boolean complete) {
+  private static Map<String, String> progress(FileStamp stamp, String sha, long generation, long offset, int lines,
+      long documents, boolean complete) {
     Map<String, String> m = new HashMap<>();
     m.put(SIZE, Long.toString(stamp.size()));
     m.put(MTIME, Long.toString(stamp.mtime()));
@@ -206,6 +216,7 @@ public final class CorpusSync {
     m.put(GENERATION, Long.toString(generation));
     m.put(OFFSET, Long.toString(offset));
     m.put(LINES, Integer.toString(lines));
+    m.put(DOCUMENTS, Long.toString(documents));
     m.put(COMPLETE, Boolean.toString(complete));
     m.put(FILE, stamp.file());
     return m;

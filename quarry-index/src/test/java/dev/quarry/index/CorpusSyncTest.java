@@ -52,7 +52,7 @@ class CorpusSyncTest {
   static CorpusSync.Encoder counting(AtomicLong count) {
     return docs -> {
       count.addAndGet(docs.size());
-      return model.encodeDocuments(docs.stream().map(Document::fullText).toList(), EncodeOptions.defaults());
+      return model.encodeDocuments(docs.stream().map(e -> e.document().fullText()).toList(), EncodeOptions.defaults());
     };
   }
 
@@ -171,7 +171,7 @@ class CorpusSyncTest {
     for (int i = 0; i < vectors.length; i++) {
       vectors[i] = unit(random, dim);
     }
-    CorpusSync.Encoder fixed = docs -> docs.stream().map(d -> vectors[Integer.parseInt(d.id().substring(1))]).toArray(float[][]::new);
+    CorpusSync.Encoder fixed = docs -> docs.stream().map(e -> vectors[Integer.parseInt(e.document().id().substring(1))]).toArray(float[][]::new);
     try (LuceneIndex index = open(tmp.resolve("idx"))) {
       CorpusSync.sync(index, dir.resolve("corpus.jsonl"), fixed, new CorpusSync.Options(512, 2048), null);
       assertEquals(5000, index.size());
@@ -189,6 +189,52 @@ class CorpusSyncTest {
       long vectorBytes = 5000L * dim * 4;
       System.out.printf("exact search: %d bytes allocated per query; the vectors hold %d bytes%n", perQuery, vectorBytes);
       assertTrue(perQuery < vectorBytes / 10, perQuery + " bytes per query");
+    }
+  }
+
+  /** Vectors computed elsewhere, read from a .npy file row by corpus position, index like encoded ones. */
+  @Test
+  void precomputedNpyVectorsIndexLikeEncodedOnes() throws Exception {
+    Path corpus = Files.copy(AI_QA, tmp.resolve("corpus.jsonl"));
+    List<Document> docs = Corpus.read(corpus).documents();
+    float[][] vectors = model.encodeDocuments(docs.stream().map(Document::fullText).toList(), EncodeOptions.defaults());
+    Path npy = tmp.resolve("docs.npy");
+    int dim = vectors[0].length;
+    String header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + vectors.length + ", " + dim + "), }";
+    header = header + " ".repeat((64 - (11 + header.length()) % 64) % 64) + "\n";
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(10 + header.length() + 4 * vectors.length * dim)
+        .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    buf.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0}).putShort((short) header.length())
+        .put(header.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    for (float[] v : vectors) {
+      buf.asFloatBuffer().put(v);
+      buf.position(buf.position() + 4 * dim);
+    }
+    Files.write(npy, buf.array());
+    AtomicLong encoded = new AtomicLong();
+    try (LuceneIndex fromNpy = open(tmp.resolve("npy")); LuceneIndex encodedIndex = open(tmp.resolve("enc"))) {
+      CorpusSync.sync(fromNpy, corpus, CorpusIndexer.precomputed(dev.quarry.search.RowMatrix.mapNpy(npy), npy, dim),
+          new CorpusSync.Options(50, 100), null);
+      CorpusSync.sync(encodedIndex, corpus, counting(encoded), CorpusSync.Options.defaults(), null);
+      for (String q : QUESTIONS) {
+        float[] v = model.encodeQueries(List.of(q), EncodeOptions.defaults())[0];
+        assertEquals(encodedIndex.exact(v, 5), fromNpy.exact(v, 5));
+      }
+    }
+    // Fewer rows than documents: named, with the first document that has no row.
+    Path shortNpy = tmp.resolve("short.npy");
+    byte[] all = Files.readAllBytes(npy);
+    String shortHeader = new String(all, 10, all.length > 10 ? Short.toUnsignedInt((short) ((all[8] & 0xff) | (all[9] & 0xff) << 8)) : 0,
+        java.nio.charset.StandardCharsets.US_ASCII).replace("(" + vectors.length + ",", "(" + (vectors.length - 10) + ",");
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    out.write(all, 0, 10);
+    out.write(shortHeader.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    out.write(all, 10 + shortHeader.length(), 4 * (vectors.length - 10) * dim);
+    Files.write(shortNpy, out.toByteArray());
+    try (LuceneIndex index = open(tmp.resolve("short"))) {
+      QuarryException e = assertThrows(QuarryException.class, () -> CorpusSync.sync(index, corpus,
+          CorpusIndexer.precomputed(dev.quarry.search.RowMatrix.mapNpy(shortNpy), shortNpy, dim), CorpusSync.Options.defaults(), null));
+      assertTrue(e.getMessage().contains("short.npy has " + (vectors.length - 10) + " rows"), e.getMessage());
     }
   }
 
