@@ -20,7 +20,7 @@ final class IndexAccess {
   static LuceneIndex open(SentenceTransformer m, Path dataset, IndexOptions options) {
     Path folder = options.folder(dataset, m.folder().modelId());
     if (options.reindex) {
-      deleteTree(folder);
+      dev.quarry.FileTrees.delete(folder);
     }
     LuceneIndex index = LuceneIndex.open(folder, CorpusIndexer.metadataOf(m), options.settings());
     try {
@@ -37,19 +37,6 @@ final class IndexAccess {
     } catch (RuntimeException e) {
       index.close();
       throw e;
-    }
-  }
-
-  private static void deleteTree(Path p) {
-    if (!java.nio.file.Files.exists(p)) {
-      return;
-    }
-    try (var s = java.nio.file.Files.walk(p)) {
-      for (Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        java.nio.file.Files.delete(x);
-      }
-    } catch (java.io.IOException e) {
-      throw new dev.quarry.QuarryException("Cannot delete the index " + p + " for --reindex: " + e.getMessage(), e);
     }
   }
 }

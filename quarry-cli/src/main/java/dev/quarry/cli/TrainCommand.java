@@ -121,7 +121,7 @@ final class TrainCommand implements Callable<Integer> {
           warmup, base, result.best());
       SentenceTransformerWriter.write(output, source, m.config(), result.finalWeights(), card);
       if (!keepCheckpoints) {
-        deleteTree(output.resolve("checkpoints")); // the run finished: the folder itself is the result
+        dev.quarry.FileTrees.delete(output.resolve("checkpoints")); // the run finished: the folder itself is the result
       }
       Path png = output.resolve("training_curves.png");
       TrainingPlot.write(log, png, "Fine-tuning " + source.modelId());
@@ -133,16 +133,6 @@ final class TrainCommand implements Callable<Integer> {
           log.steps().stream().mapToDouble(TrainingLog.StepRecord::seconds).average().orElse(Double.NaN));
     }
     return 0;
-  }
-
-  private static void deleteTree(Path p) throws java.io.IOException {
-    if (Files.exists(p)) {
-      try (var s = Files.walk(p)) {
-        for (Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-          Files.delete(x);
-        }
-      }
-    }
   }
 
   private static void printSummary(TrainingLog.EvalRecord base, TrainingLog.EvalRecord best, TrainingLog log) {

@@ -1,15 +1,14 @@
 package dev.quarry.model;
 
+import dev.quarry.Digests;
 import dev.quarry.QuarryException;
 import dev.quarry.pooling.SentenceModule;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -30,7 +29,7 @@ public final class ModelFingerprint {
 
   /** The fingerprint of {@code folder}: 32 hex digits. */
   public static String of(ModelFolder folder) {
-    MessageDigest md = sha256();
+    MessageDigest md = Digests.sha256();
     try {
       update(md, "weights", folder.onnxFile() == null ? "none" : fileDigest(folder.onnxFile()));
       update(md, "tokenizer", fileDigest(folder.tokenizerFile()));
@@ -63,14 +62,7 @@ public final class ModelFingerprint {
     if (cached != null) {
       return cached;
     }
-    MessageDigest md = sha256();
-    byte[] buf = new byte[1 << 20];
-    try (InputStream in = Files.newInputStream(real)) {
-      for (int n; (n = in.read(buf)) > 0; ) {
-        md.update(buf, 0, n);
-      }
-    }
-    String digest = HexFormat.of().formatHex(md.digest());
+    String digest = Digests.sha256Hex(real);
     FILE_DIGESTS.put(key, digest);
     return digest;
   }
@@ -79,13 +71,5 @@ public final class ModelFingerprint {
     byte[] b = (field + "=" + value).getBytes(StandardCharsets.UTF_8);
     md.update(ByteBuffer.allocate(4).putInt(b.length).array());
     md.update(b);
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }

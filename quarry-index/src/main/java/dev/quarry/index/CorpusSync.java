@@ -4,11 +4,8 @@ import dev.quarry.QuarryException;
 import dev.quarry.data.CorpusStream;
 import dev.quarry.data.Document;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -244,17 +241,10 @@ public final class CorpusSync {
 
   /** SHA-256 of a file, hex (the corpus fingerprint). */
   static String sha256(Path file) {
-    try (InputStream in = Files.newInputStream(file)) {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      byte[] buf = new byte[1 << 20];
-      for (int n; (n = in.read(buf)) > 0; ) {
-        md.update(buf, 0, n);
-      }
-      return java.util.HexFormat.of().formatHex(md.digest());
+    try {
+      return dev.quarry.Digests.sha256Hex(file);
     } catch (IOException e) {
       throw new QuarryException("Cannot read " + file + ": " + e.getMessage(), e);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
     }
   }
 }

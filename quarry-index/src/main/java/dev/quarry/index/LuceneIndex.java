@@ -405,15 +405,11 @@ public final class LuceneIndex implements AutoCloseable {
 
   /** SHA-256 of title and text (first 128 bits, hex): equal digests mean an unchanged document. */
   public static String contentHash(Document d) {
-    try {
-      java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
-      md.update(d.title().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      md.update((byte) 0);
-      md.update(d.text().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      return java.util.HexFormat.of().formatHex(md.digest(), 0, 16);
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    java.security.MessageDigest md = dev.quarry.Digests.sha256();
+    md.update(d.title().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    md.update((byte) 0);
+    md.update(d.text().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return java.util.HexFormat.of().formatHex(md.digest(), 0, 16);
   }
 
   private static Document stored(IndexSearcher s, int doc) throws IOException {

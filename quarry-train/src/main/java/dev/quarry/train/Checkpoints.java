@@ -194,15 +194,6 @@ public final class Checkpoints {
   }
 
   static void deleteTree(Path p) {
-    if (!Files.exists(p)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(p)) {
-      for (Path x : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(x);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot delete " + p, e);
-    }
+    dev.quarry.FileTrees.delete(p);
   }
 }

@@ -242,20 +242,16 @@ public final class Trainer {
 
   /** SHA-256 of the training rows in order (what a resumed run must see again). */
   private String dataFingerprint() {
-    try {
-      java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
-      for (TrainingExample e : examples) {
-        for (String t : e.texts()) {
-          byte[] b = t.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-          md.update(java.nio.ByteBuffer.allocate(4).putInt(b.length).array());
-          md.update(b);
-        }
-        md.update((byte) 0);
+    java.security.MessageDigest md = dev.quarry.Digests.sha256();
+    for (TrainingExample e : examples) {
+      for (String t : e.texts()) {
+        byte[] b = t.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        md.update(java.nio.ByteBuffer.allocate(4).putInt(b.length).array());
+        md.update(b);
       }
-      return java.util.HexFormat.of().formatHex(md.digest());
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
+      md.update((byte) 0);
     }
+    return java.util.HexFormat.of().formatHex(md.digest());
   }
 
   private static int sum(List<List<List<Integer>>> plan, int throughEpoch) {
