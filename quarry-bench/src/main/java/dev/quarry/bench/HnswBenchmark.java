@@ -92,7 +92,7 @@ public final class HnswBenchmark {
   private static double[][] measure(int n, float[][] vectors, float[][] queries, List<Set<String>> truth, boolean int8) throws Exception {
     Path dir = Files.createTempDirectory("quarry-hnsw");
     IndexSettings settings = new IndexSettings(IndexSettings.DEFAULT_MAX_CONN, IndexSettings.DEFAULT_BEAM_WIDTH, int8,
-        IndexSettings.DEFAULT_EF_SEARCH, 1900);
+        IndexSettings.DEFAULT_EF_SEARCH, 1900, 1 << 20); // one segment, one graph
     IndexMetadata meta = new IndexMetadata("synthetic-clustered-" + DIM, "synthetic", DIM, SimilarityFunction.DOT, true);
     long t0 = System.nanoTime();
     try (LuceneIndex index = LuceneIndex.open(dir, meta, settings)) {

@@ -10,10 +10,13 @@ import dev.quarry.index.CorpusSync;
 import dev.quarry.index.IndexMetadata;
 import dev.quarry.index.IndexSettings;
 import dev.quarry.index.LuceneIndex;
+import dev.quarry.io.Npy;
 import dev.quarry.model.BuiltinModels;
 import dev.quarry.model.ModelFolder;
 import dev.quarry.model.ModelResolver;
 import dev.quarry.similarity.SimilarityFunction;
+import java.io.BufferedOutputStream;
+import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
@@ -34,7 +37,9 @@ import java.util.Random;
  *       indexing overhead over encoding, docs/s, peak RSS and heap;
  *   <li>{@code vectors N DIR}: N passages of generated text with precomputed (random unit) 384-d
  *       vectors, indexed (run it with {@code -Xmx1g}): time, peak RSS and heap; then the index is
- *       closed, reopened and searched, timing the first answer.
+ *       closed, reopened and searched, timing the first answer;
+ *   <li>{@code npy N DIM FILE}: N random unit vectors as a float32 {@code .npy} matrix, for {@code
+ *       quarry index --vectors} at sizes where encoding would take days on this machine.
  * </ul>
  */
 public final class IndexBenchmark {
@@ -49,7 +54,8 @@ public final class IndexBenchmark {
       }
       case "model" -> model(Path.of(args[1]));
       case "vectors" -> vectors(Integer.parseInt(args[1]), Path.of(args[2]));
-      default -> System.err.println("usage: IndexBenchmark generate SOURCE N DIR | model DIR | vectors N DIR");
+      case "npy" -> npy(Integer.parseInt(args[1]), Integer.parseInt(args[2]), Path.of(args[3]));
+      default -> System.err.println("usage: IndexBenchmark generate SOURCE N DIR | model DIR | vectors N DIR | npy N DIM FILE");
     }
   }
 
@@ -123,6 +129,17 @@ public final class IndexBenchmark {
       System.out.printf(Locale.ROOT, "reopened in %.2f s (up to date: %s, corpus not read); first dense answer after %.2f s (%d hits)%n",
           openSecs, upToDate, (System.nanoTime() - t1) / 1e9, hits.size());
     }
+  }
+
+  private static void npy(int n, int dim, Path file) throws Exception {
+    long t0 = System.nanoTime();
+    try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 20)) {
+      Npy.writeHeader(out, "<f4", n, dim);
+      for (int i = 0; i < n; i++) {
+        Npy.writeRow(out, unit(i, dim));
+      }
+    }
+    System.out.printf(Locale.ROOT, "wrote %d random unit %d-d vectors to %s (%.1f s)%n", n, dim, file, (System.nanoTime() - t0) / 1e9);
   }
 
   static float[] unit(long seed, int dim) {

@@ -4,13 +4,11 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import dev.quarry.QuarryException;
 import dev.quarry.encode.Embeddings;
 import dev.quarry.encode.Precision;
+import dev.quarry.io.Npy;
 import dev.quarry.model.Json;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -69,7 +67,7 @@ final class EmbeddingOutput {
     }
   }
 
-  /** NPY format 1.0: magic, version, little-endian header length, a padded dict header, raw data. */
+  /** A NumPy matrix: float32 rows, or one byte per element for the integer and binary precisions. */
   static void writeNpy(OutputStream out, Embeddings e) throws IOException {
     String dtype = switch (e.precision()) {
       case FLOAT32 -> "<f4";
@@ -78,20 +76,10 @@ final class EmbeddingOutput {
     };
     int cols = e.size() == 0 ? e.dimension()
         : e.precision() == Precision.FLOAT32 ? e.floats()[0].length : e.bytes()[0].length;
-    String header = "{'descr': '" + dtype + "', 'fortran_order': False, 'shape': (" + e.size() + ", " + cols + "), }";
-    int total = 10 + header.length() + 1;
-    int pad = (64 - total % 64) % 64;
-    header = header + " ".repeat(pad) + "\n";
-    out.write(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0});
-    out.write(header.length() & 0xff);
-    out.write((header.length() >> 8) & 0xff);
-    out.write(header.getBytes(StandardCharsets.US_ASCII));
+    Npy.writeHeader(out, dtype, e.size(), cols);
     if (e.precision() == Precision.FLOAT32) {
-      ByteBuffer buf = ByteBuffer.allocate(cols * 4).order(ByteOrder.LITTLE_ENDIAN);
       for (float[] row : e.floats()) {
-        buf.clear();
-        buf.asFloatBuffer().put(row);
-        out.write(buf.array());
+        Npy.writeRow(out, row);
       }
     } else {
       for (byte[] row : e.bytes()) {

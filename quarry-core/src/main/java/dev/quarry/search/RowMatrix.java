@@ -1,6 +1,7 @@
 package dev.quarry.search;
 
 import dev.quarry.QuarryException;
+import dev.quarry.io.Npy;
 import java.io.IOException;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -62,38 +63,11 @@ public final class RowMatrix {
    */
   public static RowMatrix mapNpy(Path file) {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-      java.nio.ByteBuffer head = java.nio.ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
-      ch.read(head, 0);
-      head.flip();
-      byte[] magic = new byte[6];
-      if (head.remaining() < 10 || head.get(magic).get(0) != (byte) 0x93 || !new String(magic, 1, 5,
-          java.nio.charset.StandardCharsets.US_ASCII).equals("NUMPY")) {
-        throw new QuarryException(file + " is not a NumPy .npy file (bad magic).");
+      Npy.Header h = Npy.readHeader(ch, file);
+      if (!h.dtype().equals("<f4")) {
+        throw new QuarryException(file + ": field 'descr' is '" + h.dtype() + "'; float32 vectors need '<f4'.");
       }
-      int major = head.get();
-      head.get();
-      long headerLen = major == 1 ? Short.toUnsignedInt(head.getShort()) : Integer.toUnsignedLong(head.getInt());
-      long dataStart = (major == 1 ? 10 : 12) + headerLen;
-      java.nio.ByteBuffer hb = java.nio.ByteBuffer.allocate((int) headerLen);
-      ch.read(hb, dataStart - headerLen);
-      String header = new String(hb.array(), java.nio.charset.StandardCharsets.ISO_8859_1);
-      if (!header.matches("(?s).*'descr':\\s*'<f4'.*")) {
-        throw new QuarryException(file + ": field 'descr' must be '<f4' (little-endian float32); header " + header.strip());
-      }
-      if (header.matches("(?s).*'fortran_order':\\s*True.*")) {
-        throw new QuarryException(file + ": field 'fortran_order' is True; save the matrix in C order.");
-      }
-      java.util.regex.Matcher shape = java.util.regex.Pattern.compile("'shape':\\s*\\((\\d+),\\s*(\\d+),?\\s*\\)").matcher(header);
-      if (!shape.find()) {
-        throw new QuarryException(file + ": field 'shape' must be (rows, dim); header " + header.strip());
-      }
-      int rows = Integer.parseInt(shape.group(1));
-      int dim = Integer.parseInt(shape.group(2));
-      if (ch.size() != dataStart + 4L * rows * dim) {
-        throw new QuarryException(file + " holds " + (ch.size() - dataStart) + " data bytes; shape (" + rows + ", " + dim
-            + ") needs " + 4L * rows * dim + ". The file is truncated or corrupt.");
-      }
-      return map(file, dataStart, rows, dim);
+      return map(file, h.dataStart(), h.rows(), h.cols());
     } catch (IOException e) {
       throw new QuarryException("Cannot read " + file + ": " + e.getMessage(), e);
     }

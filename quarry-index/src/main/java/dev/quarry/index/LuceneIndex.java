@@ -95,6 +95,7 @@ public final class LuceneIndex implements AutoCloseable {
     config.setRAMBufferSizeMB(settings.ramBufferMb());
     org.apache.lucene.index.TieredMergePolicy merges = new org.apache.lucene.index.TieredMergePolicy();
     merges.setForceMergeDeletesPctAllowed(0); // expungeDeletes() leaves no deleted document behind
+    merges.setMaxMergedSegmentMB(settings.maxSegmentMb());
     config.setMergePolicy(merges);
     config.setCodec(new Lucene912Codec() {
       @Override
