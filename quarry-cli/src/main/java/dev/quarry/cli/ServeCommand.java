@@ -5,6 +5,8 @@ import dev.quarry.index.LuceneIndex;
 import dev.quarry.server.QuarryServer;
 import dev.quarry.server.ServerConfig;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -29,12 +31,17 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--token", description = "Bearer token required by POST/DELETE /documents (default: $QUARRY_TOKEN, else none).")
   String token = System.getenv("QUARRY_TOKEN");
 
+  @Option(names = "--allowed-host", split = ",", paramLabel = "NAME",
+      description = "Host names clients may use besides localhost and IP addresses (others are refused, against DNS rebinding).")
+  List<String> allowedHosts = new ArrayList<>();
+
   @Override
   public Integer call() throws InterruptedException {
     Path dir = data.folder();
     SentenceTransformer m = model.load();
     LuceneIndex idx = IndexAccess.open(m, dir, index);
-    QuarryServer server = QuarryServer.start(m, idx, ServerConfig.defaults().withHost(host).withPort(port).withToken(token));
+    QuarryServer server = QuarryServer.start(m, idx, ServerConfig.defaults().withHost(host).withPort(port).withToken(token)
+        .withAllowedHosts(allowedHosts));
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       System.err.println("quarry: shutting down (finishing requests in flight, committing the index)");

@@ -1,6 +1,7 @@
 package dev.quarry.index;
 
 import dev.quarry.QuarryException;
+import dev.quarry.QuarryFailure;
 import dev.quarry.data.Document;
 import dev.quarry.search.Hit;
 import dev.quarry.search.ReciprocalRankFusion;
@@ -62,6 +63,8 @@ public final class LuceneIndex implements AutoCloseable {
   static final String SYNC_GEN = "sync_gen";
   /** Never deleted by a sync: the corpus file does not know these documents. */
   public static final long NOT_FROM_CORPUS = -1;
+  /** Longest document id, in UTF-8 bytes. */
+  public static final int MAX_ID_BYTES = 512;
   /** Anserini's BM25 parameters for BEIR (its "flat" regressions). */
   static final float BM25_K1 = 0.9f;
   static final float BM25_B = 0.4f;
@@ -144,20 +147,68 @@ public final class LuceneIndex implements AutoCloseable {
 
   /** Adds or replaces documents, recording the corpus sync generation that wrote them. */
   public void upsert(List<Document> docs, float[][] vectors, long syncGeneration) {
+    List<org.apache.lucene.document.Document> lucene = validated(docs, vectors, syncGeneration, false);
+    try {
+      for (int i = 0; i < docs.size(); i++) {
+        writer.updateDocument(new Term(ID, docs.get(i).id()), lucene.get(i));
+      }
+    } catch (IOException e) {
+      throw new QuarryFailure("Cannot write to index " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Adds or replaces documents of the API all or nothing: every document is checked first, then
+   * Lucene deletes the old versions and adds the new ones as one block, which it applies
+   * atomically: if adding any document fails, none is added and nothing is deleted.
+   */
+  public void replaceAtomically(List<Document> docs, float[][] vectors) {
+    List<org.apache.lucene.document.Document> lucene = validated(docs, vectors, NOT_FROM_CORPUS, true);
+    List<org.apache.lucene.util.BytesRef> ids = docs.stream().map(d -> new org.apache.lucene.util.BytesRef(d.id())).toList();
+    try {
+      writer.updateDocuments(new org.apache.lucene.search.TermInSetQuery(ID, ids), lucene);
+    } catch (IOException e) {
+      throw new QuarryFailure("Cannot write to index " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Checks ids, dimensions and duplicates before anything reaches the writer. */
+  private List<org.apache.lucene.document.Document> validated(List<Document> docs, float[][] vectors, long syncGeneration,
+      boolean uniqueIds) {
     if (docs.size() != vectors.length) {
       throw new IllegalArgumentException(docs.size() + " documents but " + vectors.length + " vectors");
     }
-    try {
-      for (int i = 0; i < docs.size(); i++) {
-        if (vectors[i].length != metadata.dimension()) {
-          throw new QuarryException("Document " + docs.get(i).id() + " has a " + vectors[i].length
-              + "-d vector; the index holds " + metadata.dimension() + "-d vectors.");
-        }
-        writer.updateDocument(new Term(ID, docs.get(i).id()), toLucene(docs.get(i), vectors[i], syncGeneration));
+    List<org.apache.lucene.document.Document> out = new ArrayList<>(docs.size());
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (int i = 0; i < docs.size(); i++) {
+      Document d = docs.get(i);
+      checkId(d.id());
+      if (uniqueIds && !seen.add(d.id())) {
+        throw new QuarryException("Document id '" + abbreviate(d.id()) + "' appears twice in one write; send each id once.");
       }
-    } catch (IOException e) {
-      throw new QuarryException("Cannot write to index " + path + ": " + e.getMessage(), e);
+      if (vectors[i].length != metadata.dimension()) {
+        throw new QuarryException("Document " + abbreviate(d.id()) + " has a " + vectors[i].length
+            + "-d vector; the index holds " + metadata.dimension() + "-d vectors.");
+      }
+      out.add(toLucene(d, vectors[i], syncGeneration));
     }
+    return out;
+  }
+
+  /**
+   * Ids are indexed as one term, and Lucene refuses terms over 32,766 bytes ("immense term") in the
+   * middle of a write; a far smaller cap keeps ids usable in URLs and logs.
+   */
+  public static void checkId(String id) {
+    int bytes = id.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    if (bytes == 0 || bytes > MAX_ID_BYTES) {
+      throw new QuarryException("Document id '" + abbreviate(id) + "' is " + bytes + " bytes of UTF-8; ids must be 1 to "
+          + MAX_ID_BYTES + " bytes.");
+    }
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() <= 40 ? s : s.substring(0, 40) + "...";
   }
 
   /** Deletes a document by id (no-op if absent). */
@@ -165,8 +216,26 @@ public final class LuceneIndex implements AutoCloseable {
     try {
       writer.deleteDocuments(new Term(ID, id));
     } catch (IOException e) {
-      throw new QuarryException("Cannot delete from index " + path + ": " + e.getMessage(), e);
+      throw new QuarryFailure("Cannot delete from index " + path + ": " + e.getMessage(), e);
     }
+  }
+
+  /** Deletes documents by id in one operation (absent ids are ignored). */
+  public void delete(List<String> ids) {
+    try {
+      writer.deleteDocuments(ids.stream().map(id -> new Term(ID, id)).toArray(Term[]::new));
+    } catch (IOException e) {
+      throw new QuarryFailure("Cannot delete from index " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Why the index can no longer take writes (its writer closed after a fatal error), or null if it can. */
+  public String writeProblem() {
+    Throwable tragic = writer.getTragicException();
+    if (tragic != null) {
+      return "the index writer stopped after a fatal error: " + tragic.getClass().getSimpleName();
+    }
+    return writer.isOpen() ? null : "the index writer is closed";
   }
 
   /** Marks an unchanged corpus document as seen by sync {@code generation} (a doc-values update, no re-indexing). */
@@ -174,7 +243,7 @@ public final class LuceneIndex implements AutoCloseable {
     try {
       writer.updateNumericDocValue(new Term(ID, id), SYNC_GEN, generation);
     } catch (IOException e) {
-      throw new QuarryException("Cannot write to index " + path + ": " + e.getMessage(), e);
+      throw new QuarryFailure("Cannot write to index " + path + ": " + e.getMessage(), e);
     }
   }
 
@@ -187,7 +256,7 @@ public final class LuceneIndex implements AutoCloseable {
       writer.deleteDocuments(unseen);
       return n;
     } catch (IOException e) {
-      throw new QuarryException("Cannot delete from index " + path + ": " + e.getMessage(), e);
+      throw new QuarryFailure("Cannot delete from index " + path + ": " + e.getMessage(), e);
     }
   }
 
@@ -246,7 +315,7 @@ public final class LuceneIndex implements AutoCloseable {
       writer.commit();
       searchers.maybeRefreshBlocking();
     } catch (IOException e) {
-      throw new QuarryException("Cannot commit index " + path + ": " + e.getMessage(), e);
+      throw new QuarryFailure("Cannot commit index " + path + ": " + e.getMessage(), e);
     }
   }
 
@@ -255,7 +324,7 @@ public final class LuceneIndex implements AutoCloseable {
     try {
       searchers.maybeRefreshBlocking();
     } catch (IOException e) {
-      throw new QuarryException("Cannot refresh index " + path + ": " + e.getMessage(), e);
+      throw new QuarryFailure("Cannot refresh index " + path + ": " + e.getMessage(), e);
     }
   }
 
@@ -353,10 +422,21 @@ public final class LuceneIndex implements AutoCloseable {
 
   /** BM25 over title + text; query terms are analysed like the documents. */
   public List<Hit> bm25(String query, int k) {
-    BooleanQuery.Builder b = new BooleanQuery.Builder();
+    // A repeated term adds its score once per occurrence; one clause boosted by the count scores
+    // the same and keeps "bee bee bee ..." under Lucene's clause limit.
+    java.util.Map<String, Integer> counts = new java.util.LinkedHashMap<>();
     for (String term : analyze(query)) {
-      b.add(new TermQuery(new Term(CONTENTS, term)), BooleanClause.Occur.SHOULD);
+      counts.merge(term, 1, Integer::sum);
     }
+    if (counts.size() > IndexSearcher.getMaxClauseCount()) {
+      throw new QuarryException("The query has " + counts.size() + " distinct terms; BM25 searches at most "
+          + IndexSearcher.getMaxClauseCount() + ". Shorten the query.");
+    }
+    BooleanQuery.Builder b = new BooleanQuery.Builder();
+    counts.forEach((term, n) -> {
+      org.apache.lucene.search.Query tq = new TermQuery(new Term(CONTENTS, term));
+      b.add(n == 1 ? tq : new org.apache.lucene.search.BoostQuery(tq, n), BooleanClause.Occur.SHOULD);
+    });
     BooleanQuery q = b.build();
     if (q.clauses().isEmpty()) {
       return List.of();
@@ -452,13 +532,13 @@ public final class LuceneIndex implements AutoCloseable {
       s = searchers.acquire();
       return fn.apply(s);
     } catch (IOException e) {
-      throw new QuarryException("Search failed on index " + path + ": " + e.getMessage(), e);
+      throw new QuarryFailure("Search failed on index " + path + ": " + e.getMessage(), e);
     } finally {
       if (s != null) {
         try {
           searchers.release(s);
         } catch (IOException e) {
-          throw new QuarryException("Cannot release searcher of " + path + ": " + e.getMessage(), e);
+          throw new QuarryFailure("Cannot release searcher of " + path + ": " + e.getMessage(), e);
         }
       }
     }
@@ -475,7 +555,7 @@ public final class LuceneIndex implements AutoCloseable {
       writer.forceMergeDeletes(true);
       commit();
     } catch (IOException e) {
-      throw new QuarryException("Cannot merge index " + path + ": " + e.getMessage(), e);
+      throw new QuarryFailure("Cannot merge index " + path + ": " + e.getMessage(), e);
     }
   }
 
@@ -486,7 +566,7 @@ public final class LuceneIndex implements AutoCloseable {
       writer.rollback();
       directory.close();
     } catch (IOException e) {
-      throw new QuarryException("Cannot close index " + path + ": " + e.getMessage(), e);
+      throw new QuarryFailure("Cannot close index " + path + ": " + e.getMessage(), e);
     }
   }
 
@@ -497,7 +577,7 @@ public final class LuceneIndex implements AutoCloseable {
       writer.close();
       directory.close();
     } catch (IOException e) {
-      throw new QuarryException("Cannot close index " + path + ": " + e.getMessage(), e);
+      throw new QuarryFailure("Cannot close index " + path + ": " + e.getMessage(), e);
     }
   }
 }

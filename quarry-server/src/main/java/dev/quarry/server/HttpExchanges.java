@@ -1,5 +1,6 @@
 package dev.quarry.server;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpExchange;
@@ -19,10 +20,17 @@ final class HttpExchanges {
   /** An error answered with a status and {"error": message}. */
   static final class HttpError extends RuntimeException {
     final int status;
+    int retryAfterSeconds = -1;
 
     HttpError(int status, String message) {
-      super(message);
+      super(message, null, false, false); // an answer, not a fault: no stack trace to fill
       this.status = status;
+    }
+
+    /** Adds a {@code Retry-After} header: the client may try again after this many seconds. */
+    HttpError retryAfter(int seconds) {
+      this.retryAfterSeconds = seconds;
+      return this;
     }
   }
 
@@ -51,8 +59,10 @@ final class HttpExchanges {
       }
       return node;
     } catch (JsonProcessingException e) {
-      throw new HttpError(400, "malformed JSON at line " + e.getLocation().getLineNr() + ", column "
-          + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage());
+      // Jackson's stream constraints (nesting depth, number length) report no location.
+      JsonLocation at = e.getLocation();
+      throw new HttpError(400, "malformed JSON" + (at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr())
+          + ": " + e.getOriginalMessage());
     }
   }
 
@@ -66,13 +76,37 @@ final class HttpExchanges {
     send(ex, status, "application/json; charset=utf-8", Json.MAPPER.writeValueAsBytes(value));
   }
 
+  /** Writes a large JSON answer straight to the socket (chunked), never as one array in memory. */
+  static void streamJson(HttpExchange ex, int status, Object value) throws IOException {
+    headers(ex, "application/json; charset=utf-8");
+    if (ex.getAttribute(BEFORE_RESPONSE) instanceof java.util.function.IntConsumer hook) {
+      hook.accept(status);
+    }
+    ex.sendResponseHeaders(status, 0);
+    try (OutputStream os = new java.io.BufferedOutputStream(ex.getResponseBody(), 1 << 16)) {
+      Json.MAPPER.writeValue(os, value);
+    }
+  }
+
+  static void sendError(HttpExchange ex, HttpError e) throws IOException {
+    if (e.retryAfterSeconds >= 0) {
+      ex.getResponseHeaders().set("Retry-After", Integer.toString(e.retryAfterSeconds));
+    }
+    sendError(ex, e.status, e.getMessage());
+  }
+
   static void sendError(HttpExchange ex, int status, String message) throws IOException {
     sendJson(ex, status, java.util.Map.of("error", message));
   }
 
-  static void send(HttpExchange ex, int status, String contentType, byte[] body) throws IOException {
+  private static void headers(HttpExchange ex, String contentType) {
     ex.getResponseHeaders().set("Content-Type", contentType);
     ex.getResponseHeaders().set("Cache-Control", "no-store");
+    ex.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
+  }
+
+  static void send(HttpExchange ex, int status, String contentType, byte[] body) throws IOException {
+    headers(ex, contentType);
     if (ex.getAttribute(BEFORE_RESPONSE) instanceof java.util.function.IntConsumer hook) {
       hook.accept(status);
     }

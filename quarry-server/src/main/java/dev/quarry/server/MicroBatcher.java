@@ -1,14 +1,14 @@
 package dev.quarry.server;
 
-import dev.quarry.QuarryException;
-import dev.quarry.encode.EncodeOptions;
-import dev.quarry.encode.SentenceTransformer;
+import static dev.quarry.server.HttpExchanges.HttpError;
+
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntConsumer;
 
 /**
@@ -16,21 +16,38 @@ import java.util.function.IntConsumer;
  * whatever is waiting (up to {@code maxBatch}, waiting at most {@code maxWaitMicros} for a batch to
  * fill) and encodes it in one inference. Under load the per-query cost falls with the batch size;
  * a lone query waits only the short window.
+ *
+ * <p>Invariants that keep a fault in one query from reaching others: the queue is bounded (a full
+ * queue is refused with 503, not buffered without end); a query whose caller gave up is skipped, not
+ * encoded; a batch that fails is retried one query at a time, so a bad text fails only its own
+ * request; and a dispatcher survives any {@link Throwable}, an {@link OutOfMemoryError} included.
  */
 final class MicroBatcher implements AutoCloseable {
-  private record Pending(String text, CompletableFuture<float[]> result) {}
+  private static final System.Logger LOG = System.getLogger(MicroBatcher.class.getName());
 
-  private final SentenceTransformer model;
-  private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+  /** What the dispatchers call: one embedding per text, in order. */
+  interface Encoder {
+    float[][] encode(List<String> texts);
+  }
+
+  private record Pending(String text, CompletableFuture<float[]> result, long deadlineNanos) {}
+
+  private final Encoder encoder;
+  private final BlockingQueue<Pending> queue;
   private final int maxBatch;
   private final long maxWaitNanos;
   private final IntConsumer batchSizes;
   private final List<Thread> dispatchers = new ArrayList<>();
+  private final AtomicReference<String> lastFailure = new AtomicReference<>();
   private volatile boolean closed;
 
-  /** @param batchSizes told the size of every batch encoded (for metrics) */
-  MicroBatcher(SentenceTransformer model, int dispatcherThreads, int maxBatch, int maxWaitMicros, IntConsumer batchSizes) {
-    this.model = model;
+  /**
+   * @param maxQueued queries that may wait at once
+   * @param batchSizes told the size of every batch encoded (for metrics)
+   */
+  MicroBatcher(Encoder encoder, int dispatcherThreads, int maxBatch, int maxWaitMicros, int maxQueued, IntConsumer batchSizes) {
+    this.encoder = encoder;
+    this.queue = new ArrayBlockingQueue<>(maxQueued);
     this.maxBatch = maxBatch;
     this.maxWaitNanos = TimeUnit.MICROSECONDS.toNanos(maxWaitMicros);
     this.batchSizes = batchSizes;
@@ -42,14 +59,36 @@ final class MicroBatcher implements AutoCloseable {
     }
   }
 
-  /** The query's embedding (with the model's query prompt), computed in some micro-batch. */
-  CompletableFuture<float[]> encodeQuery(String text) {
+  /**
+   * The query's embedding, computed in some micro-batch. The caller waits at most {@code timeout};
+   * if it cancels the future then, the query is dropped unencoded.
+   *
+   * @throws HttpError 503 when the queue is full or the batcher is closing
+   */
+  CompletableFuture<float[]> encodeQuery(String text, long timeout, TimeUnit unit) {
     if (closed) {
-      return CompletableFuture.failedFuture(new QuarryException("server is shutting down"));
+      throw new HttpError(503, "the server is shutting down");
     }
     CompletableFuture<float[]> f = new CompletableFuture<>();
-    queue.add(new Pending(text, f));
+    if (!queue.offer(new Pending(text, f, System.nanoTime() + unit.toNanos(timeout)))) {
+      throw new HttpError(503, "the server is overloaded: " + queue.size() + " queries are waiting to be encoded; retry shortly")
+          .retryAfter(1);
+    }
     return f;
+  }
+
+  /** Why query encoding is unhealthy (a dispatcher died, or the last batch failed with an Error), or null. */
+  String problem() {
+    long dead = dispatchers.stream().filter(t -> !t.isAlive()).count();
+    if (dead > 0 && !closed) {
+      return dead + " of " + dispatchers.size() + " query encoder threads have stopped";
+    }
+    return lastFailure.get();
+  }
+
+  /** True when no dispatcher can encode any more: queries would only wait and time out. */
+  boolean failed() {
+    return !closed && dispatchers.stream().noneMatch(Thread::isAlive);
   }
 
   private void loop() {
@@ -73,37 +112,89 @@ final class MicroBatcher implements AutoCloseable {
             batch.add(more);
           }
         }
-        encode(batch);
+        encode(live(batch));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
+        batch.forEach(p -> p.result().completeExceptionally(e));
         return;
+      } catch (Throwable t) { // an Error too: this thread must outlive any one batch
+        batch.forEach(p -> p.result().completeExceptionally(t));
+        LOG.log(System.Logger.Level.ERROR, "query batch failed", t);
       } finally {
         batch.clear();
       }
     }
   }
 
-  private void encode(List<Pending> batch) {
-    try {
-      float[][] vectors = model.encodeQueries(batch.stream().map(Pending::text).toList(),
-          EncodeOptions.defaults().withBatchSize(maxBatch));
-      batchSizes.accept(batch.size());
-      for (int i = 0; i < batch.size(); i++) {
-        batch.get(i).result().complete(vectors[i]);
+  /** Drops queries whose caller has given up (cancelled) or whose deadline has passed. */
+  private static List<Pending> live(List<Pending> batch) {
+    long now = System.nanoTime();
+    List<Pending> out = new ArrayList<>(batch.size());
+    for (Pending p : batch) {
+      if (p.result().isDone()) {
+        continue;
       }
-    } catch (RuntimeException e) {
-      batch.forEach(p -> p.result().completeExceptionally(e));
+      if (now - p.deadlineNanos() > 0) {
+        p.result().completeExceptionally(new HttpError(503, "the query waited too long to be encoded; retry").retryAfter(1));
+        continue;
+      }
+      out.add(p);
+    }
+    return out;
+  }
+
+  private void encode(List<Pending> batch) {
+    if (batch.isEmpty()) {
+      return;
+    }
+    try {
+      complete(batch, encoder.encode(batch.stream().map(Pending::text).toList()));
+    } catch (Throwable t) {
+      if (batch.size() == 1) {
+        fail(batch.get(0), t);
+        return;
+      }
+      // Which text failed is unknown: encode each alone, so only the bad one fails.
+      for (Pending p : batch) {
+        try {
+          complete(List.of(p), encoder.encode(List.of(p.text())));
+        } catch (Throwable single) {
+          fail(p, single);
+        }
+      }
     }
   }
 
-  /** Stops taking queries, encodes those already queued, and waits for the dispatchers. */
+  private void complete(List<Pending> batch, float[][] vectors) {
+    batchSizes.accept(batch.size());
+    lastFailure.set(null);
+    for (int i = 0; i < batch.size(); i++) {
+      batch.get(i).result().complete(vectors[i]);
+    }
+  }
+
+  private void fail(Pending p, Throwable t) {
+    if (t instanceof Error) {
+      lastFailure.set("the last query batch failed with " + t.getClass().getSimpleName());
+      LOG.log(System.Logger.Level.ERROR, "query encoding failed", t);
+    }
+    p.result().completeExceptionally(t);
+  }
+
+  /** Stops taking queries, encodes those already queued, and waits for the dispatchers to finish. */
   @Override
   public void close() {
     closed = true;
     for (Thread t : dispatchers) {
-      try {
-        t.join(10_000);
-      } catch (InterruptedException e) {
+      boolean interrupted = false;
+      while (t.isAlive()) {
+        try {
+          t.join(); // no timeout: the model is closed after this returns, and a dispatcher may be using it
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+      if (interrupted) {
         Thread.currentThread().interrupt();
       }
     }

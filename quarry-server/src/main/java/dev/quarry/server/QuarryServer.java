@@ -18,15 +18,25 @@ import dev.quarry.search.Hit;
 import dev.quarry.search.Retriever;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntConsumer;
+import java.util.function.Predicate;
 
 /**
  * The HTTP API and web page over one model and one Lucene index.
@@ -39,58 +49,84 @@ import java.util.function.IntConsumer;
  * GET    /health, /metrics (Prometheus text), /  (the search page)
  * </pre>
  *
- * Writes are committed before they are acknowledged, so an acknowledged write survives a crash;
- * {@link #stop()} waits for requests in flight, then commits and closes the index.
+ * <p>Writes are validated whole, applied all or nothing, serialised, and committed before they are
+ * acknowledged, so an acknowledged write survives a crash. Client faults get 4xx with a message
+ * that says what to change; server faults get 5xx with a reference into the server log and no
+ * internals. {@link #stop()} lets requests in flight finish, and closes nothing a request can still
+ * use.
  */
 public final class QuarryServer implements AutoCloseable {
   static {
-    // The JDK server writes headers and body separately; without TCP_NODELAY, Nagle's algorithm
-    // holds the body until the client's delayed ACK (~40 ms per request). Read once, when the
-    // JDK's server classes initialise, so it is set before the first server is created.
-    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
-      System.setProperty("sun.net.httpserver.nodelay", "true");
-    }
+    ConnectionLimits.apply(); // before the JDK server classes read them, once per process
   }
+
+  private static final System.Logger LOG = System.getLogger(QuarryServer.class.getName());
+  private static final int WORKER_THREADS = 64;
+  private static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+      + "img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
   private final SentenceTransformer model;
   private final LuceneIndex index;
   private final ServerConfig config;
+  private final ServerConfig.Limits limits;
   private final HttpServer http;
-  private final ExecutorService executor;
+  private final ThreadPoolExecutor executor;
   private final MicroBatcher batcher;
   private final ServerMetrics metrics = new ServerMetrics();
   private final Highlighter highlighter = new Highlighter();
-  private final byte[] page;
+  private final RequestChecks checks;
+  private final Semaphore admission;
+  private final Object writeLock = new Object();
+  private final Map<String, byte[]> assets = new LinkedHashMap<>();
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicLong errorReferences = new AtomicLong();
   private volatile boolean stopping;
-  private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
 
   private QuarryServer(SentenceTransformer model, LuceneIndex index, ServerConfig config) throws IOException {
     this.model = model;
     this.index = index;
     this.config = config;
-    this.batcher = new MicroBatcher(model, Math.max(1, Runtime.getRuntime().availableProcessors()), config.maxBatch(),
-        config.maxWaitMicros(), metrics::batch);
-    try (InputStream in = QuarryServer.class.getResourceAsStream("web/index.html")) {
-      this.page = in.readAllBytes();
+    this.limits = config.limits();
+    this.checks = new RequestChecks(config.allowedHosts());
+    this.admission = new Semaphore(limits.maxConcurrentRequests());
+    this.batcher = new MicroBatcher(texts -> model.encodeQueries(texts, EncodeOptions.defaults().withBatchSize(config.maxBatch())),
+        Math.max(1, Runtime.getRuntime().availableProcessors()), config.maxBatch(), config.maxWaitMicros(),
+        limits.maxQueuedQueries(), metrics::batch);
+    for (String asset : List.of("index.html", "app.js", "app.css")) {
+      try (InputStream in = QuarryServer.class.getResourceAsStream("web/" + asset)) {
+        assets.put(asset, in.readAllBytes());
+      }
     }
     this.http = HttpServer.create(new InetSocketAddress(config.host(), config.port()), 256);
-    this.executor = Executors.newFixedThreadPool(64, r -> {
-      Thread t = new Thread(r, "quarry-http");
-      t.setDaemon(true);
-      return t;
-    });
+    // Bounded: the JDK server has at most jdk.httpserver.maxConnections exchanges at once, so the
+    // queue never fills in practice; if it does, the JDK closes the connection instead of queueing.
+    this.executor = new ThreadPoolExecutor(WORKER_THREADS, WORKER_THREADS, 60, TimeUnit.SECONDS,
+        new ArrayBlockingQueue<>(1024), r -> {
+          Thread t = new Thread(r, "quarry-http");
+          t.setDaemon(true);
+          return t;
+        });
     http.setExecutor(executor);
-    route("/search", "search", this::search);
-    route("/encode", "encode", this::encode);
-    route("/documents", "documents", this::documents);
-    route("/health", "health", this::health);
-    route("/metrics", "metrics", ex -> HttpExchanges.send(ex, 200, "text/plain; version=0.0.4", HttpExchanges.utf8(metrics.prometheus())));
-    route("/", "page", this::page);
+    route("/search", "search", p -> p.equals("/search"), true, this::search);
+    route("/encode", "encode", p -> p.equals("/encode"), true, this::encode);
+    route("/documents", "documents", p -> p.equals("/documents") || p.startsWith("/documents/") && p.length() > 11, true,
+        this::documents);
+    route("/health", "health", p -> p.equals("/health"), false, this::health);
+    route("/metrics", "metrics", p -> p.equals("/metrics"), false,
+        ex -> HttpExchanges.send(ex, 200, "text/plain; version=0.0.4", HttpExchanges.utf8(metrics.prometheus())));
+    route("/", "page", p -> true, false, this::page);
   }
 
-  /** Starts serving; port 0 picks a free port (see {@link #port()}). */
+  /**
+   * Starts serving; port 0 picks a free port (see {@link #port()}). Binding to a non-loopback
+   * address without a token is refused: anyone who can reach it could rewrite the index.
+   */
   public static QuarryServer start(SentenceTransformer model, LuceneIndex index, ServerConfig config) {
     try {
+      if (config.token() == null && !InetAddress.getByName(config.host()).isLoopbackAddress()) {
+        throw new QuarryException("Refusing to serve on " + config.host() + " without a token: anyone who can reach it could add"
+            + " or delete documents. Set --token (or QUARRY_TOKEN), or bind to 127.0.0.1.");
+      }
       QuarryServer s = new QuarryServer(model, index, config);
       s.http.start();
       return s;
@@ -104,14 +140,26 @@ public final class QuarryServer implements AutoCloseable {
   }
 
   public String url() {
-    return "http://" + config.host() + ":" + port() + "/";
+    String host = config.host().contains(":") ? "[" + config.host() + "]" : config.host();
+    return "http://" + host + ":" + port() + "/";
+  }
+
+  /** Requests being handled now (0 once {@link #stop()} has returned). */
+  public int requestsInFlight() {
+    return inFlight.get();
   }
 
   private interface Handler {
     void handle(HttpExchange ex) throws IOException;
   }
 
-  private void route(String path, String name, Handler handler) {
+  /**
+   * @param exact which paths the route serves (the JDK matches contexts by prefix, so {@code
+   *     /searchX} would otherwise reach {@code /search})
+   * @param admitted whether the request counts against {@code maxConcurrentRequests}; health,
+   *     metrics and the page do not, so they answer under overload
+   */
+  private void route(String path, String name, Predicate<String> exact, boolean admitted, Handler handler) {
     http.createContext(path, ex -> {
       inFlight.incrementAndGet();
       long start = System.nanoTime();
@@ -123,18 +171,36 @@ public final class QuarryServer implements AutoCloseable {
         }
       };
       ex.setAttribute(HttpExchanges.BEFORE_RESPONSE, record);
+      boolean admittedNow = false;
       try {
+        checks.checkHost(ex.getRequestHeaders());
+        if (!exact.test(ex.getRequestURI().getPath())) {
+          throw new HttpError(404, "no such endpoint: " + ex.getRequestURI().getPath());
+        }
         if (stopping) {
           throw new HttpError(503, "the server is shutting down");
         }
+        if (admitted) {
+          if (!admission.tryAcquire()) {
+            throw new HttpError(503, "the server is at its limit of " + limits.maxConcurrentRequests()
+                + " requests at once; retry shortly").retryAfter(1);
+          }
+          admittedNow = true;
+        }
         handler.handle(ex);
       } catch (HttpError e) {
-        HttpExchanges.sendError(ex, e.status, e.getMessage());
+        HttpExchanges.sendError(ex, e);
       } catch (QuarryException e) {
         HttpExchanges.sendError(ex, 400, e.getMessage());
-      } catch (RuntimeException | IOException e) {
-        HttpExchanges.sendError(ex, 500, "internal error: " + e);
+      } catch (Throwable e) { // QuarryFailure, bugs, and Errors: the server's fault, logged, not shown
+        long ref = errorReferences.incrementAndGet();
+        LOG.log(System.Logger.Level.ERROR, "request " + ex.getRequestMethod() + " " + ex.getRequestURI().getPath()
+            + " failed (reference " + ref + ")", e);
+        sendQuietly(ex, 500, "internal error (reference " + ref + " in the server log)");
       } finally {
+        if (admittedNow) {
+          admission.release();
+        }
         record.accept(ex.getResponseCode() > 0 ? ex.getResponseCode() : 500);
         ex.close();
         inFlight.decrementAndGet();
@@ -142,22 +208,40 @@ public final class QuarryServer implements AutoCloseable {
     });
   }
 
+  private static void sendQuietly(HttpExchange ex, int status, String message) {
+    try {
+      if (ex.getResponseCode() < 0) { // nothing sent yet
+        HttpExchanges.sendError(ex, status, message);
+      }
+    } catch (IOException | RuntimeException ignored) {
+      // the client is gone; the log has the failure
+    }
+  }
+
   private void search(HttpExchange ex) throws IOException {
     requireMethod(ex, "POST");
-    JsonNode body = HttpExchanges.readJson(ex, config.maxBodyBytes());
+    JsonNode body = HttpExchanges.readJson(ex, limits.maxBodyBytes());
     String query = requireText(body, "query");
-    int k = body.path("k").asInt(5);
-    if (k < 1 || k > config.maxK()) {
-      throw new HttpError(400, "k must be between 1 and " + config.maxK() + ", got " + k);
+    JsonNode kNode = body.get("k");
+    if (kNode != null && !kNode.isInt()) {
+      throw new HttpError(400, "field 'k' must be an integer");
     }
-    SearchMode mode = SearchMode.fromId(body.path("mode").asText("dense"));
-    if (mode == SearchMode.EXACT && index.size() > config.maxExactDocuments()) {
-      throw new HttpError(400, "mode exact scores every vector and is limited to " + config.maxExactDocuments()
+    int k = kNode == null ? 5 : kNode.asInt();
+    if (k < 1 || k > limits.maxK()) {
+      throw new HttpError(400, "k must be between 1 and " + limits.maxK() + ", got " + k);
+    }
+    JsonNode modeNode = body.get("mode");
+    if (modeNode != null && !modeNode.isTextual()) {
+      throw new HttpError(400, "field 'mode' must be a string");
+    }
+    SearchMode mode = SearchMode.fromId(modeNode == null ? "dense" : modeNode.asText());
+    if (mode == SearchMode.EXACT && index.size() > limits.maxExactDocuments()) {
+      throw new HttpError(400, "mode exact scores every vector and is limited to " + limits.maxExactDocuments()
           + " documents; this index holds " + index.size() + ". Use mode dense (HNSW).");
     }
     long start = System.nanoTime();
     Retriever retriever = index.retriever(mode);
-    float[] vector = retriever.usesVectors() ? await(batcher.encodeQuery(query)) : null;
+    float[] vector = retriever.usesVectors() ? awaitQuery(query) : null;
     List<Hit> hits = retriever.search(query, vector, k);
     ObjectNode out = Json.MAPPER.createObjectNode();
     out.put("query", query);
@@ -190,76 +274,190 @@ public final class QuarryServer implements AutoCloseable {
 
   private void encode(HttpExchange ex) throws IOException {
     requireMethod(ex, "POST");
-    JsonNode body = HttpExchanges.readJson(ex, config.maxBodyBytes());
-    JsonNode texts = body.get("texts");
+    JsonNode body = HttpExchanges.readJson(ex, limits.maxBodyBytes());
+    List<String> list = requireTexts(body.get("texts"), "texts");
+    JsonNode prompt = body.get("prompt_name");
+    if (prompt != null && !prompt.isNull() && !prompt.isTextual()) {
+      throw new HttpError(400, "field 'prompt_name' must be a string");
+    }
+    JsonNode normalize = body.get("normalize");
+    if (normalize != null && !normalize.isBoolean()) {
+      throw new HttpError(400, "field 'normalize' must be true or false");
+    }
+    EncodeOptions options = EncodeOptions.defaults().withPromptName(prompt == null || prompt.isNull() ? null : prompt.asText())
+        .withNormalize(normalize != null && normalize.asBoolean());
+    float[][] vectors = model.encode(list, options).floats();
+    HttpExchanges.streamJson(ex, 200, Map.of("model", model.folder().modelId(), "dimension", model.dimension(), "embeddings", vectors));
+  }
+
+  /** A non-empty array of strings within the count, length and total-length limits. */
+  private List<String> requireTexts(JsonNode texts, String field) {
     if (texts == null || !texts.isArray() || texts.isEmpty()) {
-      throw new HttpError(400, "field 'texts' must be a non-empty array of strings");
+      throw new HttpError(400, "field '" + field + "' must be a non-empty array of strings");
+    }
+    if (texts.size() > limits.maxTexts()) {
+      throw new HttpError(413, "'" + field + "' holds " + texts.size() + " entries; the limit is " + limits.maxTexts()
+          + " per request: send them in several requests");
     }
     List<String> list = new ArrayList<>();
+    long total = 0;
     for (int i = 0; i < texts.size(); i++) {
       if (!texts.get(i).isTextual()) {
-        throw new HttpError(400, "texts[" + i + "] is not a string");
+        throw new HttpError(400, field + "[" + i + "] is not a string");
       }
-      list.add(checkLength(texts.get(i).asText(), "texts[" + i + "]"));
+      String t = checkLength(texts.get(i).asText(), field + "[" + i + "]");
+      total += t.length();
+      list.add(t);
     }
-    EncodeOptions options = EncodeOptions.defaults().withPromptName(body.hasNonNull("prompt_name") ? body.get("prompt_name").asText() : null)
-        .withNormalize(body.path("normalize").asBoolean(false));
-    float[][] vectors = model.encode(list, options).floats();
-    HttpExchanges.sendJson(ex, 200, Map.of("model", model.folder().modelId(), "dimension", model.dimension(), "embeddings", vectors));
+    checkTotal(total);
+    return list;
+  }
+
+  private void checkTotal(long chars) {
+    if (chars > limits.maxTotalChars()) {
+      throw new HttpError(413, "the request holds " + chars + " characters of text; the limit is " + limits.maxTotalChars()
+          + " per request: send it in several requests");
+    }
   }
 
   private void documents(HttpExchange ex) throws IOException {
     requireToken(ex);
     String method = ex.getRequestMethod();
-    if (method.equals("POST")) {
-      JsonNode docs = HttpExchanges.readJson(ex, config.maxBodyBytes()).get("documents");
-      if (docs == null || !docs.isArray() || docs.isEmpty()) {
-        throw new HttpError(400, "field 'documents' must be a non-empty array of {id, title, text}");
-      }
-      List<Document> list = new ArrayList<>();
-      for (int i = 0; i < docs.size(); i++) {
-        JsonNode d = docs.get(i);
-        String where = "documents[" + i + "]";
-        if (!d.path("id").isTextual() || d.path("id").asText().isEmpty() || !d.path("text").isTextual()) {
-          throw new HttpError(400, where + " needs a non-empty string 'id' and a string 'text'");
-        }
-        list.add(new Document(d.get("id").asText(), checkLength(d.path("title").asText(""), where + ".title"),
-            checkLength(d.get("text").asText(), where + ".text")));
-      }
-      float[][] vectors = model.encodeDocuments(list.stream().map(Document::fullText).toList(), EncodeOptions.defaults());
-      index.upsert(list, vectors);
-      index.commit();
-      HttpExchanges.sendJson(ex, 200, Map.of("indexed", list.size(), "documents", index.size()));
-    } else if (method.equals("DELETE")) {
-      List<String> ids = new ArrayList<>();
-      String path = ex.getRequestURI().getPath();
-      if (path.length() > "/documents/".length()) {
-        ids.add(java.net.URLDecoder.decode(path.substring("/documents/".length()), java.nio.charset.StandardCharsets.UTF_8));
-      } else {
-        JsonNode arr = HttpExchanges.readJson(ex, config.maxBodyBytes()).get("ids");
-        if (arr == null || !arr.isArray()) {
-          throw new HttpError(400, "DELETE /documents needs {\"ids\": [...]} or the id in the path");
-        }
-        arr.forEach(n -> ids.add(n.asText()));
-      }
-      ids.forEach(index::delete);
-      index.commit();
-      HttpExchanges.sendJson(ex, 200, Map.of("deleted", ids.size(), "documents", index.size()));
-    } else {
+    if (!method.equals("POST") && !method.equals("DELETE")) {
       throw new HttpError(405, "use POST or DELETE on /documents");
+    }
+    String path = ex.getRequestURI().getPath(); // decoded once, by URI: "a%2Bb" is "a+b", "100%25" is "100%"
+    boolean byPath = path.startsWith("/documents/");
+    if (byPath) {
+      checks.checkOrigin(ex.getRequestHeaders()); // no body to type
+    } else {
+      checks.checkWrite(ex.getRequestHeaders());
+    }
+    if (method.equals("POST")) {
+      if (byPath) {
+        throw new HttpError(405, "POST to /documents, with the ids in the body");
+      }
+      List<Document> list = parseDocuments(HttpExchanges.readJson(ex, limits.maxBodyBytes()).get("documents"));
+      float[][] vectors = model.encodeDocuments(list.stream().map(Document::fullText).toList(), EncodeOptions.defaults());
+      int size;
+      synchronized (writeLock) { // one write, one commit: a commit never carries half of another request
+        index.replaceAtomically(list, vectors);
+        index.commit();
+        size = index.size();
+      }
+      HttpExchanges.sendJson(ex, 200, Map.of("indexed", list.size(), "documents", size));
+    } else {
+      List<String> ids = byPath ? List.of(path.substring("/documents/".length()))
+          : parseIds(HttpExchanges.readJson(ex, limits.maxBodyBytes()).get("ids"));
+      ids.forEach(LuceneIndex::checkId);
+      int size;
+      synchronized (writeLock) {
+        index.delete(ids);
+        index.commit();
+        size = index.size();
+      }
+      HttpExchanges.sendJson(ex, 200, Map.of("deleted", ids.size(), "documents", size));
     }
   }
 
+  /** The whole request is checked before anything is encoded or written; ids are kept exactly as sent. */
+  private List<Document> parseDocuments(JsonNode docs) {
+    if (docs == null || !docs.isArray() || docs.isEmpty()) {
+      throw new HttpError(400, "field 'documents' must be a non-empty array of {id, title, text}");
+    }
+    if (docs.size() > limits.maxTexts()) {
+      throw new HttpError(413, "'documents' holds " + docs.size() + " entries; the limit is " + limits.maxTexts() + " per request");
+    }
+    List<Document> list = new ArrayList<>();
+    Set<String> ids = new HashSet<>();
+    long total = 0;
+    for (int i = 0; i < docs.size(); i++) {
+      JsonNode d = docs.get(i);
+      String where = "documents[" + i + "]";
+      if (!d.isObject()) {
+        throw new HttpError(400, where + " must be an object {id, title, text}");
+      }
+      JsonNode id = d.get("id");
+      JsonNode title = d.get("title");
+      JsonNode text = d.get("text");
+      if (id == null || !id.isTextual() || id.asText().isEmpty()) {
+        throw new HttpError(400, where + ".id must be a non-empty string");
+      }
+      if (text == null || !text.isTextual()) {
+        throw new HttpError(400, where + ".text must be a string");
+      }
+      if (title != null && !title.isNull() && !title.isTextual()) {
+        throw new HttpError(400, where + ".title must be a string");
+      }
+      try {
+        LuceneIndex.checkId(id.asText());
+      } catch (QuarryException e) {
+        throw new HttpError(400, where + ".id: " + e.getMessage());
+      }
+      if (!ids.add(id.asText())) {
+        throw new HttpError(400, where + ".id '" + id.asText() + "' appears earlier in the same request; send each id once");
+      }
+      String t = checkLength(title == null || title.isNull() ? "" : title.asText(), where + ".title");
+      String x = checkLength(text.asText(), where + ".text");
+      total += t.length() + x.length();
+      list.add(new Document(id.asText(), t, x));
+    }
+    checkTotal(total);
+    return list;
+  }
+
+  private List<String> parseIds(JsonNode arr) {
+    if (arr == null || !arr.isArray() || arr.isEmpty()) {
+      throw new HttpError(400, "DELETE /documents needs {\"ids\": [...]} (non-empty strings) or the id in the path");
+    }
+    if (arr.size() > limits.maxTexts()) {
+      throw new HttpError(413, "'ids' holds " + arr.size() + " entries; the limit is " + limits.maxTexts() + " per request");
+    }
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < arr.size(); i++) {
+      if (!arr.get(i).isTextual() || arr.get(i).asText().isEmpty()) {
+        throw new HttpError(400, "ids[" + i + "] must be a non-empty string");
+      }
+      ids.add(arr.get(i).asText());
+    }
+    return ids;
+  }
+
+  /** 200 "ok" only when queries can be encoded and the index can be written; 503 otherwise, saying why. */
   private void health(HttpExchange ex) throws IOException {
-    HttpExchanges.sendJson(ex, 200, Map.of("status", "ok", "model", model.folder().modelId(), "documents", index.size()));
+    requireMethod(ex, "GET");
+    List<String> problems = new ArrayList<>();
+    String encoding = batcher.problem();
+    String writing = index.writeProblem();
+    if (encoding != null) {
+      problems.add(encoding);
+    }
+    if (writing != null) {
+      problems.add(writing);
+    }
+    String status = stopping ? "stopping" : batcher.failed() || writing != null ? "failed" : problems.isEmpty() ? "ok" : "degraded";
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("status", status);
+    out.put("model", model.folder().modelId());
+    out.put("documents", writing == null ? index.size() : -1);
+    out.put("problems", problems);
+    HttpExchanges.sendJson(ex, status.equals("ok") ? 200 : 503, out);
   }
 
   private void page(HttpExchange ex) throws IOException {
+    requireMethod(ex, "GET");
     String path = ex.getRequestURI().getPath();
-    if (!path.equals("/") && !path.equals("/index.html")) {
+    String name = path.equals("/") ? "index.html" : path.substring(1);
+    byte[] asset = assets.get(name);
+    if (asset == null) {
       throw new HttpError(404, "no such page: " + path);
     }
-    HttpExchanges.send(ex, 200, "text/html; charset=utf-8", page);
+    ex.getResponseHeaders().set("Content-Security-Policy", CSP);
+    ex.getResponseHeaders().set("X-Frame-Options", "DENY");
+    ex.getResponseHeaders().set("Referrer-Policy", "no-referrer");
+    String type = name.endsWith(".js") ? "text/javascript; charset=utf-8" : name.endsWith(".css") ? "text/css; charset=utf-8"
+        : "text/html; charset=utf-8";
+    HttpExchanges.send(ex, 200, type, asset);
   }
 
   private void requireMethod(HttpExchange ex, String method) {
@@ -288,28 +486,39 @@ public final class QuarryServer implements AutoCloseable {
   }
 
   private String checkLength(String s, String field) {
-    if (s.length() > config.maxTextChars()) {
-      throw new HttpError(400, field + " has " + s.length() + " characters; the limit is " + config.maxTextChars());
+    if (s.length() > limits.maxTextChars()) {
+      throw new HttpError(400, field + " has " + s.length() + " characters; the limit is " + limits.maxTextChars());
     }
     return s;
   }
 
-  private static float[] await(java.util.concurrent.CompletableFuture<float[]> f) {
+  /** The query's embedding from a micro-batch; a query that waits too long is dropped from the queue. */
+  private float[] awaitQuery(String query) {
+    CompletableFuture<float[]> f = batcher.encodeQuery(query, limits.queryTimeoutMillis(), TimeUnit.MILLISECONDS);
     try {
-      return f.get(60, TimeUnit.SECONDS);
+      return f.get(limits.queryTimeoutMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
+      f.cancel(false);
       Thread.currentThread().interrupt();
       throw new HttpError(503, "interrupted");
+    } catch (TimeoutException e) {
+      f.cancel(false);
+      throw new HttpError(503, "encoding the query took longer than " + limits.queryTimeoutMillis() + " ms; the server is busy, retry")
+          .retryAfter(1);
     } catch (ExecutionException e) {
-      throw e.getCause() instanceof RuntimeException re ? re : new QuarryException(e.getCause().toString(), e.getCause());
-    } catch (java.util.concurrent.TimeoutException e) {
-      throw new HttpError(503, "encoding timed out");
+      Throwable cause = e.getCause();
+      if (cause instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new dev.quarry.QuarryFailure("encoding the query failed", cause);
     }
   }
 
   /**
    * Graceful shutdown: refuse new requests, let those in flight finish (up to the grace period),
-   * then commit and close the index. Idempotent.
+   * close the connections, then wait for every handler still computing before the batcher and the
+   * index close: a handler must never use a closed native resource. The caller closes the model
+   * after this returns. Idempotent.
    */
   public synchronized void stop() {
     if (stopping) {
@@ -320,18 +529,35 @@ public final class QuarryServer implements AutoCloseable {
     // even with nothing in flight, which made every shutdown take the full grace period.
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(config.shutdownGraceSeconds());
     while (inFlight.get() > 0 && System.nanoTime() < deadline) {
-      try {
-        Thread.sleep(5);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
+      sleep(5);
     }
     http.stop(0);
-    batcher.close();
     executor.shutdown();
+    boolean interrupted = false;
+    while (true) {
+      try {
+        if (executor.awaitTermination(5, TimeUnit.SECONDS) && inFlight.get() == 0) {
+          break;
+        }
+        LOG.log(System.Logger.Level.WARNING, "waiting for " + inFlight.get() + " requests still running before closing the index");
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    batcher.close();
     index.commit();
     index.close();
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   @Override

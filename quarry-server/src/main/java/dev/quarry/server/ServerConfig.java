@@ -1,37 +1,90 @@
 package dev.quarry.server;
 
+import java.util.List;
+
 /**
- * Server limits and settings.
+ * Server settings.
  *
- * @param maxBodyBytes requests with a larger body get 413
- * @param maxK largest k a search may ask for
- * @param maxTextChars longest query or document text accepted
+ * <p>Connection-level limits (how long a client may take to send its request, how many
+ * connections are open at once) belong to the JDK's HTTP server, which reads them from system
+ * properties once per process: see {@link ConnectionLimits}.
+ *
+ * @param host address to bind; anything but a loopback address needs a {@code token}
  * @param token bearer token required by the write endpoints, or null for none
+ * @param allowedHosts host names (besides localhost and IP literals) that clients may use in the
+ *     {@code Host} header; any other name is refused, which defeats DNS rebinding
+ * @param limits per-request limits and the server's admission limits
  * @param maxBatch most queries encoded in one micro-batch
  * @param maxWaitMicros how long the first query of a batch waits for company
- * @param shutdownGraceSeconds how long shutdown waits for requests in flight
- * @param maxExactDocuments largest index that {@code "mode": "exact"} may scan (each exact query reads every vector)
+ * @param shutdownGraceSeconds how long shutdown lets requests in flight finish before closing
+ *     connections (requests still computing then are waited for: the model and index outlive them)
  */
-public record ServerConfig(String host, int port, int maxBodyBytes, int maxK, int maxTextChars, String token,
-    int maxBatch, int maxWaitMicros, int shutdownGraceSeconds, int maxExactDocuments) {
+public record ServerConfig(String host, int port, String token, List<String> allowedHosts, Limits limits, int maxBatch,
+    int maxWaitMicros, int shutdownGraceSeconds) {
+
+  /**
+   * What one request may ask for, and how much work the server takes on at once.
+   *
+   * @param maxBodyBytes requests with a larger body get 413
+   * @param maxK largest k a search may ask for
+   * @param maxTextChars longest single query or document text
+   * @param maxTexts most texts in one {@code /encode} request, or documents in one write (413 beyond)
+   * @param maxTotalChars most characters over all texts of one request (413 beyond)
+   * @param maxExactDocuments largest index that {@code "mode": "exact"} may scan (each exact query
+   *     reads every vector)
+   * @param maxConcurrentRequests searches, encodes and writes processed at once; more get 503 with
+   *     {@code Retry-After} at once instead of piling up behind the busy cores
+   * @param maxQueuedQueries queries waiting for a micro-batch; more get 503 with {@code Retry-After}
+   * @param queryTimeoutMillis how long a query waits for its embedding; a query that gives up is
+   *     dropped from the queue, not encoded for nobody
+   */
+  public record Limits(int maxBodyBytes, int maxK, int maxTextChars, int maxTexts, int maxTotalChars, int maxExactDocuments,
+      int maxConcurrentRequests, int maxQueuedQueries, int queryTimeoutMillis) {
+
+    public static Limits defaults() {
+      return new Limits(1 << 20, 100, 10_000, 256, 200_000, 100_000, 32, 512, 30_000);
+    }
+
+    public Limits withMaxExactDocuments(int n) {
+      return new Limits(maxBodyBytes, maxK, maxTextChars, maxTexts, maxTotalChars, n, maxConcurrentRequests, maxQueuedQueries,
+          queryTimeoutMillis);
+    }
+
+    public Limits withAdmission(int concurrentRequests, int queuedQueries, int timeoutMillis) {
+      return new Limits(maxBodyBytes, maxK, maxTextChars, maxTexts, maxTotalChars, maxExactDocuments, concurrentRequests,
+          queuedQueries, timeoutMillis);
+    }
+  }
+
+  public ServerConfig {
+    allowedHosts = List.copyOf(allowedHosts);
+  }
 
   public static ServerConfig defaults() {
-    return new ServerConfig("127.0.0.1", 8080, 1 << 20, 100, 10_000, null, 32, 2_000, 5, 100_000);
+    return new ServerConfig("127.0.0.1", 8080, null, List.of(), Limits.defaults(), 32, 2_000, 5);
   }
 
   public ServerConfig withPort(int p) {
-    return new ServerConfig(host, p, maxBodyBytes, maxK, maxTextChars, token, maxBatch, maxWaitMicros, shutdownGraceSeconds, maxExactDocuments);
+    return new ServerConfig(host, p, token, allowedHosts, limits, maxBatch, maxWaitMicros, shutdownGraceSeconds);
   }
 
   public ServerConfig withHost(String h) {
-    return new ServerConfig(h, port, maxBodyBytes, maxK, maxTextChars, token, maxBatch, maxWaitMicros, shutdownGraceSeconds, maxExactDocuments);
+    return new ServerConfig(h, port, token, allowedHosts, limits, maxBatch, maxWaitMicros, shutdownGraceSeconds);
   }
 
   public ServerConfig withToken(String t) {
-    return new ServerConfig(host, port, maxBodyBytes, maxK, maxTextChars, t, maxBatch, maxWaitMicros, shutdownGraceSeconds, maxExactDocuments);
+    return new ServerConfig(host, port, t, allowedHosts, limits, maxBatch, maxWaitMicros, shutdownGraceSeconds);
   }
 
-  public ServerConfig withMaxExactDocuments(int n) {
-    return new ServerConfig(host, port, maxBodyBytes, maxK, maxTextChars, token, maxBatch, maxWaitMicros, shutdownGraceSeconds, n);
+  public ServerConfig withAllowedHosts(List<String> names) {
+    return new ServerConfig(host, port, token, names, limits, maxBatch, maxWaitMicros, shutdownGraceSeconds);
+  }
+
+  public ServerConfig withLimits(Limits l) {
+    return new ServerConfig(host, port, token, allowedHosts, l, maxBatch, maxWaitMicros, shutdownGraceSeconds);
+  }
+
+  public ServerConfig withShutdownGraceSeconds(int seconds) {
+    return new ServerConfig(host, port, token, allowedHosts, limits, maxBatch, maxWaitMicros, seconds);
   }
 }

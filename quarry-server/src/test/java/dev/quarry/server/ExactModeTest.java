@@ -34,7 +34,7 @@ class ExactModeTest {
 
   @Test
   void exactModeIsRefusedOverTheConfiguredSize() throws Exception {
-    try (ServerFixture f = new ServerFixture(tmp.resolve("index"), ServerConfig.defaults().withMaxExactDocuments(100))) {
+    try (ServerFixture f = new ServerFixture(tmp.resolve("index"), ServerConfig.defaults().withLimits(ServerConfig.Limits.defaults().withMaxExactDocuments(100)))) {
       HttpResponse<String> r = f.post("/search", "{\"query\": \"What is dropout?\", \"mode\": \"exact\"}", null);
       assertEquals(400, r.statusCode());
       assertTrue(r.body().contains("limited to 100 documents") && r.body().contains("dense"), r.body());

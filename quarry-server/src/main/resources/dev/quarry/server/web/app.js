@@ -1,0 +1,64 @@
+// Built with textContent and <mark> elements only: passage text is never parsed as HTML.
+function marked(text, spans) {
+  const frag = document.createDocumentFragment();
+  let at = 0;
+  for (const [start, end] of spans) {
+    if (start < at) continue;
+    frag.append(text.slice(at, start));
+    const m = document.createElement('mark');
+    m.textContent = text.slice(start, end);
+    frag.append(m);
+    at = end;
+  }
+  frag.append(text.slice(at));
+  return frag;
+}
+
+async function search(query) {
+  const status = document.getElementById('status');
+  const results = document.getElementById('results');
+  status.className = '';
+  status.textContent = 'Searching…';
+  results.replaceChildren();
+  try {
+    const res = await fetch('/search', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ query, k: Number(document.getElementById('k').value), mode: document.getElementById('mode').value })
+    });
+    const body = await res.json();
+    if (!res.ok) throw new Error(body.error || res.statusText);
+    status.textContent = body.hits.length + ' passages (' + body.mode + ', ' + body.took_ms.toFixed(1) + ' ms)';
+    for (const hit of body.hits) {
+      const li = document.createElement('li');
+      li.className = 'hit';
+      li.dataset.id = hit.id;
+      const head = document.createElement('div');
+      head.className = 'head';
+      const title = document.createElement('span');
+      title.className = 'title';
+      title.append(marked(hit.title || '(untitled)', hit.title_highlights));
+      const score = document.createElement('span');
+      score.className = 'score';
+      score.textContent = 'score ' + hit.score.toFixed(4);
+      head.append(title, score);
+      const text = document.createElement('p');
+      text.className = 'text';
+      text.append(marked(hit.text, hit.highlights));
+      const id = document.createElement('div');
+      id.className = 'id';
+      id.textContent = hit.id;
+      li.append(head, text, id);
+      results.append(li);
+    }
+  } catch (e) {
+    status.className = 'error';
+    status.textContent = 'Search failed: ' + e.message;
+  }
+}
+
+document.getElementById('ask').addEventListener('submit', ev => {
+  ev.preventDefault();
+  const q = document.getElementById('q').value.trim();
+  if (q) search(q);
+});
