@@ -144,6 +144,11 @@ public final class QuarryServer implements AutoCloseable {
     return "http://" + host + ":" + port() + "/";
   }
 
+  /** Admission permits free now (for tests that hold the server at its limit). */
+  int admissionsAvailable() {
+    return admission.availablePermits();
+  }
+
   /** Requests being handled now (0 once {@link #stop()} has returned). */
   public int requestsInFlight() {
     return inFlight.get();
@@ -192,6 +197,9 @@ public final class QuarryServer implements AutoCloseable {
         HttpExchanges.sendError(ex, e);
       } catch (QuarryException e) {
         HttpExchanges.sendError(ex, 400, e.getMessage());
+      } catch (IOException e) {
+        // The client went away or was cut off by a time limit mid-request: nobody to answer.
+        LOG.log(System.Logger.Level.DEBUG, "connection failed: " + e);
       } catch (Throwable e) { // QuarryFailure, bugs, and Errors: the server's fault, logged, not shown
         long ref = errorReferences.incrementAndGet();
         LOG.log(System.Logger.Level.ERROR, "request " + ex.getRequestMethod() + " " + ex.getRequestURI().getPath()
@@ -545,8 +553,12 @@ public final class QuarryServer implements AutoCloseable {
       }
     }
     batcher.close();
-    index.commit();
-    index.close();
+    if (index.writeProblem() == null) {
+      index.commit();
+      index.close();
+    } else {
+      LOG.log(System.Logger.Level.ERROR, "not committing at shutdown: " + index.writeProblem());
+    }
     if (interrupted) {
       Thread.currentThread().interrupt();
     }

@@ -25,6 +25,7 @@ final class ServerFixture implements AutoCloseable {
   private static SentenceTransformer model;
 
   final Path indexDir;
+  final LuceneIndex index;
   final QuarryServer server;
   final HttpClient http = HttpClient.newHttpClient();
 
@@ -38,7 +39,7 @@ final class ServerFixture implements AutoCloseable {
 
   ServerFixture(Path indexDir, ServerConfig config) {
     this.indexDir = indexDir;
-    LuceneIndex index = CorpusIndexer.openSynced(indexDir, model(), Path.of("..", "datasets", "ai-qa", "corpus.jsonl"),
+    this.index = CorpusIndexer.openSynced(indexDir, model(), Path.of("..", "datasets", "ai-qa", "corpus.jsonl"),
         IndexSettings.defaults());
     this.server = QuarryServer.start(model(), index, config.withPort(0));
   }

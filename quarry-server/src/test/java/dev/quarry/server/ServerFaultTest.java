@@ -1,0 +1,157 @@
+package dev.quarry.server;
+
+import static dev.quarry.server.ServerApiTest.assertError;
+import static dev.quarry.server.ServerFixture.TOKEN;
+import static dev.quarry.server.ServerFixture.json;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Faults injected into a running server: stalled clients, overload, a dead index writer, and a
+ * shutdown while a request computes. The JDK server's request time limit is 2 s in these tests
+ * (see this module's pom).
+ */
+class ServerFaultTest {
+  @TempDir Path tmp;
+
+  @Test
+  void clientsThatStallMidRequestDoNotFreezeHealth() throws Exception {
+    try (ServerFixture f = new ServerFixture(tmp.resolve("index"))) {
+      List<Socket> stalled = new ArrayList<>();
+      try {
+        // More stalled clients than worker threads: half headers, or a body that never comes.
+        for (int i = 0; i < 80; i++) {
+          Socket s = new Socket("127.0.0.1", f.server.port());
+          OutputStream out = s.getOutputStream();
+          out.write((i % 2 == 0 ? "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+              : "POST /search HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"qu")
+              .getBytes(StandardCharsets.US_ASCII));
+          out.flush();
+          stalled.add(s);
+        }
+        HttpRequest health = HttpRequest.newBuilder(URI.create(f.server.url() + "health")).timeout(Duration.ofSeconds(20)).build();
+        HttpResponse<String> r = f.http.send(health, HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+        int closed = 0;
+        for (Socket s : stalled) {
+          closed += RawHttp.closedWithin(s, 10_000) ? 1 : 0;
+        }
+        assertEquals(stalled.size(), closed, "the server closes connections that exceed the request time limit");
+      } finally {
+        for (Socket s : stalled) {
+          s.close();
+        }
+      }
+    }
+  }
+
+  @Test
+  void connectionsBeyondTheLimitAreClosedAtOnce() throws Exception {
+    try (ServerFixture f = new ServerFixture(tmp.resolve("index"))) {
+      int limit = Integer.getInteger("jdk.httpserver.maxConnections");
+      List<Socket> idle = new ArrayList<>();
+      try {
+        for (int i = 0; i < limit + 20; i++) {
+          idle.add(new Socket("127.0.0.1", f.server.port()));
+        }
+        int closed = 0;
+        for (Socket s : idle) {
+          closed += RawHttp.closedWithin(s, 20) ? 1 : 0;
+        }
+        assertTrue(closed >= 20 && closed < idle.size(), closed + " of " + idle.size() + " connections closed at once; limit " + limit);
+      } finally {
+        for (Socket s : idle) {
+          s.close();
+        }
+      }
+      HttpRequest health = HttpRequest.newBuilder(URI.create(f.server.url() + "health")).timeout(Duration.ofSeconds(20)).build();
+      assertEquals(200, f.http.send(health, HttpResponse.BodyHandlers.ofString()).statusCode());
+    }
+  }
+
+  @Test
+  void overloadIsAnswered503WithRetryAfterWhileHealthStillAnswers() throws Exception {
+    ServerConfig config = ServerConfig.defaults().withToken(TOKEN)
+        .withLimits(ServerConfig.Limits.defaults().withAdmission(1, 512, 30_000));
+    try (ServerFixture f = new ServerFixture(tmp.resolve("index"), config);
+        Socket slow = new Socket("127.0.0.1", f.server.port())) {
+      // One admitted request that holds the only permit: its body never finishes arriving.
+      slow.getOutputStream().write(("POST /encode HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+          + "Content-Length: 100\r\n\r\n{\"te").getBytes(StandardCharsets.US_ASCII));
+      slow.getOutputStream().flush();
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (f.server.admissionsAvailable() > 0 && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      assertEquals(0, f.server.admissionsAvailable());
+      HttpResponse<String> refused = f.post("/search", "{\"query\": \"overloaded?\"}", null);
+      assertError(refused, 503, "limit of 1 requests at once");
+      assertEquals("1", refused.headers().firstValue("Retry-After").orElse(""));
+      assertEquals(200, f.get("/health").statusCode(), "health is not subject to admission");
+      // Once the stalled request is cut off (request time limit), the permit is back.
+      assertTrue(RawHttp.closedWithin(slow, 10_000));
+      deadline = System.nanoTime() + 10_000_000_000L;
+      while (f.server.admissionsAvailable() == 0 && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      assertEquals(200, f.post("/search", "{\"query\": \"served again\"}", null).statusCode());
+    }
+  }
+
+  @Test
+  void aDeadIndexWriterMakesHealthFailAndWritesGet500WithoutInternals() throws Exception {
+    try (ServerFixture f = new ServerFixture(tmp.resolve("index"))) {
+      assertEquals(200, f.get("/health").statusCode());
+      f.index.close(); // what a fatal writer error leaves: a closed IndexWriter
+      HttpResponse<String> health = f.get("/health");
+      assertEquals(503, health.statusCode(), health.body());
+      JsonNode h = json(health);
+      assertEquals("failed", h.get("status").asText());
+      assertTrue(h.get("problems").toString().contains("writer"), health.body());
+      HttpResponse<String> write = f.post("/documents", "{\"documents\": [{\"id\": \"x\", \"text\": \"y\"}]}", TOKEN);
+      assertEquals(500, write.statusCode(), write.body());
+      String error = json(write).get("error").asText();
+      assertTrue(error.contains("reference"), error);
+      assertFalse(error.contains(tmp.toString()) || error.contains("Exception") || error.contains("\tat "), error);
+    }
+  }
+
+  @Test
+  void shutdownWaitsForARequestStillComputing() throws Exception {
+    ServerConfig config = ServerConfig.defaults().withToken(TOKEN).withShutdownGraceSeconds(0);
+    try (ServerFixture f = new ServerFixture(tmp.resolve("index"), config)) {
+      StringBuilder body = new StringBuilder("{\"texts\": [");
+      for (int i = 0; i < 256; i++) {
+        body.append(i == 0 ? "" : ",").append('"').append(("passage " + i + " about attention heads and dropout. ").repeat(15)).append('"');
+      }
+      HttpRequest encode = HttpRequest.newBuilder(URI.create(f.server.url() + "encode"))
+          .POST(HttpRequest.BodyPublishers.ofString(body.append("]}").toString())).header("Content-Type", "application/json").build();
+      CompletableFuture<HttpResponse<String>> answer = f.http.sendAsync(encode, HttpResponse.BodyHandlers.ofString());
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (f.server.requestsInFlight() == 0 && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      Thread.sleep(500); // the body is read: the handler is encoding now (256 passages take seconds)
+      assertEquals(1, f.server.requestsInFlight(), "the encode request should still be computing");
+      f.server.stop();
+      assertEquals(0, f.server.requestsInFlight(), "stop() returned while a handler could still use the model and index");
+      answer.handle((r, e) -> null).join();
+    }
+  }
+}
