@@ -2,6 +2,8 @@ package dev.quarry.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.quarry.QuarryException;
+import dev.quarry.io.SafeFiles;
+import dev.quarry.io.StallGuard;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -34,6 +36,12 @@ import java.util.regex.Pattern;
  * by their SHA-256, others by their git blob id — so a snapshot folder never holds a partial or
  * corrupt file. Only the files Quarry needs are fetched (configs, tokenizer, the ONNX graph,
  * Dense weights), not the PyTorch or other-framework weights.
+ *
+ * <p>Safety: the token goes only to the configured hub's own host, never along a redirect to a CDN
+ * and never over plain http unless that is allowed explicitly; two processes fetching the same file
+ * take turns through a file lock; a resumed download is appended only where the server's {@code
+ * Content-Range} says it starts; a body that stalls for longer than the read timeout is abandoned
+ * (and resumes next time); and every file is on disk (fsync) before the snapshot is marked complete.
  */
 public final class HubClient {
   public static final String DEFAULT_ENDPOINT = "https://huggingface.co";
@@ -46,6 +54,21 @@ public final class HubClient {
   private final String token;
   private final HttpClient http;
   private final Consumer<String> log;
+  private final Settings settings;
+  private final URI hubUri;
+
+  /**
+   * Network settings.
+   *
+   * @param readTimeout longest wait for the next bytes of a download before it is abandoned
+   * @param tokenOverPlainHttp send the token to an {@code http://} hub (only for a hub on a trusted
+   *     network; tokens in clear text can be read on the way)
+   */
+  public record Settings(Duration readTimeout, boolean tokenOverPlainHttp) {
+    public static Settings defaults() {
+      return new Settings(Duration.ofSeconds(60), false);
+    }
+  }
 
   /**
    * @param endpoint hub base URL, e.g. https://huggingface.co or a mirror
@@ -55,12 +78,19 @@ public final class HubClient {
    * @param log receives one line per downloaded file
    */
   public HubClient(String endpoint, Path cacheDir, boolean offline, String token, Consumer<String> log) {
+    this(endpoint, cacheDir, offline, token, log, Settings.defaults());
+  }
+
+  public HubClient(String endpoint, Path cacheDir, boolean offline, String token, Consumer<String> log, Settings settings) {
     this.endpoint = endpoint.endsWith("/") ? endpoint.substring(0, endpoint.length() - 1) : endpoint;
+    this.hubUri = URI.create(this.endpoint);
     this.cacheDir = cacheDir.resolve("hub");
     this.offline = offline;
     this.token = token;
     this.log = log;
-    this.http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
+    this.settings = settings;
+    // Redirects are followed by hand (send), so that the token never travels to another host.
+    this.http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
         .connectTimeout(Duration.ofSeconds(30)).build();
   }
 
@@ -93,7 +123,12 @@ public final class HubClient {
       for (JsonNode file : wanted) {
         fetchVerified(repoId, commit, file, snapshot);
       }
-      touch(snapshot.resolve(COMPLETE_MARKER));
+      try {
+        SafeFiles.syncTree(snapshot); // the files are durable before the marker says so
+        SafeFiles.writeDurably(snapshot.resolve(COMPLETE_MARKER), "");
+      } catch (IOException e) {
+        throw new dev.quarry.QuarryFailure("Cannot write the snapshot " + snapshot + ": " + e.getMessage(), e);
+      }
     }
     writeRef(repoDir, revision, commit);
     return snapshot;
@@ -159,9 +194,19 @@ public final class HubClient {
     String url = endpoint + "/" + repoId + "/resolve/" + commit + "/" + name;
     try {
       Files.createDirectories(target.getParent());
-      download(url, partial, size);
-      verify(partial, name, size, sha256, blobId);
-      Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      // Another process may be fetching the same file into the same .incomplete: take turns.
+      // Lock files live beside the snapshots (as huggingface_hub keeps them), not in the model folder.
+      Path lockFile = snapshot.getParent().getParent().resolve(".locks").resolve(commit).resolve(name + ".lock");
+      Files.createDirectories(lockFile.getParent());
+      try (SafeFiles.Lock lock = SafeFiles.lock(lockFile)) {
+        if (Files.isRegularFile(target)) {
+          return; // the other process finished it
+        }
+        download(url, partial, size);
+        verify(partial, name, size, sha256, blobId);
+        SafeFiles.sync(partial);
+        Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      }
       log.accept("downloaded " + repoId + "/" + name + " (" + Files.size(target) + " bytes)");
     } catch (IOException e) {
       throw new QuarryException("Download of " + url + " failed: " + e.getMessage()
@@ -181,21 +226,41 @@ public final class HubClient {
     if (expectedSize >= 0 && have == expectedSize) {
       return;
     }
-    HttpRequest.Builder req = request(url);
+    HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(url)).header("User-Agent", "quarry");
     if (have > 0) {
       req.header("Range", "bytes=" + have + "-");
     }
-    HttpResponse<InputStream> resp = http.send(req.build(), HttpResponse.BodyHandlers.ofInputStream());
+    HttpResponse<InputStream> resp = send(req, HttpResponse.BodyHandlers.ofInputStream());
     boolean append = resp.statusCode() == 206;
     if (resp.statusCode() != 200 && !append) {
       resp.body().close();
       throw new IOException("HTTP " + resp.statusCode());
     }
+    if (append) {
+      long start = rangeStart(resp.headers().firstValue("Content-Range").orElse(null));
+      if (start != have) {
+        // Appending these bytes would splice the wrong part of the file in: start over.
+        resp.body().close();
+        Files.deleteIfExists(partial);
+        throw new IOException("the server resumed at byte " + start + " (Content-Range '"
+            + resp.headers().firstValue("Content-Range").orElse("missing") + "'), not at " + have
+            + "; the partial file was discarded");
+      }
+    }
     try (InputStream in = resp.body();
          OutputStream os = Files.newOutputStream(partial, StandardOpenOption.CREATE,
              append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-      in.transferTo(os);
+      StallGuard.copy(in, os, settings.readTimeout());
     }
+  }
+
+  /** The first byte of a {@code Content-Range: bytes FIRST-LAST/TOTAL} header, or -1. */
+  static long rangeStart(String contentRange) {
+    if (contentRange == null) {
+      return -1;
+    }
+    java.util.regex.Matcher m = Pattern.compile("bytes\\s+(\\d+)-\\d+/(\\d+|\\*)").matcher(contentRange.trim());
+    return m.matches() ? Long.parseLong(m.group(1)) : -1;
   }
 
   private static void verify(Path file, String name, long size, String sha256, String blobId) throws IOException {
@@ -239,7 +304,8 @@ public final class HubClient {
 
   private JsonNode getJson(String url, String repoId, String revision) {
     try {
-      HttpResponse<String> resp = http.send(request(url).build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> resp = send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofMinutes(2))
+          .header("User-Agent", "quarry"), HttpResponse.BodyHandlers.ofString());
       if (resp.statusCode() == 401 || resp.statusCode() == 403) {
         throw new QuarryException("The hub refused " + repoId + " (HTTP " + resp.statusCode()
             + "): the repository is gated or private; set HF_TOKEN.");
@@ -260,13 +326,54 @@ public final class HubClient {
     }
   }
 
-  private HttpRequest.Builder request(String url) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofMinutes(30))
-        .header("User-Agent", "quarry");
-    if (token != null && !token.isBlank()) {
-      b.header("Authorization", "Bearer " + token);
+  /**
+   * Sends a request, following up to 5 redirects by hand: the token is added only for the hub's own
+   * scheme, host and port (the hub redirects large files to a CDN, which must not see it), and a
+   * redirect from https to http is refused.
+   */
+  private <T> HttpResponse<T> send(HttpRequest.Builder builder, HttpResponse.BodyHandler<T> body)
+      throws IOException, InterruptedException {
+    HttpRequest request = builder.build();
+    URI uri = request.uri();
+    for (int hop = 0; ; hop++) {
+      HttpRequest.Builder b = HttpRequest.newBuilder(uri);
+      request.headers().map().forEach((k, vs) -> vs.forEach(v -> b.header(k, v)));
+      request.timeout().ifPresent(b::timeout);
+      if (token != null && !token.isBlank() && sameOrigin(uri, hubUri)) {
+        if (!"https".equalsIgnoreCase(uri.getScheme()) && !settings.tokenOverPlainHttp()) {
+          throw new QuarryException("Refusing to send HF_TOKEN to " + uri.getHost() + " over plain http, where anyone on the way"
+              + " can read it. Use an https hub, or allow it explicitly (QUARRY_HUB_ALLOW_HTTP_TOKEN=1) for a hub on a trusted"
+              + " network.");
+        }
+        b.header("Authorization", "Bearer " + token);
+      }
+      HttpResponse<T> resp = http.send(b.build(), body);
+      int status = resp.statusCode();
+      if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308) {
+        return resp;
+      }
+      String location = resp.headers().firstValue("Location").orElse(null);
+      if (resp.body() instanceof java.io.Closeable c) {
+        c.close();
+      }
+      if (location == null || hop >= 5) {
+        throw new IOException(location == null ? "redirect without a Location" : "more than 5 redirects");
+      }
+      URI next = uri.resolve(location);
+      if ("https".equalsIgnoreCase(uri.getScheme()) && !"https".equalsIgnoreCase(next.getScheme())) {
+        throw new IOException("refusing a redirect from https to " + next.getScheme() + " (" + next.getHost() + ")");
+      }
+      uri = next;
     }
-    return b;
+  }
+
+  static boolean sameOrigin(URI a, URI b) {
+    return a.getScheme().equalsIgnoreCase(b.getScheme()) && a.getHost() != null && a.getHost().equalsIgnoreCase(b.getHost())
+        && port(a) == port(b);
+  }
+
+  private static int port(URI u) {
+    return u.getPort() >= 0 ? u.getPort() : "https".equalsIgnoreCase(u.getScheme()) ? 443 : 80;
   }
 
   private static void writeRef(Path repoDir, String revision, String commit) {
@@ -281,15 +388,6 @@ public final class HubClient {
       Files.move(tmp, ref, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {
       throw new QuarryException("Cannot write " + ref + ": " + e.getMessage(), e);
-    }
-  }
-
-  private static void touch(Path p) {
-    try {
-      Files.createDirectories(p.getParent());
-      Files.writeString(p, "");
-    } catch (IOException e) {
-      throw new QuarryException("Cannot write " + p + ": " + e.getMessage(), e);
     }
   }
 

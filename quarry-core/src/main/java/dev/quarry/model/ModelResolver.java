@@ -65,7 +65,8 @@ public record ModelResolver(Path cacheDir, String hubEndpoint, boolean offline, 
       rev = spec.substring(at + 1);
     }
     if (HubClient.isRepoId(repo)) {
-      HubClient hub = new HubClient(hubEndpoint, cacheDir, offline, token, line -> System.err.println("quarry: " + line));
+      HubClient hub = new HubClient(hubEndpoint, cacheDir, offline, token, line -> System.err.println("quarry: " + line),
+          new HubClient.Settings(HubClient.Settings.defaults().readTimeout(), "1".equals(System.getenv("QUARRY_HUB_ALLOW_HTTP_TOKEN"))));
       return reader.apply(hub.snapshot(repo, rev == null ? "main" : rev), repo);
     }
     throw new QuarryException("Cannot find model '" + spec + "': it is not a folder, not a built-in model "

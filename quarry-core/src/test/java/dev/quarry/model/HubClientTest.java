@@ -48,6 +48,17 @@ class HubClientTest {
   /** When set, the first onnx download stops half-way, as a dropped connection would. */
   final AtomicBoolean cutNextOnnx = new AtomicBoolean();
   final AtomicBoolean corruptOnnx = new AtomicBoolean();
+  /** When set, a resumed onnx download is answered from byte 0 with a 206, as a broken server might. */
+  final AtomicBoolean badRangeOnnx = new AtomicBoolean();
+  /** When set, the next onnx download sends half its bytes and then stalls until {@link #unstall}. */
+  final AtomicBoolean stallNextOnnx = new AtomicBoolean();
+  final java.util.concurrent.CountDownLatch unstall = new java.util.concurrent.CountDownLatch(1);
+  /** When set, onnx downloads are held until a second one is asked for, or 2 s have passed. */
+  final AtomicBoolean holdOnnx = new AtomicBoolean();
+  final java.util.concurrent.atomic.AtomicInteger onnxRequests = new java.util.concurrent.atomic.AtomicInteger();
+  final List<String> authorizations = new CopyOnWriteArrayList<>();
+  /** When set, onnx files are redirected to this base URL (another host: a CDN). */
+  volatile String cdn;
 
   @BeforeEach
   void start() throws IOException {
@@ -60,11 +71,13 @@ class HubClientTest {
     files.put("pytorch_model.bin", new byte[] {1, 2, 3});
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     server.createContext("/", this::handle);
+    server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool()); // concurrent downloads really overlap
     server.start();
   }
 
   @AfterEach
   void stop() {
+    unstall.countDown();
     server.stop(0);
   }
 
@@ -76,6 +89,7 @@ class HubClientTest {
     String path = ex.getRequestURI().getPath();
     String range = ex.getRequestHeaders().getFirst("Range");
     requests.add(path + (range == null ? "" : " " + range));
+    authorizations.add(ex.getLocalAddress().getHostString() + " " + path + " " + ex.getRequestHeaders().getFirst("Authorization"));
     if (path.equals("/api/models/" + REPO + "/revision/main") || path.equals("/api/models/" + REPO + "/revision/" + COMMIT)) {
       send(ex, 200, modelInfo().toString().getBytes(StandardCharsets.UTF_8), 0, -1);
       return;
@@ -86,7 +100,20 @@ class HubClientTest {
       return;
     }
     String name = path.substring(prefix.length());
+    if (name.endsWith(".onnx") && cdn != null && ex.getRequestURI().getQuery() == null) {
+      ex.getResponseHeaders().set("Location", cdn + path + "?cdn=1");
+      ex.sendResponseHeaders(302, -1);
+      ex.close();
+      return;
+    }
     byte[] body = files.get(name);
+    if (name.endsWith(".onnx") && holdOnnx.get()) {
+      int n = onnxRequests.incrementAndGet();
+      long until = System.nanoTime() + 2_000_000_000L;
+      while (n == 1 && onnxRequests.get() == 1 && System.nanoTime() < until) {
+        sleep(10);
+      }
+    }
     if (name.endsWith(".onnx") && corruptOnnx.get()) {
       body = body.clone();
       body[body.length / 2] ^= 1;
@@ -96,7 +123,26 @@ class HubClientTest {
       from = Integer.parseInt(range.replace("bytes=", "").replace("-", ""));
     }
     int cutAt = name.endsWith(".onnx") && cutNextOnnx.getAndSet(false) ? body.length / 2 : -1;
-    send(ex, from > 0 ? 206 : 200, body, from, cutAt);
+    if (from > 0) {
+      int shown = name.endsWith(".onnx") && badRangeOnnx.get() ? 0 : from;
+      ex.getResponseHeaders().set("Content-Range", "bytes " + shown + "-" + (body.length - 1) + "/" + body.length);
+      if (shown == 0) {
+        from = 0;
+      }
+    }
+    if (name.endsWith(".onnx") && stallNextOnnx.getAndSet(false)) {
+      ex.sendResponseHeaders(200, body.length);
+      ex.getResponseBody().write(body, 0, body.length / 2);
+      ex.getResponseBody().flush();
+      try {
+        unstall.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      ex.close();
+      return;
+    }
+    send(ex, from > 0 || range != null ? 206 : 200, body, from, cutAt);
   }
 
   /** Sends body[from..]; with cutAt >= 0, announces the full length but drops the connection there. */
@@ -208,6 +254,88 @@ class HubClientTest {
   void unknownRepositoryIsAClearError() {
     QuarryException e = assertThrows(QuarryException.class, () -> client(false).snapshot("acme/missing", "main"));
     assertTrue(e.getMessage().contains("acme/missing"), e.getMessage());
+  }
+
+  @Test
+  void theTokenGoesOnlyToTheHubHostNotAlongARedirectToACdn() throws Exception {
+    HttpServer cdnServer = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    cdnServer.createContext("/", this::handle);
+    cdnServer.start();
+    try {
+      // Same machine, another origin: "localhost" is not the hub's "127.0.0.1".
+      cdn = "http://localhost:" + cdnServer.getAddress().getPort();
+      HubClient client = new HubClient(endpoint(), cache, false, "hf_secret", line -> { },
+          new HubClient.Settings(java.time.Duration.ofSeconds(30), true));
+      Path snapshot = client.snapshot(REPO, "main");
+      assertArrayEquals(files.get("onnx/model.onnx"), read(snapshot.resolve("onnx/model.onnx")));
+      List<String> toCdn = authorizations.stream().filter(a -> a.contains("onnx/model.onnx") && !a.endsWith(" null")).toList();
+      assertTrue(authorizations.stream().anyMatch(a -> a.contains("/api/models/") && a.endsWith("Bearer hf_secret")), authorizations.toString());
+      assertEquals(1, toCdn.size(), "only the hub's own request for the onnx file (answered with the redirect) carries the token: "
+          + authorizations);
+    } finally {
+      cdnServer.stop(0);
+    }
+  }
+
+  @Test
+  void aTokenIsNotSentOverPlainHttpUnlessAllowed() {
+    HubClient client = new HubClient(endpoint(), cache, false, "hf_secret", line -> { });
+    QuarryException e = assertThrows(QuarryException.class, () -> client.snapshot(REPO, "main"));
+    assertTrue(e.getMessage().contains("plain http"), e.getMessage());
+    assertTrue(authorizations.isEmpty(), "nothing was sent: " + authorizations);
+  }
+
+  @Test
+  void aResumeAtTheWrongOffsetIsNotSplicedIn() {
+    cutNextOnnx.set(true);
+    assertThrows(QuarryException.class, () -> client(false).snapshot(REPO, "main"));
+    badRangeOnnx.set(true);
+    QuarryException e = assertThrows(QuarryException.class, () -> client(false).snapshot(REPO, "main"));
+    assertTrue(e.getMessage().contains("resumed at byte 0"), e.getMessage());
+    badRangeOnnx.set(false);
+    Path snapshot = client(false).snapshot(REPO, "main");
+    assertArrayEquals(files.get("onnx/model.onnx"), read(snapshot.resolve("onnx/model.onnx")));
+  }
+
+  @Test
+  void aStalledBodyTimesOutAndTheDownloadResumesLater() {
+    stallNextOnnx.set(true);
+    HubClient impatient = new HubClient(endpoint(), cache, false, null, line -> { },
+        new HubClient.Settings(java.time.Duration.ofSeconds(1), false));
+    long t0 = System.nanoTime();
+    QuarryException e = assertThrows(QuarryException.class, () -> impatient.snapshot(REPO, "main"));
+    assertTrue(e.getMessage().contains("read timeout"), e.getMessage());
+    assertTrue(System.nanoTime() - t0 < 20_000_000_000L, "gave up in time");
+    unstall.countDown();
+    Path snapshot = client(false).snapshot(REPO, "main");
+    assertTrue(requests.stream().anyMatch(r -> r.contains("onnx/model.onnx bytes=")), "resumed: " + requests);
+    assertArrayEquals(files.get("onnx/model.onnx"), read(snapshot.resolve("onnx/model.onnx")));
+  }
+
+  @Test
+  void twoClientsFetchingTheSameFileTakeTurns() throws Exception {
+    holdOnnx.set(true);
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      List<java.util.concurrent.Future<Path>> runs = new java.util.ArrayList<>();
+      for (int i = 0; i < 2; i++) {
+        runs.add(pool.submit(() -> client(false).snapshot(REPO, "main")));
+      }
+      for (java.util.concurrent.Future<Path> r : runs) {
+        assertArrayEquals(files.get("onnx/model.onnx"), read(r.get().resolve("onnx/model.onnx")));
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertEquals(1, onnxRequests.get(), "the second client waited for the first instead of downloading the same file: " + requests);
+  }
+
+  static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   static long size(Path p) {
