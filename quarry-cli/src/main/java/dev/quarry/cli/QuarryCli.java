@@ -1,6 +1,7 @@
 package dev.quarry.cli;
 
 import dev.quarry.QuarryException;
+import dev.quarry.QuarryFailure;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -26,13 +27,21 @@ public final class QuarryCli implements Runnable {
     System.exit(run(args));
   }
 
-  /** Runs the CLI and returns its exit code; errors print their message, not a stack trace. */
+  /**
+   * Runs the CLI and returns its exit code: 0, 2 for a user error ({@link QuarryException}, bad
+   * options), 1 for a failure of the environment ({@link QuarryFailure}) or a bug (with its stack
+   * trace). Known errors print their message, not a stack trace.
+   */
   public static int run(String... args) {
     CommandLine cl = new CommandLine(new QuarryCli());
     cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-      if (ex instanceof QuarryException) {
+      if (ex instanceof QuarryException) { // the user's input: say what to change
         cmd.getErr().println("quarry: " + ex.getMessage());
         return 2;
+      }
+      if (ex instanceof QuarryFailure) { // the environment: disk, I/O, native errors
+        cmd.getErr().println("quarry: " + ex.getMessage() + (ex.getCause() == null ? "" : " (" + ex.getCause() + ")"));
+        return 1;
       }
       throw ex;
     });

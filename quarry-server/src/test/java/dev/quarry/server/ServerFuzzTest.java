@@ -1,0 +1,135 @@
+package dev.quarry.server;
+
+import static dev.quarry.server.ServerFixture.TOKEN;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Seeded fuzzing of every endpoint: valid requests mutated (bytes flipped, cut short, fields of the
+ * wrong type, deep nesting, huge numbers, odd Unicode). Whatever arrives, the answer is a 4xx with
+ * a JSON message (or a 200), never a 500 and never an exception's text, and the server stays healthy.
+ */
+class ServerFuzzTest {
+  private static final Set<Integer> CLIENT_OR_OK = Set.of(200, 400, 401, 403, 404, 405, 413, 415);
+  private static final List<String> SEEDS = List.of(
+      "{\"query\": \"what is dropout\", \"k\": 3, \"mode\": \"dense\"}",
+      "{\"query\": \"adam weight decay\", \"k\": 5, \"mode\": \"hybrid\"}",
+      "{\"query\": \"attention\", \"mode\": \"bm25\"}",
+      "{\"texts\": [\"a\", \"b c\"], \"normalize\": true}",
+      "{\"documents\": [{\"id\": \"fz\", \"title\": \"T\", \"text\": \"fuzzed text\"}]}",
+      "{\"ids\": [\"fz\", \"other\"]}");
+  private static final List<String> ODD_VALUES = List.of("null", "true", "-1", "0", "1e309", "9".repeat(1200), "\"\"",
+      "\"\\u0000\\ud800\"", "[]", "{}", "[\"x\", 1, null]", "\"" + "é".repeat(50) + "\"", "{\"a\": ".repeat(1100) + "1" + "}".repeat(1100));
+
+  @TempDir Path tmp;
+
+  @Test
+  void noInputMakesTheServerFail() throws Exception {
+    Random random = new Random(20261128);
+    try (ServerFixture f = new ServerFixture(tmp.resolve("index"))) {
+      for (int i = 0; i < 400; i++) {
+        String seed = SEEDS.get(random.nextInt(SEEDS.size()));
+        String body = mutate(seed, random);
+        String path = seed.contains("query") ? "/search" : seed.contains("texts") ? "/encode" : "/documents";
+        String method = seed.contains("\"ids\"") ? "DELETE" : "POST";
+        if (random.nextInt(10) == 0) {
+          path = List.of("/documents/" + "%41%2F%25", "/search/", "/encode?x=1", "//documents", "/documents/").get(random.nextInt(5));
+        }
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(f.server.url() + path.substring(1)))
+            .method(method, HttpRequest.BodyPublishers.ofByteArray(body.getBytes(StandardCharsets.UTF_8)))
+            .header("Content-Type", random.nextInt(8) == 0 ? "text/plain" : "application/json");
+        if (random.nextBoolean()) {
+          b.header("Authorization", "Bearer " + TOKEN);
+        }
+        HttpResponse<String> r = f.http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        String where = method + " " + path + " " + abbreviate(body) + " -> " + r.statusCode() + " " + abbreviate(r.body());
+        assertTrue(CLIENT_OR_OK.contains(r.statusCode()), where);
+        assertFalse(r.body().contains("Exception") || r.body().contains("at dev.quarry") || r.body().contains(tmp.toString()), where);
+        // The JDK answers a request it cannot route at all ("//x" has no path) with its own HTML 404.
+        if (r.statusCode() != 200 && !r.body().startsWith("<h1>404")) {
+          assertTrue(r.body().startsWith("{\"error\"") && ServerFixture.json(r).get("error").asText().length() > 5, where);
+        }
+      }
+      assertEquals(200, f.get("/health").statusCode(), f.get("/health").body());
+    }
+  }
+
+  /** One of: a flipped byte, a cut, a field replaced by an odd value, or nesting around the whole body. */
+  static String mutate(String seed, Random random) {
+    switch (random.nextInt(5)) {
+      case 0 -> {
+        byte[] bytes = seed.getBytes(StandardCharsets.UTF_8);
+        bytes[random.nextInt(bytes.length)] = (byte) random.nextInt(256);
+        return new String(bytes, StandardCharsets.ISO_8859_1);
+      }
+      case 1 -> {
+        return seed.substring(0, random.nextInt(seed.length()));
+      }
+      case 2, 3 -> {
+        // Replace one JSON value (after a colon) with an odd one.
+        List<Integer> colons = new java.util.ArrayList<>();
+        for (int i = 0; i < seed.length(); i++) {
+          if (seed.charAt(i) == ':') {
+            colons.add(i);
+          }
+        }
+        int at = colons.get(random.nextInt(colons.size()));
+        int end = valueEnd(seed, at + 1);
+        return seed.substring(0, at + 1) + " " + ODD_VALUES.get(random.nextInt(ODD_VALUES.size())) + seed.substring(end);
+      }
+      default -> {
+        return "[".repeat(1 + random.nextInt(1500)) + seed;
+      }
+    }
+  }
+
+  /** End of the JSON value starting at {@code from} (a string, number or literal; arrays/objects as a whole). */
+  private static int valueEnd(String s, int from) {
+    int depth = 0;
+    boolean inString = false;
+    for (int i = from; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (inString) {
+        if (c == '\\') {
+          i++;
+        } else if (c == '"') {
+          inString = false;
+          if (depth == 0) {
+            return i + 1;
+          }
+        }
+      } else if (c == '"') {
+        inString = true;
+      } else if (c == '[' || c == '{') {
+        depth++;
+      } else if (c == ']' || c == '}') {
+        if (depth == 0) {
+          return i;
+        }
+        depth--;
+        if (depth == 0) {
+          return i + 1;
+        }
+      } else if (c == ',' && depth == 0) {
+        return i;
+      }
+    }
+    return s.length();
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() <= 200 ? s : s.substring(0, 200) + "...";
+  }
+}
