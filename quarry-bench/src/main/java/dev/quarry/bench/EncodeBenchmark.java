@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.quarry.encode.EncodeOptions;
 import dev.quarry.encode.RuntimeOptions;
 import dev.quarry.encode.SentenceTransformer;
-import dev.quarry.model.Json;
+import dev.quarry.io.Json;
 import dev.quarry.model.ModelFolder;
 import dev.quarry.model.ModelResolver;
 import dev.quarry.similarity.SimilarityFunction;
@@ -49,8 +49,8 @@ public final class EncodeBenchmark {
     Path work = Files.createTempDirectory("quarry-bench");
     Path passagesFile = work.resolve("passages.json");
     Path queriesFile = work.resolve("queries.json");
-    Json.MAPPER.writeValue(passagesFile.toFile(), texts.passages());
-    Json.MAPPER.writeValue(queriesFile.toFile(), texts.queries());
+    Json.writer().writeValue(passagesFile.toFile(), texts.passages());
+    Json.writer().writeValue(queriesFile.toFile(), texts.queries());
 
     System.out.printf(Locale.ROOT, "Machine: %d cores, %s %s, Java %s%n", threads, System.getProperty("os.arch"),
         System.getProperty("os.name"), System.getProperty("java.version"));
@@ -137,7 +137,7 @@ public final class EncodeBenchmark {
   }
 
   private static JsonNode runPeer(String... args) throws Exception {
-    return Json.MAPPER.readTree(runPeerRaw(args));
+    return Json.reader().readTree(runPeerRaw(args));
   }
 
   private static String runPeerRaw(String... args) throws Exception {

@@ -1,7 +1,7 @@
 package dev.quarry.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.quarry.model.Json;
+import dev.quarry.io.Json;
 import java.nio.file.Path;
 
 /**

@@ -1,7 +1,7 @@
 package dev.quarry.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.quarry.model.Json;
+import dev.quarry.io.Json;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,13 +15,13 @@ record SciFactTexts(List<String> passages, List<String> queries) {
     List<String> passages = new ArrayList<>();
     try (BufferedReader r = Files.newBufferedReader(dir.resolve("corpus.jsonl"))) {
       for (String line; (line = r.readLine()) != null && passages.size() < maxPassages; ) {
-        JsonNode n = Json.MAPPER.readTree(line);
+        JsonNode n = Json.reader().readTree(line);
         passages.add((n.path("title").asText("") + " " + n.path("text").asText("")).strip());
       }
     }
     List<String> queries = new ArrayList<>();
     for (String line : Files.readAllLines(dir.resolve("queries.jsonl"))) {
-      queries.add(Json.MAPPER.readTree(line).path("text").asText());
+      queries.add(Json.reader().readTree(line).path("text").asText());
     }
     return new SciFactTexts(passages, queries);
   }

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.quarry.data.BeirDataset;
-import dev.quarry.model.Json;
+import dev.quarry.io.Json;
 import dev.quarry.model.ModelFolder;
 import dev.quarry.model.ModelResolver;
 import dev.quarry.train.Trainer;
@@ -136,15 +136,15 @@ public final class TrainStepBenchmark {
   /** A BERT-base folder: MiniLM's tokenizer (the same uncased vocabulary), mean pooling over 768-d. */
   private static ModelFolder bertBaseFolder(ModelFolder like, BertConfig c) throws Exception {
     Path dir = Files.createTempDirectory("bert-base-random");
-    Json.MAPPER.writeValue(dir.resolve("config.json").toFile(), c.toJson());
+    Json.writer().writeValue(dir.resolve("config.json").toFile(), c.toJson());
     Files.copy(like.tokenizerFile(), dir.resolve("tokenizer.json"));
-    Json.MAPPER.writeValue(dir.resolve("modules.json").toFile(), List.of(
+    Json.writer().writeValue(dir.resolve("modules.json").toFile(), List.of(
         Map.of("idx", 0, "name", "0", "path", "", "type", "sentence_transformers.models.Transformer"),
         Map.of("idx", 1, "name", "1", "path", "1_Pooling", "type", "sentence_transformers.models.Pooling")));
     Files.createDirectories(dir.resolve("1_Pooling"));
-    Json.MAPPER.writeValue(dir.resolve("1_Pooling/config.json").toFile(),
+    Json.writer().writeValue(dir.resolve("1_Pooling/config.json").toFile(),
         Map.of("word_embedding_dimension", c.hiddenSize(), "pooling_mode_mean_tokens", true));
-    Json.MAPPER.writeValue(dir.resolve("sentence_bert_config.json").toFile(), Map.of("max_seq_length", 512, "do_lower_case", false));
+    Json.writer().writeValue(dir.resolve("sentence_bert_config.json").toFile(), Map.of("max_seq_length", 512, "do_lower_case", false));
     return ModelFolder.readForTraining(dir, "bert-base-random");
   }
 }

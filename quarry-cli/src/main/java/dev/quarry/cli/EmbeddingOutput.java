@@ -5,7 +5,7 @@ import dev.quarry.QuarryException;
 import dev.quarry.encode.Embeddings;
 import dev.quarry.encode.Precision;
 import dev.quarry.io.Npy;
-import dev.quarry.model.Json;
+import dev.quarry.io.Json;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -46,7 +46,7 @@ final class EmbeddingOutput {
 
   private static void writeJsonl(OutputStream out, List<String> ids, Embeddings e) throws IOException {
     for (int i = 0; i < e.size(); i++) {
-      JsonGenerator g = Json.MAPPER.getFactory().createGenerator(out);
+      JsonGenerator g = Json.factory().createGenerator(out);
       g.writeStartObject();
       g.writeStringField("id", ids.get(i));
       g.writeArrayFieldStart("embedding");

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.quarry.model.Json;
+import dev.quarry.io.Json;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
@@ -42,7 +42,7 @@ class QuarryCliTest {
     assertEquals(0, QuarryCli.run("encode", in.toString(), "-o", out.toString(), "--precision", "ubinary"));
     List<String> lines = Files.readAllLines(out);
     assertEquals(3, lines.size());
-    JsonNode row = Json.MAPPER.readTree(lines.get(2));
+    JsonNode row = Json.reader().readTree(lines.get(2));
     assertEquals("2", row.get("id").asText());
     assertEquals(48, row.get("embedding").size());
   }

@@ -2,7 +2,7 @@ package dev.quarry.data;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.quarry.QuarryException;
-import dev.quarry.model.Json;
+import dev.quarry.io.Json;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -68,18 +68,18 @@ public final class CorpusGenerator {
           for (int j = 0; j < n; j++) {
             picked[j] = sentences.get(random.nextInt(sentences.size()));
           }
-          ObjectNode doc = Json.MAPPER.createObjectNode();
+          ObjectNode doc = Json.object();
           doc.put("_id", "p" + i);
           doc.put("title", titles.get(random.nextInt(titles.size())));
           doc.put("text", String.join(" ", picked));
-          corpus.write(Json.MAPPER.writeValueAsString(doc));
+          corpus.write(Json.writer().writeValueAsString(doc));
           corpus.write('\n');
           if (i % queryEvery == 0) {
             String[] words = picked[random.nextInt(n)].split("\\s+");
-            ObjectNode q = Json.MAPPER.createObjectNode();
+            ObjectNode q = Json.object();
             q.put("_id", "q" + i);
             q.put("text", String.join(" ", Arrays.copyOf(words, Math.min(words.length, 12))));
-            queries.write(Json.MAPPER.writeValueAsString(q));
+            queries.write(Json.writer().writeValueAsString(q));
             queries.write('\n');
             qrels.write("q" + i + "\tp" + i + "\t1\n");
           }

@@ -3,7 +3,7 @@ package dev.quarry.data;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.quarry.QuarryException;
-import dev.quarry.model.Json;
+import dev.quarry.io.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -58,7 +58,7 @@ public final class JsonlRecords {
   public static JsonNode parseObject(String line, String file, int lineNumber) {
     JsonNode node;
     try {
-      node = Json.MAPPER.readTree(line);
+      node = Json.reader().readTree(line);
     } catch (JsonProcessingException e) {
       throw new QuarryException(file + " line " + lineNumber + ": malformed JSON (" + e.getOriginalMessage() + ").");
     }

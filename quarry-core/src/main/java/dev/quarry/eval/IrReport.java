@@ -2,7 +2,7 @@ package dev.quarry.eval;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.quarry.QuarryException;
-import dev.quarry.model.Json;
+import dev.quarry.io.Json;
 import dev.quarry.search.Hit;
 import java.io.IOException;
 import java.io.Writer;
@@ -85,13 +85,13 @@ public final class IrReport {
 
   /** JSON: {"name", "queries", "metrics": {"cosine_ndcg@10": ...}}. */
   public static String json(IrResult r) {
-    ObjectNode root = Json.MAPPER.createObjectNode();
+    ObjectNode root = Json.object();
     root.put("name", r.name());
     root.put("queries", r.queryCount());
     ObjectNode m = root.putObject("metrics");
     r.metrics().forEach((fn, values) -> values.forEach((k, v) -> m.put(fn + "_" + k, v)));
     try {
-      return Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(root);
+      return Json.prettyWriter().writeValueAsString(root);
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }

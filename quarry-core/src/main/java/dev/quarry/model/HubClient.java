@@ -1,5 +1,7 @@
 package dev.quarry.model;
 
+import dev.quarry.io.Json;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.quarry.QuarryException;
 import dev.quarry.io.SafeFiles;
@@ -316,7 +318,7 @@ public final class HubClient {
       if (resp.statusCode() != 200) {
         throw new QuarryException("The hub answered HTTP " + resp.statusCode() + " for " + url);
       }
-      return Json.MAPPER.readTree(resp.body());
+      return Json.reader().readTree(resp.body());
     } catch (IOException e) {
       throw new QuarryException("Cannot reach the hub at " + endpoint + " for " + repoId + ": " + e.getMessage()
           + ". Use --offline to load from the cache, or set QUARRY_HUB_URL to a reachable mirror.", e);

@@ -1,5 +1,7 @@
 package dev.quarry.model;
 
+import dev.quarry.io.Json;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.quarry.QuarryException;
 import dev.quarry.pooling.Dense;

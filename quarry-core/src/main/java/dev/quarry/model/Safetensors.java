@@ -1,5 +1,7 @@
 package dev.quarry.model;
 
+import dev.quarry.io.Json;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.quarry.QuarryException;
 import java.io.IOException;
@@ -41,7 +43,7 @@ public final class Safetensors {
       }
       ByteBuffer header = ByteBuffer.allocate((int) headerLen);
       readFully(ch, header, 8);
-      JsonNode root = Json.MAPPER.readTree(header.array());
+      JsonNode root = Json.reader().readTree(header.array());
       Safetensors st = new Safetensors(file, 8 + headerLen);
       for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> e = it.next();

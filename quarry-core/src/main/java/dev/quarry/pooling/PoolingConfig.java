@@ -2,7 +2,7 @@ package dev.quarry.pooling;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.quarry.QuarryException;
-import dev.quarry.model.Json;
+import dev.quarry.io.Json;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;

@@ -1,5 +1,7 @@
 package dev.quarry.model;
 
+import dev.quarry.io.Json;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -161,7 +163,7 @@ class HubClientTest {
   }
 
   ObjectNode modelInfo() throws IOException {
-    ObjectNode info = Json.MAPPER.createObjectNode();
+    ObjectNode info = Json.object();
     info.put("id", REPO);
     info.put("sha", COMMIT);
     ArrayNode siblings = info.putArray("siblings");

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpExchange;
-import dev.quarry.model.Json;
+import dev.quarry.io.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -53,7 +53,7 @@ final class HttpExchanges {
       }
     }
     try {
-      JsonNode node = Json.MAPPER.readTree(body);
+      JsonNode node = Json.reader().readTree(body);
       if (node == null || !node.isObject()) {
         throw new HttpError(400, "the request body must be a JSON object");
       }
@@ -73,7 +73,7 @@ final class HttpExchanges {
   static final String BEFORE_RESPONSE = "quarry.beforeResponse";
 
   static void sendJson(HttpExchange ex, int status, Object value) throws IOException {
-    send(ex, status, "application/json; charset=utf-8", Json.MAPPER.writeValueAsBytes(value));
+    send(ex, status, "application/json; charset=utf-8", Json.writer().writeValueAsBytes(value));
   }
 
   /** Writes a large JSON answer straight to the socket (chunked), never as one array in memory. */
@@ -84,7 +84,7 @@ final class HttpExchanges {
     }
     ex.sendResponseHeaders(status, 0);
     try (OutputStream os = new java.io.BufferedOutputStream(ex.getResponseBody(), 1 << 16)) {
-      Json.MAPPER.writeValue(os, value);
+      Json.writer().writeValue(os, value);
     }
   }
 

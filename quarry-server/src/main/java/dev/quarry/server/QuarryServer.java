@@ -13,7 +13,7 @@ import dev.quarry.encode.EncodeOptions;
 import dev.quarry.encode.SentenceTransformer;
 import dev.quarry.index.LuceneIndex;
 import dev.quarry.index.SearchMode;
-import dev.quarry.model.Json;
+import dev.quarry.io.Json;
 import dev.quarry.search.Hit;
 import dev.quarry.search.Retriever;
 import java.io.IOException;
@@ -251,7 +251,7 @@ public final class QuarryServer implements AutoCloseable {
     Retriever retriever = index.retriever(mode);
     float[] vector = retriever.usesVectors() ? awaitQuery(query) : null;
     List<Hit> hits = retriever.search(query, vector, k);
-    ObjectNode out = Json.MAPPER.createObjectNode();
+    ObjectNode out = Json.object();
     out.put("query", query);
     out.put("mode", mode.id());
     ArrayNode arr = out.putArray("hits");
@@ -273,7 +273,7 @@ public final class QuarryServer implements AutoCloseable {
   }
 
   private ArrayNode spans(String query, String text) {
-    ArrayNode a = Json.MAPPER.createArrayNode();
+    ArrayNode a = Json.array();
     for (int[] s : highlighter.spans(query, text)) {
       a.addArray().add(s[0]).add(s[1]);
     }

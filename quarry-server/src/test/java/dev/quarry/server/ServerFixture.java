@@ -10,7 +10,7 @@ import dev.quarry.index.IndexSettings;
 import dev.quarry.index.LuceneIndex;
 import dev.quarry.model.BuiltinModels;
 import dev.quarry.model.ModelFolder;
-import dev.quarry.model.Json;
+import dev.quarry.io.Json;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -70,7 +70,7 @@ final class ServerFixture implements AutoCloseable {
   }
 
   static JsonNode json(HttpResponse<String> r) throws IOException {
-    return Json.MAPPER.readTree(r.body());
+    return Json.reader().readTree(r.body());
   }
 
   @Override

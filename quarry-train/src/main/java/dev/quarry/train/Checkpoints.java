@@ -2,7 +2,7 @@ package dev.quarry.train;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.quarry.QuarryException;
-import dev.quarry.model.Json;
+import dev.quarry.io.Json;
 import dev.quarry.train.bert.Tensor;
 import dev.quarry.train.export.SafetensorsWriter;
 import java.io.IOException;
@@ -63,7 +63,7 @@ public final class Checkpoints {
       if (optimizer != null) {
         SafetensorsWriter.write(tmp.resolve(OPTIMIZER), optimizer);
       }
-      Files.write(tmp.resolve(STATE), Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(state));
+      Files.write(tmp.resolve(STATE), Json.prettyWriter().writeValueAsBytes(state));
       for (Path f : List.of(tmp.resolve(MODEL), tmp.resolve(OPTIMIZER), tmp.resolve(STATE))) {
         fsync(f);
       }

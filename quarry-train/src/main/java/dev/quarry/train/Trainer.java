@@ -215,7 +215,7 @@ public final class Trainer {
   private void requireSameRun(Checkpoints.Saved saved) {
     List<String> diffs = new ArrayList<>();
     JsonNode before = saved.state().path("args");
-    JsonNode now = dev.quarry.model.Json.MAPPER.valueToTree(args);
+    JsonNode now = dev.quarry.io.Json.tree(args);
     for (java.util.Iterator<String> it = now.fieldNames(); it.hasNext(); ) {
       String field = it.next();
       JsonNode a = before.get(field);

@@ -3,7 +3,7 @@ package dev.quarry.train;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.quarry.QuarryException;
-import dev.quarry.model.Json;
+import dev.quarry.io.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -79,7 +79,7 @@ public final class TrainingLog {
       return;
     }
     try {
-      Files.writeString(file, Json.MAPPER.writeValueAsString(row) + "\n", StandardCharsets.UTF_8,
+      Files.writeString(file, Json.writer().writeValueAsString(row) + "\n", StandardCharsets.UTF_8,
           StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot append to the training log " + file, e);
@@ -96,8 +96,8 @@ public final class TrainingLog {
     steps.clear();
     evals.clear();
     try {
-      steps.addAll(Json.MAPPER.convertValue(history.get("steps"), new TypeReference<List<StepRecord>>() {}));
-      evals.addAll(Json.MAPPER.convertValue(history.get("evals"), new TypeReference<List<EvalRecord>>() {}));
+      steps.addAll(Json.convert(history.get("steps"), new TypeReference<List<StepRecord>>() {}));
+      evals.addAll(Json.convert(history.get("evals"), new TypeReference<List<EvalRecord>>() {}));
     } catch (IllegalArgumentException e) {
       throw new QuarryException("Unreadable training history in a checkpoint: " + e.getMessage(), e);
     }

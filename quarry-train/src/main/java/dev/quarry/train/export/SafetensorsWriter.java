@@ -1,6 +1,6 @@
 package dev.quarry.train.export;
 
-import dev.quarry.model.Json;
+import dev.quarry.io.Json;
 import dev.quarry.train.bert.Tensor;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -35,7 +35,7 @@ public final class SafetensorsWriter {
       header.put(e.getKey(), entry);
       offset += bytes;
     }
-    byte[] json = Json.MAPPER.writeValueAsBytes(header);
+    byte[] json = Json.writer().writeValueAsBytes(header);
     int padded = (json.length + 7) / 8 * 8;
     byte[] headerBytes = new byte[padded];
     System.arraycopy(json, 0, headerBytes, 0, json.length);

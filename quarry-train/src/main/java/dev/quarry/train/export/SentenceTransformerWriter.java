@@ -1,6 +1,6 @@
 package dev.quarry.train.export;
 
-import dev.quarry.model.Json;
+import dev.quarry.io.Json;
 import dev.quarry.model.ModelFolder;
 import dev.quarry.Quarry;
 import dev.quarry.pooling.PoolingMode;
@@ -32,7 +32,7 @@ public final class SentenceTransformerWriter {
   public static void write(Path dir, ModelFolder source, BertConfig config, BertWeights weights, String modelCard)
       throws IOException {
     Files.createDirectories(dir);
-    Json.MAPPER.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(), config.toJson());
+    Json.prettyWriter().writeValue(dir.resolve("config.json").toFile(), config.toJson());
     SafetensorsWriter.write(dir.resolve("model.safetensors"), weights.tensors());
     // tokenizer_config.json from tokenizer.json's normaliser, not from sentence_bert_config's
     // do_lower_case: transformers rebuilds the normaliser from the config (see TokenizerFiles).
@@ -44,7 +44,7 @@ public final class SentenceTransformerWriter {
       modules.add(module(2, "2_Normalize", "sentence_transformers.models.Normalize"));
       Files.createDirectories(dir.resolve("2_Normalize"));
     }
-    Json.MAPPER.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("modules.json").toFile(), modules);
+    Json.prettyWriter().writeValue(dir.resolve("modules.json").toFile(), modules);
     Files.createDirectories(dir.resolve("1_Pooling"));
     Map<String, Object> pooling = new LinkedHashMap<>();
     pooling.put("word_embedding_dimension", source.pooling().wordEmbeddingDimension());
@@ -52,11 +52,11 @@ public final class SentenceTransformerWriter {
       pooling.put(m.configKey(), source.pooling().modes().contains(m));
     }
     pooling.put("include_prompt", source.pooling().includePrompt());
-    Json.MAPPER.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("1_Pooling/config.json").toFile(), pooling);
+    Json.prettyWriter().writeValue(dir.resolve("1_Pooling/config.json").toFile(), pooling);
     Map<String, Object> sbert = new LinkedHashMap<>();
     sbert.put("max_seq_length", source.maxSeqLength());
     sbert.put("do_lower_case", source.doLowerCase());
-    Json.MAPPER.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("sentence_bert_config.json").toFile(), sbert);
+    Json.prettyWriter().writeValue(dir.resolve("sentence_bert_config.json").toFile(), sbert);
     Map<String, Object> st = new LinkedHashMap<>();
     // Written by Quarry, not by sentence-transformers: no sentence_transformers version is claimed
     // (sentence-transformers only compares it to warn about folders from newer releases).
@@ -65,7 +65,7 @@ public final class SentenceTransformerWriter {
     st.put("prompts", source.prompts());
     st.put("default_prompt_name", source.defaultPromptName());
     st.put("similarity_fn_name", source.similarity().id());
-    Json.MAPPER.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config_sentence_transformers.json").toFile(), st);
+    Json.prettyWriter().writeValue(dir.resolve("config_sentence_transformers.json").toFile(), st);
     OnnxBertExporter.export(config, weights, dir.resolve("onnx/model.onnx"));
     if (modelCard != null) {
       Files.writeString(dir.resolve("README.md"), modelCard);
