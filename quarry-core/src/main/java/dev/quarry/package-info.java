@@ -7,10 +7,12 @@
  * top-k, the {@link dev.quarry.search.Retriever} seam, rank fusion) → {@code eval} (the
  * InformationRetrievalEvaluator's metrics).
  *
- * <p>Imports run against the data flow, never with it: a package may import those before it, plus
- * {@code io} (file formats, JSON, safe files) and this root package ({@link dev.quarry.QuarryException}
- * for the user's errors, {@link dev.quarry.QuarryFailure} for the environment's). So {@code
- * encode} may use {@code pooling} and {@code model}, but {@code model} never imports {@code
- * encode}, and nothing in quarry-core imports the index, server, training or CLI modules.
+ * <p>Packages are layered, and a package imports only from lower layers (checked by {@code
+ * PackageLayersTest}): {@code io} (file formats, JSON) &lt; {@code similarity}, {@code tokenize},
+ * {@code inference}, {@code pooling}, {@code data} (they know nothing of each other) &lt; {@code model} (reads a
+ * folder and builds its modules) &lt; {@code encode} &lt; {@code search} &lt; {@code eval}. This root
+ * package ({@link dev.quarry.QuarryException} for the user's errors, {@link dev.quarry.QuarryFailure}
+ * for the environment's) is below them all. Nothing in quarry-core imports the index, server,
+ * training or CLI modules.
  */
 package dev.quarry;
