@@ -74,6 +74,7 @@ public final class LuceneIndex implements AutoCloseable {
   private final IndexWriter writer;
   private final SearcherManager searchers;
   private final Analyzer analyzer = new EnglishAnalyzer();
+  private final Highlighter highlighter = new Highlighter(analyzer, CONTENTS);
   private final IndexMetadata metadata;
   private final IndexSettings settings;
   private final VectorSimilarityFunction luceneSimilarity;
@@ -449,6 +450,14 @@ public final class LuceneIndex implements AutoCloseable {
       }
       return hits;
     });
+  }
+
+  /**
+   * [start, end) character ranges of the words of {@code text} that match a term of {@code query}
+   * after this index's analysis (lower-cased, stop words dropped, Porter-stemmed): what to mark.
+   */
+  public List<int[]> highlight(String query, String text) {
+    return highlighter.spans(query, text);
   }
 
   /** Reciprocal rank fusion of the dense and BM25 top lists (each 100 deep or k, whichever is more). */

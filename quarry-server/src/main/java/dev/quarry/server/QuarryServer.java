@@ -73,7 +73,6 @@ public final class QuarryServer implements AutoCloseable {
   private final ThreadPoolExecutor executor;
   private final MicroBatcher batcher;
   private final ServerMetrics metrics = new ServerMetrics();
-  private final Highlighter highlighter = new Highlighter();
   private final RequestChecks checks;
   private final Semaphore admission;
   private final Object writeLock = new Object();
@@ -274,7 +273,7 @@ public final class QuarryServer implements AutoCloseable {
 
   private ArrayNode spans(String query, String text) {
     ArrayNode a = Json.array();
-    for (int[] s : highlighter.spans(query, text)) {
+    for (int[] s : index.highlight(query, text)) {
       a.addArray().add(s[0]).add(s[1]);
     }
     return a;

@@ -1,4 +1,4 @@
-package dev.quarry.server;
+package dev.quarry.index;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Set;
 import org.apache.lucene.analysis.Analyzer;
 import org.apache.lucene.analysis.TokenStream;
-import org.apache.lucene.analysis.en.EnglishAnalyzer;
 import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
 import org.apache.lucene.analysis.tokenattributes.OffsetAttribute;
 
@@ -17,7 +16,14 @@ import org.apache.lucene.analysis.tokenattributes.OffsetAttribute;
  * in a passage. Returns character ranges for the page to wrap in {@code <mark>}.
  */
 final class Highlighter {
-  private final Analyzer analyzer = new EnglishAnalyzer();
+  private final Analyzer analyzer;
+  private final String field;
+
+  /** Highlights with the index's own analyzer and field, so a marked word is one BM25 matched. */
+  Highlighter(Analyzer analyzer, String field) {
+    this.analyzer = analyzer;
+    this.field = field;
+  }
 
   /** [start, end) offsets in {@code text} of words whose stem is one of the query's stems. */
   List<int[]> spans(String query, String text) {
@@ -39,7 +45,7 @@ final class Highlighter {
   }
 
   private void analyze(String s, TermSink sink) {
-    try (TokenStream ts = analyzer.tokenStream("contents", s)) {
+    try (TokenStream ts = analyzer.tokenStream(field, s)) {
       CharTermAttribute term = ts.addAttribute(CharTermAttribute.class);
       OffsetAttribute off = ts.addAttribute(OffsetAttribute.class);
       ts.reset();
