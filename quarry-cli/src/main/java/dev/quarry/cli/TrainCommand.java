@@ -6,6 +6,7 @@ import dev.quarry.data.BeirDataset;
 import dev.quarry.eval.InformationRetrievalEvaluator;
 import dev.quarry.eval.IrMetrics;
 import dev.quarry.model.ModelFolder;
+import dev.quarry.similarity.SimilarityFunction;
 import dev.quarry.train.Trainer;
 import dev.quarry.train.TrainingArguments;
 import dev.quarry.train.TrainingEvaluation;
@@ -16,7 +17,6 @@ import dev.quarry.train.data.TrainingData;
 import dev.quarry.train.data.TrainingExample;
 import dev.quarry.train.export.ModelCard;
 import dev.quarry.train.export.SentenceTransformerWriter;
-import dev.quarry.train.loss.MultipleNegativesRankingLoss.Similarity;
 import dev.quarry.train.model.TrainableSentenceTransformer;
 import dev.quarry.train.optim.WarmupLinearSchedule;
 import java.nio.file.Files;
@@ -78,11 +78,10 @@ final class TrainCommand implements Callable<Integer> {
     if (resume && overwrite) {
       throw new QuarryException("--resume and --overwrite exclude each other: continue the earlier run, or start over.");
     }
-    Similarity sim = switch (similarity.toLowerCase(Locale.ROOT)) {
-      case "dot", "dot_score" -> Similarity.DOT;
-      case "cosine", "cos_sim" -> Similarity.COSINE;
-      default -> throw new QuarryException("--similarity must be dot or cosine, not '" + similarity + "'.");
-    };
+    SimilarityFunction sim = SimilarityFunction.fromId(similarity);
+    if (sim != SimilarityFunction.DOT && sim != SimilarityFunction.COSINE) {
+      throw new QuarryException("--similarity must be dot or cosine, not '" + similarity + "'.");
+    }
     TrainingArguments args = TrainingArguments.builder().epochs(epochs).batchSize(batchSize).learningRate(lr)
         .warmupSteps(warmupSteps == null ? -1 : warmupSteps).weightDecay(weightDecay).adamEps(adamEps)
         .biasCorrection(biasCorrection).maxGradNorm(maxGradNorm).scale(scale).similarity(sim).seed(seed)

@@ -22,6 +22,16 @@ public enum SimilarityFunction {
     return id;
   }
 
+  /** The name of sentence-transformers' util function for it, as its model cards print a loss's {@code similarity_fct}. */
+  public String utilName() {
+    return switch (this) {
+      case COSINE -> "cos_sim";
+      case DOT -> "dot_score";
+      case EUCLIDEAN -> "pairwise_euclidean_sim";
+      case MANHATTAN -> "pairwise_manhattan_sim";
+    };
+  }
+
   /** Parses sentence-transformers' names, including the aliases it accepts ("dot_product", "cos_sim"). */
   public static SimilarityFunction fromId(String id) {
     return switch (id.toLowerCase(java.util.Locale.ROOT)) {

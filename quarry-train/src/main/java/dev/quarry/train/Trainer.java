@@ -287,7 +287,7 @@ public final class Trainer {
 
   private TrainingLog.EvalRecord evaluate(int step, int epoch, TrainingLog.EvalRecord best) {
     IrResult result = evaluation.evaluate(model, step == 0, workDir.resolve("eval-model"), args.evalBatchSize(), listener);
-    String fn = args.similarity() == MultipleNegativesRankingLoss.Similarity.DOT ? "dot" : "cosine";
+    String fn = args.similarity().id();
     TrainingLog.EvalRecord rec = new TrainingLog.EvalRecord(step, epoch, new LinkedHashMap<>(result.metrics().get(fn)));
     log.add(rec);
     listener.onEvaluation(rec);

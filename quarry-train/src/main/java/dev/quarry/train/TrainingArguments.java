@@ -1,6 +1,6 @@
 package dev.quarry.train;
 
-import dev.quarry.train.loss.MultipleNegativesRankingLoss.Similarity;
+import dev.quarry.similarity.SimilarityFunction;
 
 /**
  * The fine-tuning recipe. Defaults are the reference run's: MultipleNegativesRankingLoss (scale 20,
@@ -26,7 +26,7 @@ public record TrainingArguments(
     boolean biasCorrection,
     double maxGradNorm,
     double scale,
-    Similarity similarity,
+    SimilarityFunction similarity,
     long seed,
     int maxSteps,
     int evalSteps,
@@ -57,7 +57,7 @@ public record TrainingArguments(
     private boolean biasCorrection = false;
     private double maxGradNorm = 1.0;
     private double scale = 20.0;
-    private Similarity similarity = Similarity.DOT;
+    private SimilarityFunction similarity = SimilarityFunction.DOT;
     private long seed = 42L;
     private int maxSteps = -1;
     private int evalSteps = 5000;
@@ -121,7 +121,7 @@ public record TrainingArguments(
       return this;
     }
 
-    public Builder similarity(Similarity v) {
+    public Builder similarity(SimilarityFunction v) {
       similarity = v;
       return this;
     }

@@ -82,7 +82,7 @@ class GradientCheckTest {
     long[] a = {1, 5, 7, 2, 0, 1, 9, 3, 4, 2};
     long[] aMask = {1, 1, 1, 1, 0, 1, 1, 1, 1, 1};
     long[] p = {1, 11, 12, 2, 1, 13, 14, 15, 16, 2};
-    return new MultipleNegativesRankingLoss(20, MultipleNegativesRankingLoss.Similarity.COSINE)
+    return new MultipleNegativesRankingLoss(20, dev.quarry.similarity.SimilarityFunction.COSINE)
         .compute(meanPool(enc, m, a, aMask), meanPool(enc, m, p, aMask));
   }
 

@@ -6,7 +6,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.quarry.train.loss.MultipleNegativesRankingLoss;
-import dev.quarry.train.loss.MultipleNegativesRankingLoss.Similarity;
+import dev.quarry.similarity.SimilarityFunction;
 import org.junit.jupiter.api.Test;
 
 class MultipleNegativesRankingLossTest {
@@ -31,7 +31,7 @@ class MultipleNegativesRankingLossTest {
     // a0: p0 .9, p1 .2, n0 .3, n1 1     a1: p0 .5, p1 .5, n0 -.05, n1 1
     double[][] scores = {{1.8, 0.4, 0.6, 2.0}, {1.0, 1.0, -0.1, 2.0}};
     try (NDManager m = NDManager.newBaseManager("PyTorch")) {
-      NDArray loss = new MultipleNegativesRankingLoss(2, Similarity.DOT)
+      NDArray loss = new MultipleNegativesRankingLoss(2, SimilarityFunction.DOT)
           .compute(m.create(a, new Shape(2, 2)), m.create(c, new Shape(4, 2)));
       assertEquals(expected(scores), loss.getFloat(), 1e-6);
       assertEquals(1.319086, loss.getFloat(), 1e-5); // the same number, written out

@@ -64,7 +64,7 @@ class NativeMemoryLifetimeTest {
 
   /** One forward/backward pass (no dropout); with {@code disturb}, freed memory is reused in between. */
   private static Map<String, float[]> gradients(TrainableSentenceTransformer model, boolean disturb) throws Exception {
-    MultipleNegativesRankingLoss loss = new MultipleNegativesRankingLoss(20, MultipleNegativesRankingLoss.Similarity.DOT);
+    MultipleNegativesRankingLoss loss = new MultipleNegativesRankingLoss(20, dev.quarry.similarity.SimilarityFunction.DOT);
     List<ByteBuffer> reuse = new ArrayList<>();
     try (NDManager sm = NDManager.newBaseManager("PyTorch");
         GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {

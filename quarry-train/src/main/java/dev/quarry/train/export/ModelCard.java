@@ -34,7 +34,7 @@ public final class ModelCard {
     if (best == null) {
       sb.append("No evaluation was run during training.\n\n");
     } else {
-      sb.append("InformationRetrievalEvaluator (").append(args.similarity() == dev.quarry.train.loss.MultipleNegativesRankingLoss.Similarity.DOT ? "dot" : "cosine")
+      sb.append("InformationRetrievalEvaluator (").append(args.similarity().id())
           .append(" score), best checkpoint at step ").append(best.step()).append(":\n\n");
       sb.append("| metric | base model | fine-tuned |\n|---|---:|---:|\n");
       for (Map.Entry<String, Double> e : best.metrics().entrySet()) {
@@ -47,7 +47,7 @@ public final class ModelCard {
         .append("`torch.utils.data.dataloader.DataLoader` of length ").append(batchesPerEpoch).append(" with parameters:\n```\n")
         .append("{'batch_size': ").append(args.batchSize()).append(", 'sampler': 'NoDuplicatesBatchSampler', 'rows': ").append(rows).append("}\n```\n\n");
     sb.append("**Loss**:\n\n`sentence_transformers.losses.MultipleNegativesRankingLoss.MultipleNegativesRankingLoss` with parameters:\n  ```\n  {'scale': ")
-        .append(fmtPlain(args.scale())).append(", 'similarity_fct': '").append(args.similarity().stName()).append("'}\n  ```\n\n");
+        .append(fmtPlain(args.scale())).append(", 'similarity_fct': '").append(args.similarity().utilName()).append("'}\n  ```\n\n");
     sb.append("Parameters of the fit()-Method:\n```\n{\n");
     sb.append("    \"epochs\": ").append(args.epochs()).append(",\n");
     sb.append("    \"evaluation_steps\": ").append(args.evalSteps()).append(",\n");

@@ -1,5 +1,7 @@
 package dev.quarry.train.loss;
 
+import dev.quarry.QuarryException;
+import dev.quarry.similarity.SimilarityFunction;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import dev.quarry.train.bert.NativeArrays;
@@ -10,41 +12,27 @@ import dev.quarry.train.bert.NativeArrays;
  * negatives), by cross-entropy over {@code scale * sim(a_i, candidates)} with label i.
  */
 public final class MultipleNegativesRankingLoss {
-  /** The similarity between anchors and candidates. */
-  public enum Similarity {
-    COSINE("cos_sim"),
-    DOT("dot_score");
-
-    private final String stName;
-
-    Similarity(String stName) {
-      this.stName = stName;
-    }
-
-    /** The name of sentence-transformers' util function, as its model cards print it. */
-    public String stName() {
-      return stName;
-    }
-  }
-
   private final double scale;
-  private final Similarity similarity;
+  private final SimilarityFunction similarity;
 
-  public MultipleNegativesRankingLoss(double scale, Similarity similarity) {
+  public MultipleNegativesRankingLoss(double scale, SimilarityFunction similarity) {
+    if (similarity != SimilarityFunction.COSINE && similarity != SimilarityFunction.DOT) {
+      throw new QuarryException("MultipleNegativesRankingLoss supports the cosine and dot similarities, not " + similarity.id() + ".");
+    }
     this.scale = scale;
     this.similarity = similarity;
   }
 
   /** The reference: scale 20, cosine (sentence-transformers' defaults). */
   public static MultipleNegativesRankingLoss defaults() {
-    return new MultipleNegativesRankingLoss(20, Similarity.COSINE);
+    return new MultipleNegativesRankingLoss(20, SimilarityFunction.COSINE);
   }
 
   public double scale() {
     return scale;
   }
 
-  public Similarity similarity() {
+  public SimilarityFunction similarity() {
     return similarity;
   }
 
@@ -61,7 +49,7 @@ public final class MultipleNegativesRankingLoss {
     }
     NDArray a = anchors;
     NDArray c = candidates;
-    if (similarity == Similarity.COSINE) {
+    if (similarity == SimilarityFunction.COSINE) {
       a = normalize(anchors);
       c = normalize(candidates);
     }
