@@ -1,25 +1,18 @@
 package dev.quarry.cli;
 
-import ai.djl.ndarray.NDManager;
 import dev.quarry.QuarryException;
 import dev.quarry.data.BeirDataset;
 import dev.quarry.eval.InformationRetrievalEvaluator;
 import dev.quarry.eval.IrMetrics;
 import dev.quarry.model.ModelFolder;
 import dev.quarry.similarity.SimilarityFunction;
+import dev.quarry.train.FineTuning;
 import dev.quarry.train.Trainer;
 import dev.quarry.train.TrainingArguments;
 import dev.quarry.train.TrainingEvaluation;
 import dev.quarry.train.TrainingLog;
-import dev.quarry.train.TrainingPlot;
-import dev.quarry.train.data.NoDuplicatesBatchSampler;
 import dev.quarry.train.data.TrainingData;
 import dev.quarry.train.data.TrainingExample;
-import dev.quarry.train.export.ModelCard;
-import dev.quarry.train.export.SentenceTransformerWriter;
-import dev.quarry.train.model.TrainableSentenceTransformer;
-import dev.quarry.train.optim.WarmupLinearSchedule;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -34,6 +27,9 @@ import picocli.CommandLine.Option;
     description = {"Fine-tune a BERT sentence-transformers model with MultipleNegativesRankingLoss on (query, passage) pairs.",
         "Defaults are the reference recipe: scale 20, dot, AdamW lr 2e-5 eps 1e-6 wd 0.01, 10% warm-up, batch 16, 1 epoch, clip 1.0."})
 final class TrainCommand implements Callable<Integer> {
+  /** The reference recipe: every option's default comes from here, in one place. */
+  private static final TrainingArguments DEFAULTS = TrainingArguments.defaults();
+
   @Mixin ModelOptions model;
 
   @Option(names = {"-d", "--dataset"}, paramLabel = "DIR",
@@ -53,21 +49,21 @@ final class TrainCommand implements Callable<Integer> {
   Path output;
 
   @Option(names = "--max-seq-length", description = "Truncate texts at N word-pieces for training and the saved model (default: the model's).") Integer maxSeqLength;
-  @Option(names = "--epochs", description = "Default: ${DEFAULT-VALUE}.") int epochs = 1;
-  @Option(names = "--batch-size", description = "Default: ${DEFAULT-VALUE}.") int batchSize = 16;
-  @Option(names = "--lr", description = "Peak learning rate (default: ${DEFAULT-VALUE}).") double lr = 2e-5;
+  @Option(names = "--epochs", description = "Default: ${DEFAULT-VALUE}.") int epochs = DEFAULTS.epochs();
+  @Option(names = "--batch-size", description = "Default: ${DEFAULT-VALUE}.") int batchSize = DEFAULTS.batchSize();
+  @Option(names = "--lr", description = "Peak learning rate (default: ${DEFAULT-VALUE}).") double lr = DEFAULTS.learningRate();
   @Option(names = "--warmup-steps", description = "Default: 10% of all steps.") Integer warmupSteps;
-  @Option(names = "--weight-decay", description = "Default: ${DEFAULT-VALUE} (not on biases and LayerNorm weights).") double weightDecay = 0.01;
-  @Option(names = "--adam-eps", description = "Default: ${DEFAULT-VALUE}.") double adamEps = 1e-6;
-  @Option(names = "--bias-correction", description = "Adam bias correction (torch.optim.AdamW); the reference ran without.") boolean biasCorrection;
-  @Option(names = "--max-grad-norm", description = "Default: ${DEFAULT-VALUE}.") double maxGradNorm = 1.0;
-  @Option(names = "--scale", description = "MNRL scale (default: ${DEFAULT-VALUE}).") double scale = 20;
-  @Option(names = "--similarity", description = "MNRL similarity: dot or cosine (default: ${DEFAULT-VALUE}).") String similarity = "dot";
-  @Option(names = "--seed", description = "Default: ${DEFAULT-VALUE}.") long seed = 42;
-  @Option(names = "--max-steps", description = "Stop after this many steps.") int maxSteps = -1;
-  @Option(names = "--eval-steps", description = "Evaluate every N steps, besides before training and after each epoch (default: ${DEFAULT-VALUE}).") int evalSteps = 5000;
-  @Option(names = "--eval-batch-size", description = "Default: ${DEFAULT-VALUE}.") int evalBatchSize = 32;
-  @Option(names = "--checkpoint-steps", description = "Write a resumable checkpoint every N steps (default: ${DEFAULT-VALUE}).") int checkpointSteps = 500;
+  @Option(names = "--weight-decay", description = "Default: ${DEFAULT-VALUE} (not on biases and LayerNorm weights).") double weightDecay = DEFAULTS.weightDecay();
+  @Option(names = "--adam-eps", description = "Default: ${DEFAULT-VALUE}.") double adamEps = DEFAULTS.adamEps();
+  @Option(names = "--bias-correction", description = "Adam bias correction (torch.optim.AdamW); the reference ran without.") boolean biasCorrection = DEFAULTS.biasCorrection();
+  @Option(names = "--max-grad-norm", description = "Default: ${DEFAULT-VALUE}.") double maxGradNorm = DEFAULTS.maxGradNorm();
+  @Option(names = "--scale", description = "MNRL scale (default: ${DEFAULT-VALUE}).") double scale = DEFAULTS.scale();
+  @Option(names = "--similarity", description = "MNRL similarity: dot or cosine (default: ${DEFAULT-VALUE}).") String similarity = DEFAULTS.similarity().id();
+  @Option(names = "--seed", description = "Default: ${DEFAULT-VALUE}.") long seed = DEFAULTS.seed();
+  @Option(names = "--max-steps", description = "Stop after this many steps.") int maxSteps = DEFAULTS.maxSteps();
+  @Option(names = "--eval-steps", description = "Evaluate every N steps, besides before training and after each epoch (default: ${DEFAULT-VALUE}).") int evalSteps = DEFAULTS.evalSteps();
+  @Option(names = "--eval-batch-size", description = "Default: ${DEFAULT-VALUE}.") int evalBatchSize = DEFAULTS.evalBatchSize();
+  @Option(names = "--checkpoint-steps", description = "Write a resumable checkpoint every N steps (default: ${DEFAULT-VALUE}).") int checkpointSteps = DEFAULTS.checkpointSteps();
   @Option(names = "--resume", description = "Continue from the newest checkpoint in the output folder (same settings and data).") boolean resume;
   @Option(names = "--overwrite", description = "Start over in an output folder that holds an earlier run (its checkpoints and log are deleted).") boolean overwrite;
   @Option(names = "--keep-checkpoints", description = "Keep <output>/checkpoints after a finished run (default: removed).") boolean keepCheckpoints;
@@ -101,36 +97,18 @@ final class TrainCommand implements Callable<Integer> {
     if (maxSeqLength != null) {
       source = source.withMaxSeqLength(maxSeqLength);
     }
-    Files.createDirectories(output);
-    int batches = new NoDuplicatesBatchSampler(rows, batchSize, false, seed).batchesPerEpoch();
-    System.err.printf(Locale.ROOT, "quarry: fine-tuning %s on %d rows (%d batches of %d per epoch, %d epochs) -> %s%n",
-        source.modelId(), rows.size(), batches, batchSize, epochs, output);
-    try (NDManager manager = NDManager.newBaseManager("PyTorch");
-        TrainableSentenceTransformer m = TrainableSentenceTransformer.load(source, manager)) {
-      if (model.threads != null) {
-        ai.djl.pytorch.jni.JniUtils.setNumThreads(model.threads); // libtorch's intra-op threads
-      }
-      Trainer trainer = new Trainer(m, rows, args, evaluation, output, new TrainingProgress(System.err));
-      Trainer.Result result = trainer.train(resume ? Trainer.Start.RESUME : overwrite ? Trainer.Start.OVERWRITE : Trainer.Start.FRESH);
-      TrainingLog log = result.log();
-      int total = result.steps();
-      int warmup = warmupSteps != null ? warmupSteps : WarmupLinearSchedule.defaultWarmup(Math.max(total, 1));
-      TrainingLog.EvalRecord base = log.evals().stream().filter(e -> e.step() == 0).findFirst().orElse(null);
-      String card = ModelCard.render(output.getFileName().toString(), source, m.config(), args, rows.size(), batches,
-          warmup, base, result.best());
-      SentenceTransformerWriter.write(output, source, m.config(), result.finalWeights(), card);
-      if (!keepCheckpoints) {
-        dev.quarry.FileTrees.delete(output.resolve("checkpoints")); // the run finished: the folder itself is the result
-      }
-      Path png = output.resolve("training_curves.png");
-      TrainingPlot.write(log, png, "Fine-tuning " + source.modelId());
-      printSummary(base, result.best(), log);
-      System.out.printf(Locale.ROOT, "%nSaved %s (sentence-transformers layout + onnx/model.onnx); log %s; plot %s%n",
-          output, log.file().getFileName(), png.getFileName());
-      System.err.printf(Locale.ROOT, "quarry: trained %d steps in %.1f s (mean step %.2f s)%n", total,
-          (System.nanoTime() - start) / 1e9,
-          log.steps().stream().mapToDouble(TrainingLog.StepRecord::seconds).average().orElse(Double.NaN));
-    }
+    System.err.printf(Locale.ROOT, "quarry: fine-tuning %s on %d rows (%d per batch, %d epochs) -> %s%n",
+        source.modelId(), rows.size(), batchSize, epochs, output);
+    Trainer.Start mode = resume ? Trainer.Start.RESUME : overwrite ? Trainer.Start.OVERWRITE : Trainer.Start.FRESH;
+    FineTuning.Result result = FineTuning.run(source, rows, args, evaluation, output, new FineTuning.Options(mode, keepCheckpoints,
+        model.threads == null ? 0 : model.threads, new TrainingProgress(System.err)));
+    TrainingLog log = result.log();
+    printSummary(result.base(), result.best(), log);
+    System.out.printf(Locale.ROOT, "%nSaved %s (sentence-transformers layout + onnx/model.onnx); log %s; plot %s%n",
+        output, log.file().getFileName(), result.plot().getFileName());
+    System.err.printf(Locale.ROOT, "quarry: trained %d steps in %.1f s (mean step %.2f s)%n", result.steps(),
+        (System.nanoTime() - start) / 1e9,
+        log.steps().stream().mapToDouble(TrainingLog.StepRecord::seconds).average().orElse(Double.NaN));
     return 0;
   }
 
