@@ -10,10 +10,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** index, search and eval open one index and keep it in step with corpus.jsonl instead of rebuilding it. */
+@Tag("slow") // real models at size, servers, fine-tunes: left out of the fast tier (-Pfast)
 class IndexCommandTest {
   @Test
   void commandsOpenTheIndexAndSyncOnlyWhatChanged(@TempDir Path tmp) throws Exception {

@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** `quarry train` end to end on the bundled set: a servable folder, a card, a log, a plot. */
+@Tag("slow") // real models at size, servers, fine-tunes: left out of the fast tier (-Pfast)
 class TrainCommandTest {
   @Test
   void trainsEvaluatesAndSavesAServableModel(@TempDir Path dir) throws Exception {

@@ -14,10 +14,12 @@ import dev.quarry.similarity.SimilarityFunction;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The evaluator end to end on real models and real, human-judged data. */
+@Tag("slow") // real models at size, servers, fine-tunes: left out of the fast tier (-Pfast)
 class EvaluatorOnRealDataTest {
   static final Path BUNDLED = Path.of("..", "datasets", "ai-qa");
   static final Path SHARED = Path.of(System.getProperty("quarry.shared.dir", "../../shared"), "datasets");

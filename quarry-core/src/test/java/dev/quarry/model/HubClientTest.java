@@ -31,6 +31,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,6 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The hub loader against a local stand-in for the Hugging Face hub on 127.0.0.1, serving a
  * built-in model's files with the hub's URL scheme, its model-info API and Range support.
  */
+@Tag("slow") // real models at size, servers, fine-tunes: left out of the fast tier (-Pfast)
 class HubClientTest {
   static final String REPO = "acme/minilm";
   static final String COMMIT = "0123456789abcdef0123456789abcdef01234567";

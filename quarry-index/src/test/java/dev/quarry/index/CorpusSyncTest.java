@@ -24,10 +24,12 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Streaming, resumable, incremental indexing of a corpus file with the real default model. */
+@Tag("slow") // real models at size, servers, fine-tunes: left out of the fast tier (-Pfast)
 class CorpusSyncTest {
   static final Path AI_QA = Path.of("..", "datasets", "ai-qa", "corpus.jsonl");
   static final List<String> QUESTIONS = List.of("What is dropout?", "How does BM25 rank documents?",

@@ -20,10 +20,12 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The Lucene index over the bundled AI QA corpus with the real default model. */
+@Tag("slow") // real models at size, servers, fine-tunes: left out of the fast tier (-Pfast)
 class LuceneIndexTest {
   static final String MINILM = "sentence-transformers/all-MiniLM-L6-v2";
   static SentenceTransformer model;

@@ -18,10 +18,12 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The HTTP API over a real model and a real index. */
+@Tag("slow") // real models at size, servers, fine-tunes: left out of the fast tier (-Pfast)
 class ServerApiTest {
   @TempDir Path tmp;
   ServerFixture f;

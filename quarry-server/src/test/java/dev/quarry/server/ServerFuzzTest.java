@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * wrong type, deep nesting, huge numbers, odd Unicode). Whatever arrives, the answer is a 4xx with
  * a JSON message (or a 200), never a 500 and never an exception's text, and the server stays healthy.
  */
+@Tag("slow") // real models at size, servers, fine-tunes: left out of the fast tier (-Pfast)
 class ServerFuzzTest {
   private static final Set<Integer> CLIENT_OR_OK = Set.of(200, 400, 401, 403, 404, 405, 413, 415);
   private static final List<String> SEEDS = List.of(

@@ -18,11 +18,13 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Validation, atomic writes, routing, and the browser-facing defences, on one real server. */
+@Tag("slow") // real models at size, servers, fine-tunes: left out of the fast tier (-Pfast)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ServerHardeningTest {
   @TempDir static Path tmp;

@@ -15,10 +15,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A training folder never loses work silently: earlier runs, resumptions, divergence, interrupted writes. */
+@Tag("slow") // real models at size, servers, fine-tunes: left out of the fast tier (-Pfast)
 class CheckpointSafetyTest {
   private static List<TrainingExample> rows() {
     return TrainingData.fromBeir(BeirDataset.load(FineTuneTest.AI_QA, "train", false)).subList(0, 16);

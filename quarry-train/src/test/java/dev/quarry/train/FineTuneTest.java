@@ -15,10 +15,12 @@ import dev.quarry.train.export.SentenceTransformerWriter;
 import dev.quarry.train.model.TrainableSentenceTransformer;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A short real fine-tune of all-MiniLM-L6-v2 on the bundled AI question/passage set. */
+@Tag("slow") // real models at size, servers, fine-tunes: left out of the fast tier (-Pfast)
 class FineTuneTest {
   static final Path AI_QA = Path.of("..", "datasets", "ai-qa");
 

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,6 +29,7 @@ import org.junit.jupiter.api.Test;
  * SIGSEGV in libtorch). This test forces exactly that: collect, reuse the freed memory with other
  * token ids, then run backward, and the gradients must equal those of an undisturbed pass.
  */
+@Tag("slow") // real models at size, servers, fine-tunes: left out of the fast tier (-Pfast)
 class NativeMemoryLifetimeTest {
   private static final List<String> ANCHORS = List.of("What does dropout do?", "Why warm up the learning rate?",
       "What is a tokenizer?", "How does attention work?");

@@ -12,6 +12,7 @@ import dev.quarry.train.model.TrainableSentenceTransformer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * with dropout on and while another thread keeps the garbage collector busy (which is what made the
  * runs of issue 8 diverge: memory that libtorch still read was freed at GC time).
  */
+@Tag("slow") // real models at size, servers, fine-tunes: left out of the fast tier (-Pfast)
 class RepeatabilityTest {
   @Test
   void seededRunsAgreeExactlyUnderGcPressure(@TempDir Path dir) throws Exception {

@@ -13,6 +13,7 @@ import dev.quarry.train.model.TrainableSentenceTransformer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * checkpoint folder left behind) and resumed ends with the same weights and loss curve as a run
  * that was never interrupted.
  */
+@Tag("slow") // real models at size, servers, fine-tunes: left out of the fast tier (-Pfast)
 class ResumeTest {
   static final class Killed extends RuntimeException {}
 
