@@ -3,6 +3,7 @@ package dev.quarry.bench;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 import dev.quarry.data.BeirDataset;
 import dev.quarry.io.Json;
 import dev.quarry.model.ModelFolder;
@@ -12,6 +13,8 @@ import dev.quarry.train.TrainingArguments;
 import dev.quarry.train.TrainingLog;
 import dev.quarry.train.bert.BertConfig;
 import dev.quarry.train.bert.BertWeights;
+import dev.quarry.train.data.NoDuplicatesBatchSampler;
+import dev.quarry.train.data.TrainingData;
 import dev.quarry.train.data.TrainingExample;
 import dev.quarry.train.model.TrainableSentenceTransformer;
 import java.nio.file.Files;
@@ -39,12 +42,12 @@ public final class TrainStepBenchmark {
     int steps = args.length > 1 ? Integer.parseInt(args[1]) : 8;
     BeirDataset ds = BeirDataset.load(data, "train", true);
     List<TrainingExample> rows = new ArrayList<>();
-    for (TrainingExample r : dev.quarry.train.data.TrainingData.fromBeir(ds)) {
+    for (TrainingExample r : TrainingData.fromBeir(ds)) {
       rows.add(r);
     }
     double peak = gemmPeak(); // also loads libtorch
     System.out.printf(Locale.ROOT, "LD_PRELOAD=%s MALLOC_CONF=%s, libtorch threads: %d%n", System.getenv("LD_PRELOAD"),
-        System.getenv("MALLOC_CONF"), ai.djl.pytorch.jni.JniUtils.getNumThreads());
+        System.getenv("MALLOC_CONF"), JniUtils.getNumThreads());
     System.out.printf(Locale.ROOT, "libtorch fp32 GEMM peak (2048², DJL matMul): %.0f GFLOP/s%n%n", peak);
     System.out.printf(Locale.ROOT, "%-34s %8s %8s %9s %9s %8s %12s%n", "model", "q tok", "p tok", "s/step", "GFLOP/s", "% peak", "peak RSS");
     ModelFolder minilm = ModelResolver.defaults().resolve("sentence-transformers/all-MiniLM-L6-v2").withMaxSeqLength(150);
@@ -74,7 +77,7 @@ public final class TrainStepBenchmark {
       List<TrainingLog.StepRecord> timed = r.log().steps().subList(2, r.log().steps().size());
       double secs = timed.stream().mapToDouble(TrainingLog.StepRecord::seconds).average().orElseThrow();
       // Tokens of the batches actually timed (the sampler's order), for the FLOP count.
-      List<List<Integer>> batches = new dev.quarry.train.data.NoDuplicatesBatchSampler(rows, args.batchSize(), false, args.seed()).batches(0);
+      List<List<Integer>> batches = new NoDuplicatesBatchSampler(rows, args.batchSize(), false, args.seed()).batches(0);
       double flops = 0;
       long qTok = 0;
       long pTok = 0;

@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
 import java.util.List;
 import picocli.CommandLine.Option;
 
@@ -59,7 +60,7 @@ final class DatasetOptions {
             throw new QuarryException("The bundled dataset is missing from the jar (" + f + "): rebuild quarry-cli.");
           }
           byte[] bytes = in.readAllBytes();
-          if (!Files.exists(target) || !java.util.Arrays.equals(Files.readAllBytes(target), bytes)) {
+          if (!Files.exists(target) || !Arrays.equals(Files.readAllBytes(target), bytes)) {
             Path tmp = Files.createTempFile(target.getParent(), "ds", ".tmp");
             Files.write(tmp, bytes);
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

@@ -7,6 +7,7 @@ import dev.quarry.train.bert.BertWeights;
 import dev.quarry.train.export.OnnxBertExporter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -36,7 +37,7 @@ final class ExportOnnxCommand implements Callable<Integer> {
     Path target = output != null ? output : folder.root().resolve("onnx").resolve("model.onnx");
     Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
     OnnxBertExporter.export(config, BertWeights.fromSafetensors(weights, config), tmp);
-    Files.move(tmp, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     System.out.printf(Locale.ROOT, "Wrote %s (%d layers, hidden %d, %.1f MB)%n", target, config.numHiddenLayers(), config.hiddenSize(),
         Files.size(target) / 1e6);
     return 0;

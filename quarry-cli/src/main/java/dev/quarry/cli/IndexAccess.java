@@ -1,5 +1,6 @@
 package dev.quarry.cli;
 
+import dev.quarry.FileTrees;
 import dev.quarry.encode.EncodeOptions;
 import dev.quarry.encode.SentenceTransformer;
 import dev.quarry.index.CorpusIndexer;
@@ -20,7 +21,7 @@ final class IndexAccess {
   static LuceneIndex open(SentenceTransformer m, Path dataset, IndexOptions options) {
     Path folder = options.folder(dataset, m.folder().modelId());
     if (options.reindex) {
-      dev.quarry.FileTrees.delete(folder);
+      FileTrees.delete(folder);
     }
     LuceneIndex index = LuceneIndex.open(folder, CorpusIndexer.metadataOf(m), options.settings());
     try {

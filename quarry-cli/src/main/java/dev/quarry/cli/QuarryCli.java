@@ -2,8 +2,10 @@ package dev.quarry.cli;
 
 import dev.quarry.QuarryException;
 import dev.quarry.QuarryFailure;
-import picocli.CommandLine;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** The {@code quarry} command. */
 @Command(name = "quarry", mixinStandardHelpOptions = true, version = "quarry 0.1.0",
@@ -15,7 +17,7 @@ public final class QuarryCli implements Runnable {
    * useful to Lucene developers, noise on a command line. Held in a field because the logging
    * framework keeps loggers only weakly, and a collected logger forgets its level.
    */
-  private static final java.util.logging.Logger LUCENE_LOG = java.util.logging.Logger.getLogger("org.apache.lucene");
+  private static final Logger LUCENE_LOG = Logger.getLogger("org.apache.lucene");
 
   @Override
   public void run() {
@@ -23,7 +25,7 @@ public final class QuarryCli implements Runnable {
   }
 
   public static void main(String[] args) {
-    LUCENE_LOG.setLevel(java.util.logging.Level.SEVERE);
+    LUCENE_LOG.setLevel(Level.SEVERE);
     System.exit(run(args));
   }
 

@@ -7,7 +7,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Relevance judgements: query id → (document id → grade). BEIR's {@code qrels/<split>.tsv} has a
@@ -71,8 +73,8 @@ public final class Qrels {
   }
 
   /** Ids of the documents judged relevant (grade &gt; 0) for a query. */
-  public java.util.Set<String> relevant(String queryId) {
-    java.util.Set<String> out = new java.util.LinkedHashSet<>();
+  public Set<String> relevant(String queryId) {
+    Set<String> out = new LinkedHashSet<>();
     judgements.getOrDefault(queryId, Map.of()).forEach((d, g) -> {
       if (g > 0) {
         out.add(d);

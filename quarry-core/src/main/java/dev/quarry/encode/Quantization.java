@@ -1,6 +1,7 @@
 package dev.quarry.encode;
 
 import dev.quarry.QuarryException;
+import java.util.Arrays;
 
 /**
  * sentence-transformers' {@code quantize_embeddings}, value for value.
@@ -34,8 +35,8 @@ public final class Quantization {
     int dim = calib[0].length;
     float[] min = new float[dim];
     float[] max = new float[dim];
-    java.util.Arrays.fill(min, Float.POSITIVE_INFINITY);
-    java.util.Arrays.fill(max, Float.NEGATIVE_INFINITY);
+    Arrays.fill(min, Float.POSITIVE_INFINITY);
+    Arrays.fill(max, Float.NEGATIVE_INFINITY);
     for (float[] row : calib) {
       checkDim(row, dim);
       for (int d = 0; d < dim; d++) {

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -71,8 +72,8 @@ public final class IrReport {
     try {
       Files.createDirectories(file.toAbsolutePath().getParent());
       boolean exists = Files.exists(file);
-      try (Writer w = Files.newBufferedWriter(file, exists ? java.nio.file.StandardOpenOption.APPEND
-          : java.nio.file.StandardOpenOption.CREATE)) {
+      try (Writer w = Files.newBufferedWriter(file, exists ? StandardOpenOption.APPEND
+          : StandardOpenOption.CREATE)) {
         if (!exists) {
           w.write(header + "\n");
         }

@@ -1,11 +1,12 @@
 package dev.quarry.model;
 
-import dev.quarry.io.Json;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.quarry.QuarryException;
+import dev.quarry.QuarryFailure;
+import dev.quarry.io.Json;
 import dev.quarry.io.SafeFiles;
 import dev.quarry.io.StallGuard;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -26,6 +27,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -129,7 +131,7 @@ public final class HubClient {
         SafeFiles.syncTree(snapshot); // the files are durable before the marker says so
         SafeFiles.writeDurably(snapshot.resolve(COMPLETE_MARKER), "");
       } catch (IOException e) {
-        throw new dev.quarry.QuarryFailure("Cannot write the snapshot " + snapshot + ": " + e.getMessage(), e);
+        throw new QuarryFailure("Cannot write the snapshot " + snapshot + ": " + e.getMessage(), e);
       }
     }
     writeRef(repoDir, revision, commit);
@@ -261,7 +263,7 @@ public final class HubClient {
     if (contentRange == null) {
       return -1;
     }
-    java.util.regex.Matcher m = Pattern.compile("bytes\\s+(\\d+)-\\d+/(\\d+|\\*)").matcher(contentRange.trim());
+    Matcher m = Pattern.compile("bytes\\s+(\\d+)-\\d+/(\\d+|\\*)").matcher(contentRange.trim());
     return m.matches() ? Long.parseLong(m.group(1)) : -1;
   }
 
@@ -355,7 +357,7 @@ public final class HubClient {
         return resp;
       }
       String location = resp.headers().firstValue("Location").orElse(null);
-      if (resp.body() instanceof java.io.Closeable c) {
+      if (resp.body() instanceof Closeable c) {
         c.close();
       }
       if (location == null || hop >= 5) {

@@ -3,6 +3,7 @@ package dev.quarry.model;
 import dev.quarry.QuarryException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.BiFunction;
 
 /**
  * Turns what a user types after {@code --model} into a model folder: a local path, a built-in
@@ -45,7 +46,7 @@ public record ModelResolver(Path cacheDir, String hubEndpoint, boolean offline, 
     return resolve(spec, revision, ModelFolder::readForTraining);
   }
 
-  private ModelFolder resolve(String spec, String revision, java.util.function.BiFunction<Path, String, ModelFolder> reader) {
+  private ModelFolder resolve(String spec, String revision, BiFunction<Path, String, ModelFolder> reader) {
     if (spec == null || spec.isBlank()) {
       spec = BuiltinModels.defaultId();
     }

@@ -1,6 +1,7 @@
 package dev.quarry.similarity;
 
 import dev.quarry.QuarryException;
+import java.util.Locale;
 
 /**
  * sentence-transformers' {@code SimilarityFunction}: higher is always more similar, so the two
@@ -34,7 +35,7 @@ public enum SimilarityFunction {
 
   /** Parses sentence-transformers' names, including the aliases it accepts ("dot_product", "cos_sim"). */
   public static SimilarityFunction fromId(String id) {
-    return switch (id.toLowerCase(java.util.Locale.ROOT)) {
+    return switch (id.toLowerCase(Locale.ROOT)) {
       case "cosine", "cos_sim" -> COSINE;
       case "dot", "dot_product", "dot_score" -> DOT;
       case "euclidean" -> EUCLIDEAN;

@@ -1,5 +1,6 @@
 package dev.quarry.index;
 
+import dev.quarry.Digests;
 import dev.quarry.QuarryException;
 import dev.quarry.data.CorpusStream;
 import dev.quarry.data.Document;
@@ -242,7 +243,7 @@ public final class CorpusSync {
   /** SHA-256 of a file, hex (the corpus fingerprint). */
   static String sha256(Path file) {
     try {
-      return dev.quarry.Digests.sha256Hex(file);
+      return Digests.sha256Hex(file);
     } catch (IOException e) {
       throw new QuarryException("Cannot read " + file + ": " + e.getMessage(), e);
     }

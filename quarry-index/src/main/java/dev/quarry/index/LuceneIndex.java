@@ -1,16 +1,28 @@
 package dev.quarry.index;
 
+import dev.quarry.Digests;
 import dev.quarry.QuarryException;
 import dev.quarry.QuarryFailure;
 import dev.quarry.data.Document;
 import dev.quarry.search.Hit;
 import dev.quarry.search.ReciprocalRankFusion;
+import dev.quarry.search.Retriever;
 import dev.quarry.similarity.SimilarityFunction;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Set;
 import org.apache.lucene.analysis.Analyzer;
 import org.apache.lucene.analysis.TokenStream;
 import org.apache.lucene.analysis.en.EnglishAnalyzer;
@@ -21,6 +33,7 @@ import org.apache.lucene.codecs.lucene99.Lucene99HnswScalarQuantizedVectorsForma
 import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsFormat;
 import org.apache.lucene.document.Field;
 import org.apache.lucene.document.KnnFloatVectorField;
+import org.apache.lucene.document.NumericDocValuesField;
 import org.apache.lucene.document.StoredField;
 import org.apache.lucene.document.StringField;
 import org.apache.lucene.document.TextField;
@@ -29,21 +42,30 @@ import org.apache.lucene.index.FloatVectorValues;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
 import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.PostingsEnum;
 import org.apache.lucene.index.SegmentInfos;
 import org.apache.lucene.index.Term;
+import org.apache.lucene.index.Terms;
+import org.apache.lucene.index.TermsEnum;
+import org.apache.lucene.index.TieredMergePolicy;
 import org.apache.lucene.index.VectorSimilarityFunction;
 import org.apache.lucene.search.BooleanClause;
 import org.apache.lucene.search.BooleanQuery;
+import org.apache.lucene.search.BoostQuery;
+import org.apache.lucene.search.DocIdSetIterator;
 import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.KnnFloatVectorQuery;
+import org.apache.lucene.search.Query;
 import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.SearcherManager;
+import org.apache.lucene.search.TermInSetQuery;
 import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.search.similarities.BM25Similarity;
 import org.apache.lucene.store.Directory;
 import org.apache.lucene.store.FSDirectory;
 import org.apache.lucene.util.Bits;
+import org.apache.lucene.util.BytesRef;
 
 /**
  * A persistent passage index on Lucene: id, title and text stored; title + text analysed for BM25
@@ -86,7 +108,7 @@ public final class LuceneIndex implements AutoCloseable {
     this.luceneSimilarity = luceneSimilarity(metadata);
     Files.createDirectories(path);
     this.directory = FSDirectory.open(path);
-    java.util.Map<String, String> userData = new java.util.HashMap<>();
+    Map<String, String> userData = new HashMap<>();
     if (DirectoryReader.indexExists(directory)) {
       userData.putAll(SegmentInfos.readLatestCommit(directory).getUserData());
       IndexMetadata stored = IndexMetadata.fromUserData(userData, path.toString());
@@ -97,7 +119,7 @@ public final class LuceneIndex implements AutoCloseable {
     config.setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND);
     config.setSimilarity(new BM25Similarity(BM25_K1, BM25_B));
     config.setRAMBufferSizeMB(settings.ramBufferMb());
-    org.apache.lucene.index.TieredMergePolicy merges = new org.apache.lucene.index.TieredMergePolicy();
+    TieredMergePolicy merges = new TieredMergePolicy();
     merges.setForceMergeDeletesPctAllowed(0); // expungeDeletes() leaves no deleted document behind
     merges.setMaxMergedSegmentMB(settings.maxSegmentMb());
     config.setMergePolicy(merges);
@@ -165,9 +187,9 @@ public final class LuceneIndex implements AutoCloseable {
    */
   public void replaceAtomically(List<Document> docs, float[][] vectors) {
     List<org.apache.lucene.document.Document> lucene = validated(docs, vectors, NOT_FROM_CORPUS, true);
-    List<org.apache.lucene.util.BytesRef> ids = docs.stream().map(d -> new org.apache.lucene.util.BytesRef(d.id())).toList();
+    List<BytesRef> ids = docs.stream().map(d -> new BytesRef(d.id())).toList();
     try {
-      writer.updateDocuments(new org.apache.lucene.search.TermInSetQuery(ID, ids), lucene);
+      writer.updateDocuments(new TermInSetQuery(ID, ids), lucene);
     } catch (IOException e) {
       throw new QuarryFailure("Cannot write to index " + path + ": " + e.getMessage(), e);
     }
@@ -180,7 +202,7 @@ public final class LuceneIndex implements AutoCloseable {
       throw new IllegalArgumentException(docs.size() + " documents but " + vectors.length + " vectors");
     }
     List<org.apache.lucene.document.Document> out = new ArrayList<>(docs.size());
-    java.util.Set<String> seen = new java.util.HashSet<>();
+    Set<String> seen = new HashSet<>();
     for (int i = 0; i < docs.size(); i++) {
       Document d = docs.get(i);
       checkId(d.id());
@@ -201,7 +223,7 @@ public final class LuceneIndex implements AutoCloseable {
    * middle of a write; a far smaller cap keeps ids usable in URLs and logs.
    */
   public static void checkId(String id) {
-    int bytes = id.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    int bytes = id.getBytes(StandardCharsets.UTF_8).length;
     if (bytes == 0 || bytes > MAX_ID_BYTES) {
       throw new QuarryException("Document id '" + abbreviate(id) + "' is " + bytes + " bytes of UTF-8; ids must be 1 to "
           + MAX_ID_BYTES + " bytes.");
@@ -250,7 +272,7 @@ public final class LuceneIndex implements AutoCloseable {
 
   /** Deletes the corpus documents that sync {@code generation} did not see; returns how many. */
   public int deleteUnseen(long generation) {
-    org.apache.lucene.search.Query unseen = org.apache.lucene.document.NumericDocValuesField.newSlowRangeQuery(SYNC_GEN, 0, generation - 1);
+    Query unseen = NumericDocValuesField.newSlowRangeQuery(SYNC_GEN, 0, generation - 1);
     try {
       searchers.maybeRefreshBlocking();
       int n = withSearcher(s -> s.count(unseen));
@@ -262,26 +284,26 @@ public final class LuceneIndex implements AutoCloseable {
   }
 
   /** The content digests stored for {@code ids} (absent ids are missing from the map), as of the last refresh. */
-  public java.util.Map<String, String> storedHashes(List<String> ids) {
+  public Map<String, String> storedHashes(List<String> ids) {
     return withSearcher(s -> {
-      java.util.Map<String, String> out = new java.util.HashMap<>();
+      Map<String, String> out = new HashMap<>();
       for (LeafReaderContext leaf : s.getIndexReader().leaves()) {
-        org.apache.lucene.index.Terms terms = leaf.reader().terms(ID);
+        Terms terms = leaf.reader().terms(ID);
         if (terms == null) {
           continue;
         }
-        org.apache.lucene.index.TermsEnum te = terms.iterator();
+        TermsEnum te = terms.iterator();
         Bits live = leaf.reader().getLiveDocs();
-        org.apache.lucene.index.PostingsEnum postings = null;
+        PostingsEnum postings = null;
         var stored = leaf.reader().storedFields();
         for (String id : ids) {
-          if (!te.seekExact(new org.apache.lucene.util.BytesRef(id))) {
+          if (!te.seekExact(new BytesRef(id))) {
             continue;
           }
-          postings = te.postings(postings, org.apache.lucene.index.PostingsEnum.NONE);
-          for (int doc = postings.nextDoc(); doc != org.apache.lucene.search.DocIdSetIterator.NO_MORE_DOCS; doc = postings.nextDoc()) {
+          postings = te.postings(postings, PostingsEnum.NONE);
+          for (int doc = postings.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = postings.nextDoc()) {
             if (live == null || live.get(doc)) {
-              String h = stored.document(doc, java.util.Set.of(HASH)).get(HASH);
+              String h = stored.document(doc, Set.of(HASH)).get(HASH);
               out.put(id, h == null ? "" : h);
             }
           }
@@ -292,7 +314,7 @@ public final class LuceneIndex implements AutoCloseable {
   }
 
   /** The user data of the last commit (the model metadata and whatever {@link #commit(java.util.Map)} added). */
-  public java.util.Map<String, String> commitData() {
+  public Map<String, String> commitData() {
     try {
       return SegmentInfos.readLatestCommit(directory).getUserData();
     } catch (IOException e) {
@@ -302,15 +324,15 @@ public final class LuceneIndex implements AutoCloseable {
 
   /** Makes all writes so far durable and visible to searches, keeping the last commit's extra data. */
   public void commit() {
-    java.util.Map<String, String> kept = new java.util.HashMap<>(commitData());
+    Map<String, String> kept = new HashMap<>(commitData());
     kept.keySet().removeIf(k -> !k.startsWith(CorpusSync.PREFIX));
     commit(kept);
   }
 
   /** Commits with {@code extra} user data (corpus progress) beside the model metadata. */
-  public void commit(java.util.Map<String, String> extra) {
+  public void commit(Map<String, String> extra) {
     try {
-      java.util.Map<String, String> data = new java.util.HashMap<>(metadata.toUserData());
+      Map<String, String> data = new HashMap<>(metadata.toUserData());
       data.putAll(extra);
       writer.setLiveCommitData(data.entrySet());
       writer.commit();
@@ -343,7 +365,7 @@ public final class LuceneIndex implements AutoCloseable {
   }
 
   /** This index as a {@link dev.quarry.search.Retriever} answering in {@code mode}. */
-  public dev.quarry.search.Retriever retriever(SearchMode mode) {
+  public Retriever retriever(SearchMode mode) {
     return new LuceneRetriever(this, mode);
   }
 
@@ -389,9 +411,9 @@ public final class LuceneIndex implements AutoCloseable {
     }
     return withSearcher(s -> {
       // Min-heap of the k best; on equal scores the lower doc wins, as ExactSearch keeps corpus order.
-      java.util.Comparator<Scored> worstFirst = java.util.Comparator.comparingDouble(Scored::score)
-          .thenComparing(Scored::doc, java.util.Comparator.reverseOrder());
-      java.util.PriorityQueue<Scored> heap = new java.util.PriorityQueue<>(k + 1, worstFirst);
+      Comparator<Scored> worstFirst = Comparator.comparingDouble(Scored::score)
+          .thenComparing(Scored::doc, Comparator.reverseOrder());
+      PriorityQueue<Scored> heap = new PriorityQueue<>(k + 1, worstFirst);
       for (LeafReaderContext leaf : s.getIndexReader().leaves()) {
         FloatVectorValues values = leaf.reader().getFloatVectorValues(VECTOR);
         if (values == null) {
@@ -415,7 +437,7 @@ public final class LuceneIndex implements AutoCloseable {
       best.sort(worstFirst.reversed());
       List<Hit> hits = new ArrayList<>(best.size());
       for (Scored b : best) {
-        hits.add(new Hit(b.doc(), s.storedFields().document(b.doc(), java.util.Set.of(ID)).get(ID), b.score()));
+        hits.add(new Hit(b.doc(), s.storedFields().document(b.doc(), Set.of(ID)).get(ID), b.score()));
       }
       return hits;
     });
@@ -425,7 +447,7 @@ public final class LuceneIndex implements AutoCloseable {
   public List<Hit> bm25(String query, int k) {
     // A repeated term adds its score once per occurrence; one clause boosted by the count scores
     // the same and keeps "bee bee bee ..." under Lucene's clause limit.
-    java.util.Map<String, Integer> counts = new java.util.LinkedHashMap<>();
+    Map<String, Integer> counts = new LinkedHashMap<>();
     for (String term : analyze(query)) {
       counts.merge(term, 1, Integer::sum);
     }
@@ -435,8 +457,8 @@ public final class LuceneIndex implements AutoCloseable {
     }
     BooleanQuery.Builder b = new BooleanQuery.Builder();
     counts.forEach((term, n) -> {
-      org.apache.lucene.search.Query tq = new TermQuery(new Term(CONTENTS, term));
-      b.add(n == 1 ? tq : new org.apache.lucene.search.BoostQuery(tq, n), BooleanClause.Occur.SHOULD);
+      Query tq = new TermQuery(new Term(CONTENTS, term));
+      b.add(n == 1 ? tq : new BoostQuery(tq, n), BooleanClause.Occur.SHOULD);
     });
     BooleanQuery q = b.build();
     if (q.clauses().isEmpty()) {
@@ -485,7 +507,7 @@ public final class LuceneIndex implements AutoCloseable {
     org.apache.lucene.document.Document doc = new org.apache.lucene.document.Document();
     doc.add(new StringField(ID, d.id(), Field.Store.YES));
     doc.add(new StoredField(HASH, contentHash(d)));
-    doc.add(new org.apache.lucene.document.NumericDocValuesField(SYNC_GEN, syncGeneration));
+    doc.add(new NumericDocValuesField(SYNC_GEN, syncGeneration));
     doc.add(new StoredField(TITLE, d.title()));
     doc.add(new StoredField(TEXT, d.text()));
     doc.add(new TextField(CONTENTS, d.fullText(), Field.Store.NO));
@@ -495,11 +517,11 @@ public final class LuceneIndex implements AutoCloseable {
 
   /** SHA-256 of title and text (first 128 bits, hex): equal digests mean an unchanged document. */
   public static String contentHash(Document d) {
-    java.security.MessageDigest md = dev.quarry.Digests.sha256();
-    md.update(d.title().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    MessageDigest md = Digests.sha256();
+    md.update(d.title().getBytes(StandardCharsets.UTF_8));
     md.update((byte) 0);
-    md.update(d.text().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    return java.util.HexFormat.of().formatHex(md.digest(), 0, 16);
+    md.update(d.text().getBytes(StandardCharsets.UTF_8));
+    return HexFormat.of().formatHex(md.digest(), 0, 16);
   }
 
   private static Document stored(IndexSearcher s, int doc) throws IOException {

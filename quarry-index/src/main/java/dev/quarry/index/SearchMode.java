@@ -1,6 +1,7 @@
 package dev.quarry.index;
 
 import dev.quarry.QuarryException;
+import java.util.Locale;
 
 /** How a query is answered: HNSW vectors, exact vectors, BM25 keywords, or both fused. */
 public enum SearchMode {
@@ -8,13 +9,13 @@ public enum SearchMode {
 
   public static SearchMode fromId(String id) {
     try {
-      return valueOf(id.toUpperCase(java.util.Locale.ROOT));
+      return valueOf(id.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
       throw new QuarryException("Unknown search mode '" + id + "'. Valid: dense, exact, bm25, hybrid.");
     }
   }
 
   public String id() {
-    return name().toLowerCase(java.util.Locale.ROOT);
+    return name().toLowerCase(Locale.ROOT);
   }
 }

@@ -5,10 +5,13 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpExchange;
 import dev.quarry.io.Json;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.function.IntConsumer;
 
 /** Reading bounded JSON bodies and writing JSON or error answers on a JDK HttpExchange. */
 final class HttpExchanges {
@@ -79,11 +82,11 @@ final class HttpExchanges {
   /** Writes a large JSON answer straight to the socket (chunked), never as one array in memory. */
   static void streamJson(HttpExchange ex, int status, Object value) throws IOException {
     headers(ex, "application/json; charset=utf-8");
-    if (ex.getAttribute(BEFORE_RESPONSE) instanceof java.util.function.IntConsumer hook) {
+    if (ex.getAttribute(BEFORE_RESPONSE) instanceof IntConsumer hook) {
       hook.accept(status);
     }
     ex.sendResponseHeaders(status, 0);
-    try (OutputStream os = new java.io.BufferedOutputStream(ex.getResponseBody(), 1 << 16)) {
+    try (OutputStream os = new BufferedOutputStream(ex.getResponseBody(), 1 << 16)) {
       Json.writer().writeValue(os, value);
     }
   }
@@ -96,7 +99,7 @@ final class HttpExchanges {
   }
 
   static void sendError(HttpExchange ex, int status, String message) throws IOException {
-    sendJson(ex, status, java.util.Map.of("error", message));
+    sendJson(ex, status, Map.of("error", message));
   }
 
   private static void headers(HttpExchange ex, String contentType) {
@@ -107,7 +110,7 @@ final class HttpExchanges {
 
   static void send(HttpExchange ex, int status, String contentType, byte[] body) throws IOException {
     headers(ex, contentType);
-    if (ex.getAttribute(BEFORE_RESPONSE) instanceof java.util.function.IntConsumer hook) {
+    if (ex.getAttribute(BEFORE_RESPONSE) instanceof IntConsumer hook) {
       hook.accept(status);
     }
     ex.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);

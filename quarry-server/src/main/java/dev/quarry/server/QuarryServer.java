@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.quarry.QuarryException;
+import dev.quarry.QuarryFailure;
 import dev.quarry.data.Document;
 import dev.quarry.encode.EncodeOptions;
 import dev.quarry.encode.SentenceTransformer;
@@ -20,6 +21,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -478,7 +480,7 @@ public final class QuarryServer implements AutoCloseable {
       return;
     }
     String auth = ex.getRequestHeaders().getFirst("Authorization");
-    if (auth == null || !java.security.MessageDigest.isEqual(HttpExchanges.utf8(auth), HttpExchanges.utf8("Bearer " + config.token()))) {
+    if (auth == null || !MessageDigest.isEqual(HttpExchanges.utf8(auth), HttpExchanges.utf8("Bearer " + config.token()))) {
       ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
       throw new HttpError(401, "this endpoint needs 'Authorization: Bearer <token>'");
     }
@@ -517,7 +519,7 @@ public final class QuarryServer implements AutoCloseable {
       if (cause instanceof RuntimeException re) {
         throw re;
       }
-      throw new dev.quarry.QuarryFailure("encoding the query failed", cause);
+      throw new QuarryFailure("encoding the query failed", cause);
     }
   }
 

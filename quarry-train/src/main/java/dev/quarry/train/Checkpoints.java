@@ -1,6 +1,7 @@
 package dev.quarry.train;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.quarry.FileTrees;
 import dev.quarry.QuarryException;
 import dev.quarry.io.Json;
 import dev.quarry.train.bert.Tensor;
@@ -194,6 +195,6 @@ public final class Checkpoints {
   }
 
   static void deleteTree(Path p) {
-    dev.quarry.FileTrees.delete(p);
+    FileTrees.delete(p);
   }
 }

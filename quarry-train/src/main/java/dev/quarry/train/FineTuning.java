@@ -1,6 +1,7 @@
 package dev.quarry.train;
 
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
 import dev.quarry.FileTrees;
 import dev.quarry.QuarryFailure;
 import dev.quarry.model.ModelFolder;
@@ -68,7 +69,7 @@ public final class FineTuning {
     try (NDManager manager = NDManager.newBaseManager("PyTorch");
         TrainableSentenceTransformer model = TrainableSentenceTransformer.load(base, manager)) {
       if (options.intraOpThreads() > 0) {
-        ai.djl.pytorch.jni.JniUtils.setNumThreads(options.intraOpThreads());
+        JniUtils.setNumThreads(options.intraOpThreads());
       }
       Trainer.Result result = new Trainer(model, rows, args, evaluation, output, options.listener()).train(options.start());
       TrainingLog log = result.log();

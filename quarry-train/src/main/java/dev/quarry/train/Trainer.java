@@ -6,8 +6,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.quarry.Digests;
 import dev.quarry.QuarryException;
 import dev.quarry.eval.IrResult;
+import dev.quarry.io.Json;
 import dev.quarry.train.bert.BertWeights;
 import dev.quarry.train.data.NoDuplicatesBatchSampler;
 import dev.quarry.train.data.TrainingExample;
@@ -16,11 +18,20 @@ import dev.quarry.train.model.TrainableSentenceTransformer;
 import dev.quarry.train.optim.AdamW;
 import dev.quarry.train.optim.GradientClipping;
 import dev.quarry.train.optim.WarmupLinearSchedule;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * sentence-transformers' {@code fit()} for MultipleNegativesRankingLoss: no-duplicates batches,
@@ -60,7 +71,7 @@ public final class Trainer {
   }
 
   /** Arguments that may change between a run and its resumption: they do not change the steps taken. */
-  private static final java.util.Set<String> RESUMABLE_CHANGES = java.util.Set.of("evalBatchSize", "checkpointSteps", "checkpointsKept");
+  private static final Set<String> RESUMABLE_CHANGES = Set.of("evalBatchSize", "checkpointSteps", "checkpointsKept");
 
   /**
    * @param evaluation the IR evaluation run during training, or null
@@ -118,8 +129,8 @@ public final class Trainer {
     Map<String, NDArray> params = model.encoder().parameters();
     model.encoder().setRequiresGradient(true);
     try {
-      java.nio.file.Files.createDirectories(checkpoints.dir().getParent());
-    } catch (java.io.IOException e) {
+      Files.createDirectories(checkpoints.dir().getParent());
+    } catch (IOException e) {
       throw new QuarryException("Cannot create the training folder " + checkpoints.dir().getParent() + ": " + e.getMessage(), e);
     }
     checkpoints.cleanTemporary();
@@ -127,7 +138,7 @@ public final class Trainer {
         args.biasCorrection(), AdamW.SENTENCE_TRANSFORMERS_DECAY)) {
       int step = 0;
       TrainingLog.EvalRecord best = null;
-      if (start == Start.FRESH && (checkpoints.hasAny() || java.nio.file.Files.exists(log.file()))) {
+      if (start == Start.FRESH && (checkpoints.hasAny() || Files.exists(log.file()))) {
         throw new QuarryException(workDir + " holds an earlier training run (" + checkpoints.dir().getFileName() + "/ or "
             + log.file().getFileName() + "). Resume it (--resume) or start over and delete it (--overwrite).");
       }
@@ -147,7 +158,7 @@ public final class Trainer {
         // Starting over (OVERWRITE, or RESUME with nothing to resume): an earlier run's checkpoints
         // must not be resumed or taken as best.
         Checkpoints.deleteTree(checkpoints.dir());
-        java.nio.file.Files.deleteIfExists(log.file());
+        Files.deleteIfExists(log.file());
       }
       listener.onStart(totalSteps, step);
       if (saved == null && evaluation != null && args.evalBeforeTraining()) {
@@ -204,8 +215,8 @@ public final class Trainer {
         finalWeights = new BertWeights(bestSaved.weights()); // possibly the base model itself (step 0)
       }
       return new Result(step, log, best, finalWeights);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     } finally {
       model.encoder().setRequiresGradient(false);
     }
@@ -215,8 +226,8 @@ public final class Trainer {
   private void requireSameRun(Checkpoints.Saved saved) {
     List<String> diffs = new ArrayList<>();
     JsonNode before = saved.state().path("args");
-    JsonNode now = dev.quarry.io.Json.tree(args);
-    for (java.util.Iterator<String> it = now.fieldNames(); it.hasNext(); ) {
+    JsonNode now = Json.tree(args);
+    for (Iterator<String> it = now.fieldNames(); it.hasNext(); ) {
       String field = it.next();
       JsonNode a = before.get(field);
       JsonNode b = now.get(field);
@@ -242,16 +253,16 @@ public final class Trainer {
 
   /** SHA-256 of the training rows in order (what a resumed run must see again). */
   private String dataFingerprint() {
-    java.security.MessageDigest md = dev.quarry.Digests.sha256();
+    MessageDigest md = Digests.sha256();
     for (TrainingExample e : examples) {
       for (String t : e.texts()) {
-        byte[] b = t.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        md.update(java.nio.ByteBuffer.allocate(4).putInt(b.length).array());
+        byte[] b = t.getBytes(StandardCharsets.UTF_8);
+        md.update(ByteBuffer.allocate(4).putInt(b.length).array());
         md.update(b);
       }
       md.update((byte) 0);
     }
-    return java.util.HexFormat.of().formatHex(md.digest());
+    return HexFormat.of().formatHex(md.digest());
   }
 
   private static int sum(List<List<List<Integer>>> plan, int throughEpoch) {

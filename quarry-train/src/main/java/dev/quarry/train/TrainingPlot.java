@@ -5,6 +5,7 @@ import java.awt.Color;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.NumberAxis;
@@ -43,7 +44,7 @@ public final class TrainingPlot {
 
     XYSeriesCollection evalData = new XYSeriesCollection();
     for (String metric : List.of("ndcg@10", "mrr@10", "recall@10")) {
-      XYSeries s = new XYSeries(metric.toUpperCase(java.util.Locale.ROOT));
+      XYSeries s = new XYSeries(metric.toUpperCase(Locale.ROOT));
       for (TrainingLog.EvalRecord e : log.evals()) {
         Double v = e.metrics().get(metric);
         if (v != null) {

@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 
 /**
  * A BERT encoder's weights by their Hugging Face names ({@code embeddings.word_embeddings.weight},
@@ -112,7 +113,7 @@ public final class BertWeights {
 
   /** Random weights as transformers initialises a BERT (normal 0.02, LayerNorm 1/0): for benchmarks. */
   public static BertWeights random(BertConfig config, long seed) {
-    java.util.Random rnd = new java.util.Random(seed);
+    Random rnd = new Random(seed);
     Map<String, Tensor> out = new LinkedHashMap<>();
     for (String name : requiredNames(config)) {
       long[] shape = expectedShape(config, name);

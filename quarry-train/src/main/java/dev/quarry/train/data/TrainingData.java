@@ -9,11 +9,13 @@ import dev.quarry.data.Utf8Lines;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Reader;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
@@ -52,7 +54,7 @@ public final class TrainingData {
 
   /** JSONL or CSV by the file's extension. */
   public static List<TrainingExample> read(Path file) {
-    String name = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+    String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
     if (name.endsWith(".jsonl") || name.endsWith(".json")) {
       return fromJsonl(file);
     } else if (name.endsWith(".csv") || name.endsWith(".tsv")) {
@@ -114,7 +116,7 @@ public final class TrainingData {
    * (anchor/query, positive/pos, ...) is a header; {@code .tsv} files are tab-separated.
    */
   public static List<TrainingExample> fromCsv(Path file) {
-    boolean tsv = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".tsv");
+    boolean tsv = file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".tsv");
     CSVFormat format = (tsv ? CSVFormat.TDF : CSVFormat.RFC4180).builder().setIgnoreEmptyLines(true).get();
     List<TrainingExample> out = new ArrayList<>();
     try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8); CSVParser parser = CSVParser.parse(r, format)) {
@@ -137,14 +139,14 @@ public final class TrainingData {
         }
         out.add(new TrainingExample(rec.get(0), rec.get(1), negatives, where));
       }
-    } catch (IOException | java.io.UncheckedIOException e) {
+    } catch (IOException | UncheckedIOException e) {
       throw new QuarryException("Cannot read " + file + ": " + e.getMessage(), e);
     }
     return checkColumns(out, file);
   }
 
   private static boolean isHeader(CSVRecord rec) {
-    String first = rec.get(0).trim().toLowerCase(java.util.Locale.ROOT);
+    String first = rec.get(0).trim().toLowerCase(Locale.ROOT);
     return first.equals("anchor") || first.equals("query") || first.equals("question");
   }
 

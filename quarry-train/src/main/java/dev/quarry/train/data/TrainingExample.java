@@ -1,5 +1,6 @@
 package dev.quarry.train.data;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -14,7 +15,7 @@ public record TrainingExample(String anchor, String positive, List<String> negat
 
   /** All texts of the row; a batch must not hold the same text twice. */
   public List<String> texts() {
-    java.util.ArrayList<String> all = new java.util.ArrayList<>(2 + negatives.size());
+    ArrayList<String> all = new ArrayList<>(2 + negatives.size());
     all.add(anchor);
     all.add(positive);
     all.addAll(negatives);

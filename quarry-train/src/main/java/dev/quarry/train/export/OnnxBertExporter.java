@@ -1,14 +1,15 @@
 package dev.quarry.train.export;
 
-import ai.onnx.proto.OnnxMl;
 import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl;
 import com.google.protobuf.ByteString;
 import dev.quarry.train.bert.BertConfig;
 import dev.quarry.train.bert.BertWeights;
 import dev.quarry.train.bert.Tensor;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -16,6 +17,7 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Writes a BERT encoder as an ONNX graph with the interface of transformers' exports (inputs
@@ -42,7 +44,7 @@ public final class OnnxBertExporter {
         .setGraph(ex.graph)
         .build();
     Files.createDirectories(file.toAbsolutePath().getParent());
-    try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(file), 1 << 20)) {
+    try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 20)) {
       model.writeTo(out);
     }
   }
@@ -173,7 +175,7 @@ public final class OnnxBertExporter {
   }
 
   private String node(String op, List<String> inputs, AttributeProto... attributes) {
-    String out = op.toLowerCase(java.util.Locale.ROOT) + "_" + counter++;
+    String out = op.toLowerCase(Locale.ROOT) + "_" + counter++;
     NodeProto.Builder n = NodeProto.newBuilder().setOpType(op).setName(out).addAllInput(inputs).addOutput(out);
     for (AttributeProto a : attributes) {
       n.addAttribute(a);

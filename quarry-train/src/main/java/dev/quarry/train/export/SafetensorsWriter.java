@@ -1,13 +1,16 @@
 package dev.quarry.train.export;
 
 import dev.quarry.io.Json;
+import dev.quarry.model.Safetensors;
 import dev.quarry.train.bert.Tensor;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,8 +42,8 @@ public final class SafetensorsWriter {
     int padded = (json.length + 7) / 8 * 8;
     byte[] headerBytes = new byte[padded];
     System.arraycopy(json, 0, headerBytes, 0, json.length);
-    java.util.Arrays.fill(headerBytes, json.length, padded, (byte) ' ');
-    try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(file), 1 << 20)) {
+    Arrays.fill(headerBytes, json.length, padded, (byte) ' ');
+    try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 20)) {
       out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
       out.write(headerBytes);
       ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
@@ -59,7 +62,7 @@ public final class SafetensorsWriter {
 
   /** Reads every tensor back (for resuming from a checkpoint). */
   public static Map<String, Tensor> readAll(Path file) {
-    dev.quarry.model.Safetensors st = dev.quarry.model.Safetensors.open(file);
+    Safetensors st = Safetensors.open(file);
     Map<String, Tensor> out = new LinkedHashMap<>();
     st.tensors().forEach((name, info) -> out.put(name, new Tensor(info.shape(), st.readFloats(name))));
     return out;

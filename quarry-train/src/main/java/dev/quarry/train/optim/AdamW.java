@@ -2,6 +2,7 @@ package dev.quarry.train.optim;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import dev.quarry.train.bert.NativeArrays;
 import dev.quarry.train.bert.Tensor;
 import java.util.LinkedHashMap;
@@ -115,7 +116,7 @@ public final class AdamW implements AutoCloseable {
         throw new IllegalStateException("optimizer state lacks " + prefix + e.getKey());
       }
       e.getValue().close();
-      e.setValue(NativeArrays.of(state, saved.data(), new ai.djl.ndarray.types.Shape(saved.shape())));
+      e.setValue(NativeArrays.of(state, saved.data(), new Shape(saved.shape())));
     }
   }
 
