@@ -14,6 +14,9 @@ import java.util.function.BiFunction;
  * (or {@code HF_ENDPOINT}), {@code QUARRY_OFFLINE=1} (or {@code HF_HUB_OFFLINE=1}), {@code HF_TOKEN}.
  */
 public record ModelResolver(Path cacheDir, String hubEndpoint, boolean offline, String token) {
+  /** Downloads are reported here (the CLI prints INFO lines as "quarry: ..."). */
+  private static final System.Logger LOG = System.getLogger(ModelResolver.class.getName());
+
 
   /** Settings from the environment. */
   public static ModelResolver defaults() {
@@ -66,7 +69,7 @@ public record ModelResolver(Path cacheDir, String hubEndpoint, boolean offline, 
       rev = spec.substring(at + 1);
     }
     if (HubClient.isRepoId(repo)) {
-      HubClient hub = new HubClient(hubEndpoint, cacheDir, offline, token, line -> System.err.println("quarry: " + line),
+      HubClient hub = new HubClient(hubEndpoint, cacheDir, offline, token, line -> LOG.log(System.Logger.Level.INFO, line),
           new HubClient.Settings(HubClient.Settings.defaults().readTimeout(), "1".equals(System.getenv("QUARRY_HUB_ALLOW_HTTP_TOKEN"))));
       return reader.apply(hub.snapshot(repo, rev == null ? "main" : rev), repo);
     }
