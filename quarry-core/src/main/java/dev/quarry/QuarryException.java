@@ -9,6 +9,8 @@ package dev.quarry;
  * person reading them is usually looking at a model folder or a data file, not at our code.
  */
 public class QuarryException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
   public QuarryException(String message) {
     super(message);
   }

@@ -10,6 +10,8 @@ package dev.quarry;
  * message that says what to change (exit 2, HTTP 4xx).
  */
 public class QuarryFailure extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
   public QuarryFailure(String message, Throwable cause) {
     super(message, cause);
   }

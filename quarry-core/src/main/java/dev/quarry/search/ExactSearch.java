@@ -3,6 +3,7 @@ package dev.quarry.search;
 import dev.quarry.QuarryException;
 import dev.quarry.similarity.SimilarityFunction;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.function.IntFunction;
 import java.util.stream.IntStream;
@@ -50,12 +51,9 @@ public final class ExactSearch {
   /** Top-k hits for each query, best first; queries are processed in parallel. */
   public List<List<Hit>> search(float[][] queries, int k) {
     List<List<Hit>> out = new ArrayList<>(queries.length);
-    @SuppressWarnings("unchecked")
-    List<Hit>[] results = new List[queries.length];
-    IntStream.range(0, queries.length).parallel().forEach(q -> results[q] = searchOne(queries[q], k));
-    for (List<Hit> r : results) {
-      out.add(r);
-    }
+    List<List<Hit>> results = new ArrayList<>(Collections.nCopies(queries.length, (List<Hit>) null));
+    IntStream.range(0, queries.length).parallel().forEach(q -> results.set(q, searchOne(queries[q], k)));
+    out.addAll(results);
     return out;
   }
 

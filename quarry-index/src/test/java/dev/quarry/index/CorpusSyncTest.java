@@ -62,7 +62,9 @@ class CorpusSyncTest {
     return LuceneIndex.open(dir, CorpusIndexer.metadataOf(model), IndexSettings.defaults());
   }
 
-  static final class Killed extends RuntimeException {}
+  static final class Killed extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+  }
 
   @Test
   void aKilledBuildResumesWithoutEncodingCommittedDocumentsAgain() throws Exception {

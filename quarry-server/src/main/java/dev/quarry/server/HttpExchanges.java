@@ -22,6 +22,8 @@ final class HttpExchanges {
 
   /** An error answered with a status and {"error": message}. */
   static final class HttpError extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
     final int status;
     int retryAfterSeconds = -1;
 
