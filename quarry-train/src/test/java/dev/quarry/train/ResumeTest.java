@@ -24,7 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("slow") // real models at size, servers, fine-tunes: left out of the fast tier (-Pfast)
 class ResumeTest {
-  static final class Killed extends RuntimeException {}
+  static final class Killed extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+  }
 
   @Test
   void resumedRunEqualsUninterruptedRun(@TempDir Path dir) throws Exception {
