@@ -24,6 +24,11 @@ final class IndexCommand implements Callable<Integer> {
     try (SentenceTransformer m = model.load(); LuceneIndex idx = IndexAccess.open(m, dir, index)) {
       System.out.printf(Locale.ROOT, "Index %s holds %d documents (%s), ready in %.1f s%n", index.folder(dir, m.folder().modelId()),
           idx.size(), m.folder().modelId(), (System.nanoTime() - start) / 1e9);
+      if (idx.isMerging()) {
+        // At a million passages the merges' HNSW rebuilds can take as long again as the indexing.
+        System.err.println("quarry: waiting for Lucene to merge segments (faster searches later); everything is committed,"
+            + " so interrupting now loses nothing");
+      }
     }
     return 0;
   }

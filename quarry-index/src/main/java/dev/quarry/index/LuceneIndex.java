@@ -252,6 +252,11 @@ public final class LuceneIndex implements AutoCloseable {
     }
   }
 
+  /** True while Lucene merges segments in the background (close() waits for them). */
+  public boolean isMerging() {
+    return writer.hasPendingMerges() || !writer.getMergingSegments().isEmpty();
+  }
+
   /** Why the index can no longer take writes (its writer closed after a fatal error), or null if it can. */
   public String writeProblem() {
     Throwable tragic = writer.getTragicException();
