@@ -52,10 +52,8 @@ public record ModelFolder(
     SimilarityFunction similarity,
     int vocabSize) {
 
-  static final String TRANSFORMER = "sentence_transformers.models.Transformer";
-  static final String POOLING = "sentence_transformers.models.Pooling";
-  static final String DENSE = "sentence_transformers.models.Dense";
-  static final String NORMALIZE = "sentence_transformers.models.Normalize";
+  /** The transformer module's type in modules.json (the other modules name their own: Pooling, Dense, Normalize). */
+  public static final String TRANSFORMER = "sentence_transformers.models.Transformer";
 
   /** Output dimension after every module. */
   public int dimension() {
@@ -114,9 +112,9 @@ public record ModelFolder(
         String where = modulesFile + " entry " + i;
         switch (type) {
           case TRANSFORMER -> transformerDir = dir;
-          case POOLING -> pooling = PoolingConfig.read(dir.resolve("config.json"));
-          case DENSE -> after.add(readDense(dir));
-          case NORMALIZE -> after.add(Normalize.INSTANCE);
+          case PoolingConfig.TYPE -> pooling = PoolingConfig.readFolder(dir);
+          case Dense.TYPE -> after.add(readDense(dir));
+          case Normalize.TYPE -> after.add(Normalize.INSTANCE);
           default -> throw new QuarryException("Unsupported module type '" + type + "' in " + where
               + ". Quarry runs Transformer, Pooling, Dense and Normalize modules.");
         }

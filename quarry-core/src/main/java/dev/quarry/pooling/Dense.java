@@ -8,6 +8,8 @@ import java.util.function.DoubleUnaryOperator;
  * torch.nn.Linear stores it.
  */
 public final class Dense implements SentenceModule {
+  /** The module's type in modules.json. */
+  public static final String TYPE = "sentence_transformers.models.Dense";
   private final float[] weight;
   private final float[] bias;
   private final int in;

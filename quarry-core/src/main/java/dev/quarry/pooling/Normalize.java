@@ -2,6 +2,8 @@ package dev.quarry.pooling;
 
 /** sentence-transformers' {@code models.Normalize}: L2 normalisation, as torch F.normalize (eps 1e-12). */
 public final class Normalize implements SentenceModule {
+  /** The module's type in modules.json; its folder holds no files. */
+  public static final String TYPE = "sentence_transformers.models.Normalize";
   public static final Normalize INSTANCE = new Normalize();
 
   @Override

@@ -3,9 +3,12 @@ package dev.quarry.pooling;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.quarry.QuarryException;
 import dev.quarry.io.Json;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -18,6 +21,10 @@ import java.util.Map;
  *     (instructor-style models)
  */
 public record PoolingConfig(int wordEmbeddingDimension, List<PoolingMode> modes, boolean includePrompt) {
+  /** The module's type in modules.json. */
+  public static final String TYPE = "sentence_transformers.models.Pooling";
+  /** Its file in the module's folder. */
+  public static final String FILE = "config.json";
 
   public PoolingConfig {
     if (modes.isEmpty()) {
@@ -29,6 +36,23 @@ public record PoolingConfig(int wordEmbeddingDimension, List<PoolingMode> modes,
   /** Output dimension: the hidden size once per enabled mode. */
   public int outputDimension() {
     return wordEmbeddingDimension * modes.size();
+  }
+
+  /** Reads the module in {@code dir} (its {@value #FILE}). */
+  public static PoolingConfig readFolder(Path dir) {
+    return read(dir.resolve(FILE));
+  }
+
+  /** Writes the module's {@value #FILE} into {@code dir}, every mode key present, as sentence-transformers writes it. */
+  public void write(Path dir) throws IOException {
+    Files.createDirectories(dir);
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("word_embedding_dimension", wordEmbeddingDimension);
+    for (PoolingMode m : PoolingMode.values()) {
+      out.put(m.configKey(), modes.contains(m));
+    }
+    out.put("include_prompt", includePrompt);
+    Json.prettyWriter().writeValue(dir.resolve(FILE).toFile(), out);
   }
 
   /** Reads {@code file}; unknown {@code pooling_mode_*} keys are rejected, not ignored. */

@@ -1,9 +1,10 @@
 package dev.quarry.train.export;
 
+import dev.quarry.Quarry;
 import dev.quarry.io.Json;
 import dev.quarry.model.ModelFolder;
-import dev.quarry.Quarry;
-import dev.quarry.pooling.PoolingMode;
+import dev.quarry.pooling.Normalize;
+import dev.quarry.pooling.PoolingConfig;
 import dev.quarry.tokenize.TokenizerFiles;
 import dev.quarry.train.bert.BertConfig;
 import dev.quarry.train.bert.BertWeights;
@@ -38,21 +39,14 @@ public final class SentenceTransformerWriter {
     // do_lower_case: transformers rebuilds the normaliser from the config (see TokenizerFiles).
     TokenizerFiles.read(source.tokenizerFile()).writeFolder(source.tokenizerFile().getParent(), dir, source.maxSeqLength());
     List<Map<String, Object>> modules = new ArrayList<>();
-    modules.add(module(0, "", "sentence_transformers.models.Transformer"));
-    modules.add(module(1, "1_Pooling", "sentence_transformers.models.Pooling"));
+    modules.add(module(0, "", ModelFolder.TRANSFORMER));
+    modules.add(module(1, "1_Pooling", PoolingConfig.TYPE));
     if (source.normalizes()) {
-      modules.add(module(2, "2_Normalize", "sentence_transformers.models.Normalize"));
+      modules.add(module(2, "2_Normalize", Normalize.TYPE));
       Files.createDirectories(dir.resolve("2_Normalize"));
     }
     Json.prettyWriter().writeValue(dir.resolve("modules.json").toFile(), modules);
-    Files.createDirectories(dir.resolve("1_Pooling"));
-    Map<String, Object> pooling = new LinkedHashMap<>();
-    pooling.put("word_embedding_dimension", source.pooling().wordEmbeddingDimension());
-    for (PoolingMode m : PoolingMode.values()) {
-      pooling.put(m.configKey(), source.pooling().modes().contains(m));
-    }
-    pooling.put("include_prompt", source.pooling().includePrompt());
-    Json.prettyWriter().writeValue(dir.resolve("1_Pooling/config.json").toFile(), pooling);
+    source.pooling().write(dir.resolve("1_Pooling"));
     Map<String, Object> sbert = new LinkedHashMap<>();
     sbert.put("max_seq_length", source.maxSeqLength());
     sbert.put("do_lower_case", source.doLowerCase());
