@@ -110,8 +110,56 @@ public final class Trainer {
     return epochs;
   }
 
-  /** Trains, starting or continuing as {@code start} says. */
+  /** Where a run stands: the steps taken and the best evaluation so far. */
+  private static final class Progress {
+    int step;
+    TrainingLog.EvalRecord best;
+  }
+
+  /**
+   * Trains, starting or continuing as {@code start} says: plan the batches, prepare the folder,
+   * restore a checkpoint (or clear an earlier run), evaluate the base model, run the steps (each
+   * possibly followed by an evaluation and a checkpoint), then pick the weights to keep.
+   */
   public Result train(Start start) {
+    List<List<List<Integer>>> plan = checkedPlan();
+    int totalSteps = plan.stream().mapToInt(List::size).sum();
+    int warmup = args.warmupSteps() >= 0 ? args.warmupSteps() : WarmupLinearSchedule.defaultWarmup(totalSteps);
+    WarmupLinearSchedule schedule = new WarmupLinearSchedule(args.learningRate(), warmup, totalSteps);
+    Map<String, NDArray> params = model.encoder().parameters();
+    model.encoder().setRequiresGradient(true);
+    prepareWorkDir(start);
+    try (AdamW optimizer = new AdamW(params, args.adamBeta1(), args.adamBeta2(), args.adamEps(), args.weightDecay(),
+        args.biasCorrection(), AdamW.SENTENCE_TRANSFORMERS_DECAY)) {
+      Progress progress = new Progress();
+      boolean resumed = restoreOrClear(start, optimizer, progress);
+      listener.onStart(totalSteps, progress.step);
+      if (!resumed && evaluation != null && args.evalBeforeTraining()) {
+        progress.best = evaluate(0, 0, progress.best);
+      }
+      int negatives = examples.get(0).negatives().size();
+      int done = 0;
+      for (int epoch = 0; epoch < plan.size(); epoch++) {
+        for (List<Integer> batch : plan.get(epoch)) {
+          if (done++ < progress.step) {
+            continue; // finished before the checkpoint we resumed from
+          }
+          step(batch, negatives, epoch, params, schedule, optimizer, progress);
+          boolean epochEnd = done == sum(plan, epoch);
+          afterStep(epoch, epochEnd, optimizer, progress);
+        }
+      }
+      Checkpoints.deleteTree(workDir.resolve("eval-model"));
+      return new Result(progress.step, log, progress.best, weightsToKeep(progress));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      model.encoder().setRequiresGradient(false);
+    }
+  }
+
+  /** The batches of every epoch; a run that would take no step is refused. */
+  private List<List<List<Integer>>> checkedPlan() {
     if (args.maxSteps() == 0) {
       throw new QuarryException("Nothing to train: the maximum number of steps is 0 (--max-steps 0).");
     }
@@ -119,107 +167,103 @@ public final class Trainer {
       throw new QuarryException("Nothing to train: there are no training rows.");
     }
     List<List<List<Integer>>> plan = plan();
-    int totalSteps = plan.stream().mapToInt(List::size).sum();
-    if (totalSteps == 0) {
+    if (plan.stream().mapToInt(List::size).sum() == 0) {
       throw new QuarryException("Nothing to train: " + args.epochs() + " epochs of " + examples.size() + " rows give no step.");
     }
-    int warmup = args.warmupSteps() >= 0 ? args.warmupSteps() : WarmupLinearSchedule.defaultWarmup(totalSteps);
-    WarmupLinearSchedule schedule = new WarmupLinearSchedule(args.learningRate(), warmup, totalSteps);
-    int negatives = examples.get(0).negatives().size();
-    Map<String, NDArray> params = model.encoder().parameters();
-    model.encoder().setRequiresGradient(true);
+    return plan;
+  }
+
+  /** Creates the folder, removes half-written checkpoints, and refuses to start FRESH over an earlier run. */
+  private void prepareWorkDir(Start start) {
     try {
       Files.createDirectories(checkpoints.dir().getParent());
     } catch (IOException e) {
       throw new QuarryException("Cannot create the training folder " + checkpoints.dir().getParent() + ": " + e.getMessage(), e);
     }
     checkpoints.cleanTemporary();
-    try (AdamW optimizer = new AdamW(params, args.adamBeta1(), args.adamBeta2(), args.adamEps(), args.weightDecay(),
-        args.biasCorrection(), AdamW.SENTENCE_TRANSFORMERS_DECAY)) {
-      int step = 0;
-      TrainingLog.EvalRecord best = null;
-      if (start == Start.FRESH && (checkpoints.hasAny() || Files.exists(log.file()))) {
-        throw new QuarryException(workDir + " holds an earlier training run (" + checkpoints.dir().getFileName() + "/ or "
-            + log.file().getFileName() + "). Resume it (--resume) or start over and delete it (--overwrite).");
-      }
-      Checkpoints.Saved saved = start == Start.RESUME ? checkpoints.latest() : null;
-      if (saved != null) {
-        requireSameRun(saved);
-        step = saved.step();
-        model.encoder().load(new BertWeights(saved.weights()));
-        optimizer.restore(saved.optimizer(), saved.state().path("optimizer_steps").asInt(step));
-        log.restore(saved.state().get("history"));
-        JsonNode b = saved.state().get("best_step");
-        if (b != null && !b.isNull()) {
-          int bestStep = b.asInt();
-          best = log.evals().stream().filter(r -> r.step() == bestStep).findFirst().orElse(null);
-        }
-      } else {
-        // Starting over (OVERWRITE, or RESUME with nothing to resume): an earlier run's checkpoints
-        // must not be resumed or taken as best.
-        Checkpoints.deleteTree(checkpoints.dir());
-        Files.deleteIfExists(log.file());
-      }
-      listener.onStart(totalSteps, step);
-      if (saved == null && evaluation != null && args.evalBeforeTraining()) {
-        best = evaluate(0, 0, best);
-      }
-      int done = 0;
-      for (int epoch = 0; epoch < plan.size(); epoch++) {
-        List<List<Integer>> batches = plan.get(epoch);
-        for (List<Integer> batch : batches) {
-          if (done++ < step) {
-            continue; // finished before the checkpoint we resumed from
-          }
-          long t0 = System.nanoTime();
-          JniUtils.setSeed(args.seed() * 1_000_003L + step);
-          double lossValue = forwardBackward(batch, negatives);
-          double gradNorm = GradientClipping.clipGlobalNorm(params.values(), args.maxGradNorm());
-          double lr = schedule.lr(step);
-          if (!Double.isFinite(lossValue) || !Double.isFinite(gradNorm)) {
-            // Checked before the update, so neither the weights nor any checkpoint take the bad step.
-            Checkpoints.Saved last = checkpoints.latest();
-            throw new QuarryException("Training diverged at step " + (step + 1) + ": the loss is " + lossValue
-                + " and the gradient norm " + gradNorm + " (learning rate " + lr + "). Stopped before updating the weights; "
-                + (last == null ? "no checkpoint was written yet." : "the last checkpoint (step " + last.step() + ") is intact in "
-                + last.dir() + ".") + " Lower the learning rate or check the data.");
-          }
-          optimizer.step(lr);
-          optimizer.zeroGradients();
-          step++;
-          TrainingLog.StepRecord rec = new TrainingLog.StepRecord(step, epoch, lossValue, lr, gradNorm,
-              (System.nanoTime() - t0) / 1e9);
-          log.add(rec);
-          listener.onStep(rec);
-          boolean epochEnd = done == sum(plan, epoch);
-          if (evaluation != null && ((args.evalSteps() > 0 && step % args.evalSteps() == 0) || epochEnd)) {
-            best = evaluate(step, epoch, best);
-          }
-          boolean checkpoint = args.checkpointSteps() > 0 ? step % args.checkpointSteps() == 0 || epochEnd
-              : args.checkpointSteps() == 0 && epochEnd;
-          if (checkpoint) {
-            Path p = checkpoints.writeStep(step, model.encoder().snapshot().tensors(), optimizer.stateTensors(),
-                state(step, epoch, optimizer, best), args.checkpointsKept());
-            listener.onCheckpoint(p);
-          }
-        }
-      }
-      Checkpoints.deleteTree(workDir.resolve("eval-model"));
-      BertWeights finalWeights = model.encoder().snapshot();
-      if (best != null && best.step() != step) {
-        Checkpoints.Saved bestSaved = checkpoints.named("best");
-        if (bestSaved == null || bestSaved.step() != best.step()) {
-          throw new QuarryException("The best weights (step " + best.step() + ") are missing from " + checkpoints.dir()
-              + "; the last weights are in the newest checkpoint there.");
-        }
-        finalWeights = new BertWeights(bestSaved.weights()); // possibly the base model itself (step 0)
-      }
-      return new Result(step, log, best, finalWeights);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } finally {
-      model.encoder().setRequiresGradient(false);
+    if (start == Start.FRESH && (checkpoints.hasAny() || Files.exists(log.file()))) {
+      throw new QuarryException(workDir + " holds an earlier training run (" + checkpoints.dir().getFileName() + "/ or "
+          + log.file().getFileName() + "). Resume it (--resume) or start over and delete it (--overwrite).");
     }
+  }
+
+  /**
+   * RESUME with a checkpoint: restores weights, optimizer moments, history and best step, after
+   * checking that it is the same run. Otherwise clears an earlier run's checkpoints and log, which
+   * must not be resumed or taken as best. Returns whether a checkpoint was restored.
+   */
+  private boolean restoreOrClear(Start start, AdamW optimizer, Progress progress) throws IOException {
+    Checkpoints.Saved saved = start == Start.RESUME ? checkpoints.latest() : null;
+    if (saved == null) {
+      Checkpoints.deleteTree(checkpoints.dir());
+      Files.deleteIfExists(log.file());
+      return false;
+    }
+    requireSameRun(saved);
+    progress.step = saved.step();
+    model.encoder().load(new BertWeights(saved.weights()));
+    optimizer.restore(saved.optimizer(), saved.state().path("optimizer_steps").asInt(progress.step));
+    log.restore(saved.state().get("history"));
+    JsonNode b = saved.state().get("best_step");
+    if (b != null && !b.isNull()) {
+      int bestStep = b.asInt();
+      progress.best = log.evals().stream().filter(r -> r.step() == bestStep).findFirst().orElse(null);
+    }
+    return true;
+  }
+
+  /** One optimizer step: forward and backward, clipping, the divergence check, the update, the log. */
+  private void step(List<Integer> batch, int negatives, int epoch, Map<String, NDArray> params, WarmupLinearSchedule schedule,
+      AdamW optimizer, Progress progress) {
+    long t0 = System.nanoTime();
+    JniUtils.setSeed(args.seed() * 1_000_003L + progress.step);
+    double lossValue = forwardBackward(batch, negatives);
+    double gradNorm = GradientClipping.clipGlobalNorm(params.values(), args.maxGradNorm());
+    double lr = schedule.lr(progress.step);
+    if (!Double.isFinite(lossValue) || !Double.isFinite(gradNorm)) {
+      // Checked before the update, so neither the weights nor any checkpoint take the bad step.
+      Checkpoints.Saved last = checkpoints.latest();
+      throw new QuarryException("Training diverged at step " + (progress.step + 1) + ": the loss is " + lossValue
+          + " and the gradient norm " + gradNorm + " (learning rate " + lr + "). Stopped before updating the weights; "
+          + (last == null ? "no checkpoint was written yet." : "the last checkpoint (step " + last.step() + ") is intact in "
+          + last.dir() + ".") + " Lower the learning rate or check the data.");
+    }
+    optimizer.step(lr);
+    optimizer.zeroGradients();
+    progress.step++;
+    TrainingLog.StepRecord rec = new TrainingLog.StepRecord(progress.step, epoch, lossValue, lr, gradNorm,
+        (System.nanoTime() - t0) / 1e9);
+    log.add(rec);
+    listener.onStep(rec);
+  }
+
+  /** Evaluates every evalSteps and at each epoch's end; checkpoints every checkpointSteps and at each epoch's end. */
+  private void afterStep(int epoch, boolean epochEnd, AdamW optimizer, Progress progress) {
+    int step = progress.step;
+    if (evaluation != null && ((args.evalSteps() > 0 && step % args.evalSteps() == 0) || epochEnd)) {
+      progress.best = evaluate(step, epoch, progress.best);
+    }
+    boolean checkpoint = args.checkpointSteps() > 0 ? step % args.checkpointSteps() == 0 || epochEnd
+        : args.checkpointSteps() == 0 && epochEnd;
+    if (checkpoint) {
+      Path p = checkpoints.writeStep(step, model.encoder().snapshot().tensors(), optimizer.stateTensors(),
+          state(step, epoch, optimizer, progress.best), args.checkpointsKept());
+      listener.onCheckpoint(p);
+    }
+  }
+
+  /** The weights of the best evaluation (kept in the "best" checkpoint), or the last ones. */
+  private BertWeights weightsToKeep(Progress progress) {
+    TrainingLog.EvalRecord best = progress.best;
+    if (best == null || best.step() == progress.step) {
+      return model.encoder().snapshot();
+    }
+    Checkpoints.Saved bestSaved = checkpoints.named("best");
+    if (bestSaved == null || bestSaved.step() != best.step()) {
+      throw new QuarryException("The best weights (step " + best.step() + ") are missing from " + checkpoints.dir()
+          + "; the last weights are in the newest checkpoint there.");
+    }
+    return new BertWeights(bestSaved.weights()); // possibly the base model itself (step 0)
   }
 
   /** Refuses to resume a checkpoint written with other arguments, another model or other data. */
