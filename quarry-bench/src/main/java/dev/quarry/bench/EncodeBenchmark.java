@@ -11,7 +11,6 @@ import dev.quarry.similarity.SimilarityFunction;
 import dev.quarry.tokenize.TextTokenizer;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,7 +1,7 @@
 package dev.quarry.cli;
 
-import dev.quarry.encode.EncodeOptions;
 import dev.quarry.encode.Embeddings;
+import dev.quarry.encode.EncodeOptions;
 import dev.quarry.encode.Precision;
 import dev.quarry.encode.SentenceTransformer;
 import java.nio.file.Path;

@@ -1,9 +1,8 @@
 package dev.quarry.model;
 
-import dev.quarry.io.Json;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.quarry.QuarryException;
+import dev.quarry.io.Json;
 import dev.quarry.pooling.Dense;
 import dev.quarry.pooling.Normalize;
 import dev.quarry.pooling.PoolingConfig;

@@ -1,9 +1,8 @@
 package dev.quarry.model;
 
-import dev.quarry.io.Json;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.quarry.QuarryException;
+import dev.quarry.io.Json;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

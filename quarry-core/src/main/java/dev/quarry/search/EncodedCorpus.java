@@ -1,8 +1,8 @@
 package dev.quarry.search;
 
 import dev.quarry.encode.EncodeOptions;
-import dev.quarry.encode.SentenceTransformer;
 import dev.quarry.encode.ProgressListener;
+import dev.quarry.encode.SentenceTransformer;
 import java.util.List;
 
 /** Corpus embeddings, read from the cache when an earlier run encoded the same texts the same way. */

@@ -1,7 +1,5 @@
 package dev.quarry.model;
 
-import dev.quarry.io.Json;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -16,6 +14,7 @@ import dev.quarry.QuarryException;
 import dev.quarry.TestModels;
 import dev.quarry.encode.RuntimeOptions;
 import dev.quarry.encode.SentenceTransformer;
+import dev.quarry.io.Json;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;

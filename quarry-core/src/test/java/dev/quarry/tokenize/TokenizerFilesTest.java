@@ -14,10 +14,10 @@ import dev.quarry.TestModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 /** The tokenizer files Quarry writes make transformers tokenize exactly as tokenizer.json does. */
 class TokenizerFilesTest {

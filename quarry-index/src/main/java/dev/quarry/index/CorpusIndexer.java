@@ -1,8 +1,7 @@
 package dev.quarry.index;
 
-import dev.quarry.data.Document;
-import dev.quarry.encode.EncodeOptions;
 import dev.quarry.QuarryException;
+import dev.quarry.encode.EncodeOptions;
 import dev.quarry.encode.SentenceTransformer;
 import dev.quarry.model.ModelFingerprint;
 import dev.quarry.search.RowMatrix;

@@ -7,7 +7,6 @@ import dev.quarry.data.Document;
 import dev.quarry.search.Hit;
 import dev.quarry.search.ReciprocalRankFusion;
 import dev.quarry.search.Retriever;
-import dev.quarry.similarity.SimilarityFunction;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

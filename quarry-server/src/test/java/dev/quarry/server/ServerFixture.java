@@ -1,16 +1,14 @@
 package dev.quarry.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.quarry.data.Corpus;
-import dev.quarry.encode.EncodeOptions;
 import dev.quarry.encode.RuntimeOptions;
 import dev.quarry.encode.SentenceTransformer;
 import dev.quarry.index.CorpusIndexer;
 import dev.quarry.index.IndexSettings;
 import dev.quarry.index.LuceneIndex;
+import dev.quarry.io.Json;
 import dev.quarry.model.BuiltinModels;
 import dev.quarry.model.ModelFolder;
-import dev.quarry.io.Json;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -2,7 +2,6 @@ package dev.quarry.server;
 
 import static dev.quarry.server.ServerApiTest.assertError;
 import static dev.quarry.server.ServerFixture.TOKEN;
-import static dev.quarry.server.ServerFixture.json;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;

@@ -8,9 +8,9 @@ import dev.quarry.encode.EncodeOptions;
 import dev.quarry.train.model.TrainableSentenceTransformer;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Tag;
 
 /** The DJL/PyTorch BERT, loaded from the ONNX exports, against ONNX Runtime on the same texts. */
 @Tag("slow") // real models at size, servers, fine-tunes: left out of the fast tier (-Pfast)

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import dev.quarry.train.loss.MultipleNegativesRankingLoss;
 import dev.quarry.similarity.SimilarityFunction;
+import dev.quarry.train.loss.MultipleNegativesRankingLoss;
 import org.junit.jupiter.api.Test;
 
 class MultipleNegativesRankingLossTest {

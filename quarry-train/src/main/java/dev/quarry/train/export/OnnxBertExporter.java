@@ -1,10 +1,10 @@
 package dev.quarry.train.export;
 
+import ai.onnx.proto.OnnxMl;
 import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
-import ai.onnx.proto.OnnxMl;
 import com.google.protobuf.ByteString;
 import dev.quarry.train.bert.BertConfig;
 import dev.quarry.train.bert.BertWeights;

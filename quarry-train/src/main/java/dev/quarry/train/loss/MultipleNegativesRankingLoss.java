@@ -1,9 +1,9 @@
 package dev.quarry.train.loss;
 
-import dev.quarry.QuarryException;
-import dev.quarry.similarity.SimilarityFunction;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import dev.quarry.QuarryException;
+import dev.quarry.similarity.SimilarityFunction;
 import dev.quarry.train.bert.NativeArrays;
 
 /**

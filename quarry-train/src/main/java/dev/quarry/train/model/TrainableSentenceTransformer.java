@@ -8,7 +8,6 @@ import dev.quarry.QuarryException;
 import dev.quarry.encode.ProgressListener;
 import dev.quarry.model.ModelFolder;
 import dev.quarry.pooling.Normalize;
-import dev.quarry.pooling.PoolingConfig;
 import dev.quarry.tokenize.TextTokenizer;
 import dev.quarry.tokenize.TokenizedText;
 import dev.quarry.train.bert.BertConfig;
