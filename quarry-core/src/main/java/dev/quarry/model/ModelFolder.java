@@ -3,6 +3,7 @@ package dev.quarry.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.quarry.QuarryException;
 import dev.quarry.io.Json;
+import dev.quarry.io.Safetensors;
 import dev.quarry.pooling.Dense;
 import dev.quarry.pooling.Normalize;
 import dev.quarry.pooling.PoolingConfig;

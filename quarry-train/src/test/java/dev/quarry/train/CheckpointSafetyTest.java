@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDManager;
 import dev.quarry.QuarryException;
 import dev.quarry.data.BeirDataset;
-import dev.quarry.train.bert.Tensor;
+import dev.quarry.io.Tensor;
 import dev.quarry.train.data.TrainingData;
 import dev.quarry.train.data.TrainingExample;
 import dev.quarry.train.model.TrainableSentenceTransformer;

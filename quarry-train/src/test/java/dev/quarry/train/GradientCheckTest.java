@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
+import dev.quarry.io.Tensor;
 import dev.quarry.train.bert.BertConfig;
 import dev.quarry.train.bert.BertEncoder;
 import dev.quarry.train.bert.BertWeights;
@@ -45,7 +46,7 @@ class GradientCheckTest {
         for (int i = 0; i < d.length; i++) {
           d[i] += (float) (r.nextGaussian() * 0.3);
         }
-        return new dev.quarry.train.bert.Tensor(t.shape(), d);
+        return new Tensor(t.shape(), d);
       });
       BertEncoder enc = new BertEncoder(TINY, w, m);
       enc.setRequiresGradient(true);

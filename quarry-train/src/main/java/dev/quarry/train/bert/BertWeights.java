@@ -1,7 +1,8 @@
 package dev.quarry.train.bert;
 
 import dev.quarry.QuarryException;
-import dev.quarry.model.Safetensors;
+import dev.quarry.io.Safetensors;
+import dev.quarry.io.Tensor;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -3,6 +3,7 @@ package dev.quarry.train.bert;
 import ai.onnx.proto.OnnxMl;
 import com.google.protobuf.CodedInputStream;
 import dev.quarry.QuarryException;
+import dev.quarry.io.Tensor;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;

@@ -2,6 +2,7 @@ package dev.quarry.train.export;
 
 import dev.quarry.Quarry;
 import dev.quarry.io.Json;
+import dev.quarry.io.SafetensorsWriter;
 import dev.quarry.model.ModelFolder;
 import dev.quarry.pooling.Normalize;
 import dev.quarry.pooling.PoolingConfig;

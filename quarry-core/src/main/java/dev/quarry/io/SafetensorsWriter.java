@@ -1,8 +1,5 @@
-package dev.quarry.train.export;
+package dev.quarry.io;
 
-import dev.quarry.io.Json;
-import dev.quarry.model.Safetensors;
-import dev.quarry.train.bert.Tensor;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;

@@ -1,8 +1,7 @@
-package dev.quarry.model;
+package dev.quarry.io;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.quarry.QuarryException;
-import dev.quarry.io.Json;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

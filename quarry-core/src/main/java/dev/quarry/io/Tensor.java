@@ -1,4 +1,4 @@
-package dev.quarry.train.bert;
+package dev.quarry.io;
 
 import java.util.Arrays;
 
