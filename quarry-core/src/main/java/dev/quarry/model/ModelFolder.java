@@ -3,7 +3,6 @@ package dev.quarry.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.quarry.QuarryException;
 import dev.quarry.io.Json;
-import dev.quarry.io.Safetensors;
 import dev.quarry.pooling.Dense;
 import dev.quarry.pooling.Normalize;
 import dev.quarry.pooling.PoolingConfig;
@@ -113,7 +112,7 @@ public record ModelFolder(
         switch (type) {
           case TRANSFORMER -> transformerDir = dir;
           case PoolingConfig.TYPE -> pooling = PoolingConfig.readFolder(dir);
-          case Dense.TYPE -> after.add(readDense(dir));
+          case Dense.TYPE -> after.add(Dense.readFolder(dir));
           case Normalize.TYPE -> after.add(Normalize.INSTANCE);
           default -> throw new QuarryException("Unsupported module type '" + type + "' in " + where
               + ". Quarry runs Transformer, Pooling, Dense and Normalize modules.");
@@ -183,26 +182,6 @@ public record ModelFolder(
     int fromModel = hfConfig != null ? hfConfig.path("max_position_embeddings").asInt(Integer.MAX_VALUE) : Integer.MAX_VALUE;
     int v = Math.min(fromTok, fromModel);
     return v == Integer.MAX_VALUE ? 512 : v;
-  }
-
-  private static Dense readDense(Path dir) {
-    Path cfgFile = dir.resolve("config.json");
-    JsonNode cfg = Json.read(cfgFile);
-    int in = Json.requireInt(cfg, "in_features", cfgFile);
-    int out = Json.requireInt(cfg, "out_features", cfgFile);
-    boolean hasBias = cfg.path("bias").asBoolean(true);
-    Dense.Activation act = Dense.Activation.fromTorchName(
-        cfg.path("activation_function").asText("torch.nn.modules.linear.Identity"), cfgFile.toString());
-    Path weights = dir.resolve("model.safetensors");
-    if (!Files.isRegularFile(weights)) {
-      throw new QuarryException("Missing file " + weights + ": Quarry reads Dense weights from safetensors."
-          + (Files.exists(dir.resolve("pytorch_model.bin"))
-              ? " Convert pytorch_model.bin with safetensors.torch.save_file(torch.load(...))." : ""));
-    }
-    Safetensors st = Safetensors.open(weights);
-    float[] w = st.readFloats("linear.weight");
-    float[] b = hasBias ? st.readFloats("linear.bias") : null;
-    return new Dense(w, b, in, out, act);
   }
 
   private static Path firstExisting(Path... candidates) {

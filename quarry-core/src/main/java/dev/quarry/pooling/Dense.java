@@ -1,6 +1,11 @@
 package dev.quarry.pooling;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.quarry.QuarryException;
+import dev.quarry.io.Json;
+import dev.quarry.io.Safetensors;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.function.DoubleUnaryOperator;
 
 /**
@@ -84,5 +89,26 @@ public final class Dense implements SentenceModule {
   @Override
   public int outputDimension(int inputDimension) {
     return out;
+  }
+
+  /** Reads the module in {@code dir}: config.json (features, bias, activation) and model.safetensors. */
+  public static Dense readFolder(Path dir) {
+    Path cfgFile = dir.resolve("config.json");
+    JsonNode cfg = Json.read(cfgFile);
+    int in = Json.requireInt(cfg, "in_features", cfgFile);
+    int out = Json.requireInt(cfg, "out_features", cfgFile);
+    boolean hasBias = cfg.path("bias").asBoolean(true);
+    Activation act = Activation.fromTorchName(
+        cfg.path("activation_function").asText("torch.nn.modules.linear.Identity"), cfgFile.toString());
+    Path weights = dir.resolve("model.safetensors");
+    if (!Files.isRegularFile(weights)) {
+      throw new QuarryException("Missing file " + weights + ": Quarry reads Dense weights from safetensors."
+          + (Files.exists(dir.resolve("pytorch_model.bin"))
+              ? " Convert pytorch_model.bin with safetensors.torch.save_file(torch.load(...))." : ""));
+    }
+    Safetensors st = Safetensors.open(weights);
+    float[] w = st.readFloats("linear.weight");
+    float[] b = hasBias ? st.readFloats("linear.bias") : null;
+    return new Dense(w, b, in, out, act);
   }
 }
