@@ -62,6 +62,27 @@ class MicroBatcherTest {
   }
 
   @Test
+  void queriesThatWaitTogetherAreEncodedInOneBatch() throws Exception {
+    Gate gate = new Gate();
+    List<Integer> sizes = new CopyOnWriteArrayList<>();
+    try (MicroBatcher b = new MicroBatcher(gate, 1, 8, 0, 16, sizes::add)) {
+      CompletableFuture<float[]> holder = b.encodeQuery("holder", 30, TimeUnit.SECONDS);
+      await(gate.entered);
+      List<CompletableFuture<float[]>> waiting = new java.util.ArrayList<>();
+      for (int i = 0; i < 5; i++) {
+        waiting.add(b.encodeQuery("q" + i, 30, TimeUnit.SECONDS));
+      }
+      gate.release.countDown();
+      holder.get(30, TimeUnit.SECONDS);
+      for (CompletableFuture<float[]> f : waiting) {
+        assertArrayEquals(new float[] {2}, f.get(30, TimeUnit.SECONDS));
+      }
+      // The dispatcher was busy while five queries queued: they share one inference.
+      assertEquals(List.of(1, 5), sizes);
+    }
+  }
+
+  @Test
   void aDispatcherSurvivesAnOutOfMemoryError() throws Exception {
     Gate gate = new Gate();
     gate.failFirstWith = new OutOfMemoryError("simulated");

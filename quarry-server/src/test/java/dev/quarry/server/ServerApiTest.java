@@ -122,6 +122,8 @@ class ServerApiTest {
     }
     String metrics = f.get("/metrics").body();
     long max = Long.parseLong(metrics.lines().filter(l -> l.startsWith("quarry_encode_batch_size_max")).findFirst().orElseThrow().split(" ")[1]);
+    // A smoke check through HTTP (timing decides how many meet in a batch); the deterministic proof
+    // is MicroBatcherTest.queriesThatWaitTogetherAreEncodedInOneBatch.
     assertTrue(max > 1, "16 concurrent clients should be encoded together at least once: " + metrics);
   }
 
