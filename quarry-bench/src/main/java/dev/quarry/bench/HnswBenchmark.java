@@ -4,7 +4,7 @@ import dev.quarry.data.Document;
 import dev.quarry.index.IndexMetadata;
 import dev.quarry.index.IndexSettings;
 import dev.quarry.index.LuceneIndex;
-import dev.quarry.pooling.Normalize;
+import dev.quarry.modules.Normalize;
 import dev.quarry.search.ExactSearch;
 import dev.quarry.search.Hit;
 import dev.quarry.similarity.SimilarityFunction;

@@ -3,7 +3,7 @@ package dev.quarry.cli;
 import dev.quarry.model.BuiltinModels;
 import dev.quarry.model.ModelFolder;
 import dev.quarry.model.ModelResolver;
-import dev.quarry.pooling.PoolingMode;
+import dev.quarry.modules.PoolingMode;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;

@@ -2,7 +2,7 @@ package dev.quarry.model;
 
 import dev.quarry.Digests;
 import dev.quarry.QuarryException;
-import dev.quarry.pooling.SentenceModule;
+import dev.quarry.modules.SentenceModule;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

@@ -8,7 +8,7 @@ import dev.quarry.QuarryException;
 import dev.quarry.TestModels;
 import dev.quarry.encode.RuntimeOptions;
 import dev.quarry.encode.SentenceTransformer;
-import dev.quarry.pooling.PoolingMode;
+import dev.quarry.modules.PoolingMode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -1,7 +1,7 @@
 package dev.quarry.train.export;
 
 import dev.quarry.model.ModelFolder;
-import dev.quarry.pooling.PoolingMode;
+import dev.quarry.modules.PoolingMode;
 import dev.quarry.train.TrainingArguments;
 import dev.quarry.train.TrainingLog;
 import dev.quarry.train.bert.BertConfig;

@@ -5,14 +5,14 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
-import dev.quarry.pooling.PoolingConfig;
-import dev.quarry.pooling.PoolingMode;
+import dev.quarry.modules.PoolingConfig;
+import dev.quarry.modules.PoolingMode;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * sentence-transformers' Pooling module in differentiable DJL ops: the same modes and
- * conventions as {@link dev.quarry.pooling.Pooling} (the ONNX path), several modes concatenated in
+ * conventions as {@link dev.quarry.modules.Pooling} (the ONNX path), several modes concatenated in
  * their fixed order.
  */
 final class TrainablePooling {

@@ -7,7 +7,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import dev.quarry.QuarryException;
 import dev.quarry.encode.ProgressListener;
 import dev.quarry.model.ModelFolder;
-import dev.quarry.pooling.Normalize;
+import dev.quarry.modules.Normalize;
 import dev.quarry.tokenize.TextTokenizer;
 import dev.quarry.tokenize.TokenizedText;
 import dev.quarry.train.bert.BertConfig;

@@ -1,4 +1,4 @@
-package dev.quarry.pooling;
+package dev.quarry.modules;
 
 /** sentence-transformers' {@code models.Normalize}: L2 normalisation, as torch F.normalize (eps 1e-12). */
 public final class Normalize implements SentenceModule {

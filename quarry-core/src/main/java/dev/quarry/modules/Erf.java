@@ -1,4 +1,4 @@
-package dev.quarry.pooling;
+package dev.quarry.modules;
 
 /**
  * The error function by Numerical Recipes' Chebyshev fit of erfc (fractional error below 1.2e-7):

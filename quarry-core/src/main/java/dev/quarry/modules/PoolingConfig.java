@@ -1,4 +1,4 @@
-package dev.quarry.pooling;
+package dev.quarry.modules;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.quarry.QuarryException;

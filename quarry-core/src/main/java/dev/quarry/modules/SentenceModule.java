@@ -1,4 +1,4 @@
-package dev.quarry.pooling;
+package dev.quarry.modules;
 
 /** A sentence-level module that runs after pooling (Dense, Normalize), in modules.json order. */
 public interface SentenceModule {

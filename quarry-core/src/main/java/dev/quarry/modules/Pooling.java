@@ -1,4 +1,4 @@
-package dev.quarry.pooling;
+package dev.quarry.modules;
 
 import java.nio.FloatBuffer;
 

@@ -1,4 +1,4 @@
-package dev.quarry.pooling;
+package dev.quarry.modules;
 
 import dev.quarry.QuarryException;
 import java.util.Arrays;

@@ -1,2 +1,0 @@
-/** Pooling: token embeddings to one sentence embedding, as sentence-transformers' Pooling module. */
-package dev.quarry.pooling;
