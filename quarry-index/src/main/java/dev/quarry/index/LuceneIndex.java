@@ -38,6 +38,7 @@ import org.apache.lucene.document.StringField;
 import org.apache.lucene.document.TextField;
 import org.apache.lucene.index.DirectoryReader;
 import org.apache.lucene.index.FloatVectorValues;
+import org.apache.lucene.index.IndexReader;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
 import org.apache.lucene.index.LeafReaderContext;
@@ -56,6 +57,7 @@ import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.KnnFloatVectorQuery;
 import org.apache.lucene.search.Query;
 import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.search.SearcherFactory;
 import org.apache.lucene.search.SearcherManager;
 import org.apache.lucene.search.TermInSetQuery;
 import org.apache.lucene.search.TermQuery;
@@ -133,7 +135,16 @@ public final class LuceneIndex implements AutoCloseable {
     this.writer = new IndexWriter(directory, config);
     writer.setLiveCommitData(userData.entrySet());
     writer.commit();
-    this.searchers = new SearcherManager(writer, null);
+    // BM25 with the index's k1 and b, set once on every searcher as it is opened (not per query on
+    // a searcher that other threads share).
+    this.searchers = new SearcherManager(writer, new SearcherFactory() {
+      @Override
+      public IndexSearcher newSearcher(IndexReader reader, IndexReader previous) {
+        IndexSearcher searcher = new IndexSearcher(reader);
+        searcher.setSimilarity(new BM25Similarity(BM25_K1, BM25_B));
+        return searcher;
+      }
+    });
   }
 
   /** Opens (or creates) the index at {@code path} for a model; a mismatched model is refused. */
@@ -469,7 +480,6 @@ public final class LuceneIndex implements AutoCloseable {
       return List.of();
     }
     return withSearcher(s -> {
-      s.setSimilarity(new BM25Similarity(BM25_K1, BM25_B));
       List<Hit> hits = new ArrayList<>();
       for (ScoreDoc sd : s.search(q, k).scoreDocs) {
         hits.add(new Hit(sd.doc, s.storedFields().document(sd.doc).get(ID), sd.score));
