@@ -26,8 +26,13 @@ public final class ModelOptions {
   @Option(names = "--threads", description = "CPU threads for inference (default: all cores).")
   Integer threads;
 
+  @Option(names = "--onnx-file", paramLabel = "NAME",
+      description = "Run another ONNX file of the model folder, e.g. model_qint8_avx512_vnni.onnx (see `quarry quantize`, `quarry models`).")
+  String onnxFile;
+
   ModelFolder resolve() {
-    return resolver().resolve(model, revision);
+    ModelFolder folder = resolver().resolve(model, revision);
+    return onnxFile == null ? folder : folder.withOnnxFile(onnxFile);
   }
 
   /** The folder even when it holds PyTorch weights only (training, ONNX export). */

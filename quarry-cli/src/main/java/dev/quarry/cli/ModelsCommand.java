@@ -14,8 +14,8 @@ import picocli.CommandLine.Command;
 final class ModelsCommand implements Callable<Integer> {
   @Override
   public Integer call() {
-    String fmt = "%-50s %4s %7s %-8s %-9s %-7s %s%n";
-    System.out.printf(Locale.ROOT, fmt, "model", "dim", "max_len", "pooling", "normalize", "sim", "prompts");
+    String fmt = "%-50s %4s %7s %-8s %-9s %-7s %-40s %s%n";
+    System.out.printf(Locale.ROOT, fmt, "model", "dim", "max_len", "pooling", "normalize", "sim", "onnx files", "prompts");
     ModelResolver resolver = ModelResolver.defaults();
     for (String id : BuiltinModels.ids()) {
       ModelFolder f = resolver.resolve(id);
@@ -23,7 +23,7 @@ final class ModelsCommand implements Callable<Integer> {
       String prompts = f.prompts().isEmpty() ? "-" : f.prompts().entrySet().stream()
           .map(e -> e.getKey() + "=\"" + e.getValue() + "\"").collect(Collectors.joining(", "));
       System.out.printf(Locale.ROOT, fmt, id + (id.equals(BuiltinModels.defaultId()) ? " (default)" : ""), f.dimension(),
-          f.maxSeqLength(), pooling, f.normalizes(), f.similarity().id(), prompts);
+          f.maxSeqLength(), pooling, f.normalizes(), f.similarity().id(), String.join(",", f.onnxVariants()), prompts);
     }
     System.out.println();
     System.out.println("Weights: ONNX exports from " + BuiltinModels.ids().stream().map(BuiltinModels::carrier)

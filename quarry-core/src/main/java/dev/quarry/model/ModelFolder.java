@@ -9,6 +9,7 @@ import dev.quarry.modules.PoolingConfig;
 import dev.quarry.modules.PoolingMode;
 import dev.quarry.modules.SentenceModule;
 import dev.quarry.similarity.SimilarityFunction;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,6 +17,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * A sentence-transformers model folder, parsed: what {@code SentenceTransformer(path)} reads in
@@ -70,6 +72,39 @@ public record ModelFolder(
     }
     return new ModelFolder(root, modelId, transformerDir, onnxFile, tokenizerFile, tokens, doLowerCase, pooling,
         sentenceModules, prompts, defaultPromptName, similarity, vocabSize);
+  }
+
+  /**
+   * The same model running another ONNX file of the folder, as sentence-transformers'
+   * {@code model_kwargs={"file_name": ...}}: a name under {@code onnx/} (e.g. {@code
+   * model_qint8_avx512_vnni.onnx}) or a path relative to the folder ({@code onnx/model_O3.onnx}).
+   */
+  public ModelFolder withOnnxFile(String fileName) {
+    Path file = firstExisting(root.resolve(fileName), root.resolve("onnx").resolve(fileName));
+    if (file == null || !file.toAbsolutePath().normalize().startsWith(root.toAbsolutePath().normalize())) {
+      throw new QuarryException("No ONNX file '" + fileName + "' in " + root + ". This folder has: " + onnxVariants()
+          + (fileName.contains("qint8") ? ". Write one with `quarry quantize --model " + modelId + "`." : "."));
+    }
+    return new ModelFolder(root, modelId, transformerDir, file, tokenizerFile, maxSeqLength, doLowerCase, pooling,
+        sentenceModules, prompts, defaultPromptName, similarity, vocabSize);
+  }
+
+  /** The ONNX files of the folder ({@code onnx/*.onnx}, {@code *.onnx}), relative to it, sorted. */
+  public List<String> onnxVariants() {
+    List<String> out = new ArrayList<>();
+    for (Path dir : List.of(root, root.resolve("onnx"))) {
+      if (!Files.isDirectory(dir)) {
+        continue;
+      }
+      try (Stream<Path> files = Files.list(dir)) {
+        files.filter(f -> f.getFileName().toString().endsWith(".onnx") && Files.isRegularFile(f))
+            .forEach(f -> out.add(root.relativize(f).toString().replace('\\', '/')));
+      } catch (IOException e) {
+        throw new QuarryException("Cannot list " + dir + ": " + e.getMessage(), e);
+      }
+    }
+    Collections.sort(out);
+    return out;
   }
 
   /** True when the model's own pipeline ends in a Normalize module. */

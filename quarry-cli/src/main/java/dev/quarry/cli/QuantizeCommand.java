@@ -1,0 +1,38 @@
+package dev.quarry.cli;
+
+import dev.quarry.model.ModelFolder;
+import dev.quarry.train.export.OnnxQuantizer;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code quarry quantize}: a dynamically quantised int8 ONNX file beside the model's float one. */
+@Command(name = "quantize", mixinStandardHelpOptions = true,
+    description = {"Write a dynamically quantised (int8 weights, uint8 activations at run time) ONNX file next to the model's",
+        "float one, named as sentence-transformers names it; load it with --onnx-file."})
+final class QuantizeCommand implements Callable<Integer> {
+  @Mixin ModelOptions model;
+
+  @Option(names = "--file-name", description = "Name under <model>/onnx/ (default: ${DEFAULT-VALUE}).")
+  String fileName = OnnxQuantizer.DEFAULT_FILE_NAME;
+
+  @Option(names = "--per-tensor", description = "One scale per weight matrix instead of one per output column.")
+  boolean perTensor;
+
+  @Override
+  public Integer call() {
+    ModelFolder folder = model.resolve();
+    Path target = folder.root().resolve("onnx").resolve(fileName);
+    long t0 = System.nanoTime();
+    OnnxQuantizer.Report r = OnnxQuantizer.quantize(folder.onnxFile(), target, !perTensor);
+    System.out.printf(Locale.ROOT, "Wrote %s: %d MatMul weights int8 (%s), %d MatMuls left float (activation x activation);"
+        + " %.1f MB -> %.1f MB in %.1f s%n", target, r.matMulsQuantized(), perTensor ? "per tensor" : "per channel",
+        r.matMulsKept(), r.floatBytesBefore() / 1e6, r.bytesAfter() / 1e6, (System.nanoTime() - t0) / 1e9);
+    System.out.printf(Locale.ROOT, "Use it with --onnx-file %s (e.g. quarry eval --model %s --onnx-file %s)%n", fileName,
+        folder.modelId(), fileName);
+    return 0;
+  }
+}
