@@ -31,8 +31,7 @@ public final class ModelOptions {
   String onnxFile;
 
   ModelFolder resolve() {
-    ModelFolder folder = resolver().resolve(model, revision);
-    return onnxFile == null ? folder : folder.withOnnxFile(onnxFile);
+    return onnxFile == null ? resolver().resolve(model, revision) : resolver().resolve(model, revision, onnxFile);
   }
 
   /** The folder even when it holds PyTorch weights only (training, ONNX export). */

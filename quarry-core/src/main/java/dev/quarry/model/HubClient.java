@@ -108,12 +108,28 @@ public final class HubClient {
    * downloading what is missing unless offline.
    */
   public Path snapshot(String repoId, String revision) {
+    return snapshot(repoId, revision, List.of());
+  }
+
+  /**
+   * As {@link #snapshot(String, String)}, also fetching the repository's {@code extraFiles} (e.g.
+   * {@code onnx/model_qint8_avx512_vnni.onnx}, a quantised variant), into a snapshot that may be
+   * complete without them. A requested file the repository lacks is an error naming what it has.
+   */
+  public Path snapshot(String repoId, String revision, List<String> extraFiles) {
     if (!isRepoId(repoId)) {
       throw new QuarryException("'" + repoId + "' is not a hub repository id (expected org/name).");
     }
     Path repoDir = cacheDir.resolve("models--" + repoId.replace("/", "--"));
     if (offline) {
-      return cachedSnapshot(repoDir, repoId, revision);
+      Path cached = cachedSnapshot(repoDir, repoId, revision);
+      for (String extra : extraFiles) {
+        if (!Files.isRegularFile(cached.resolve(extra))) {
+          throw new QuarryException("Offline mode: " + extra + " of " + repoId + " is not in the cache " + cached
+              + ". Run once with network access to download it.");
+        }
+      }
+      return cached;
     }
     JsonNode info = getJson(endpoint + "/api/models/" + repoId + "/revision/" + encode(revision) + "?blobs=true",
         repoId, revision);
@@ -122,6 +138,25 @@ public final class HubClient {
       throw new QuarryException("The hub's answer for " + repoId + "@" + revision + " has no commit sha.");
     }
     Path snapshot = repoDir.resolve("snapshots").resolve(commit);
+    List<JsonNode> extras = new ArrayList<>();
+    for (String extra : extraFiles) {
+      JsonNode file = null;
+      List<String> onnx = new ArrayList<>();
+      for (JsonNode sibling : info.path("siblings")) {
+        String name = sibling.path("rfilename").asText();
+        file = name.equals(extra) ? sibling : file;
+        if (name.endsWith(".onnx")) {
+          onnx.add(name);
+        }
+      }
+      if (file == null) {
+        throw new QuarryException(repoId + "@" + revision + " has no file " + extra + ". Its ONNX files: " + onnx + ".");
+      }
+      extras.add(file);
+    }
+    for (JsonNode file : extras) {
+      fetchVerified(repoId, commit, file, snapshot); // a no-op when already there
+    }
     if (!Files.exists(snapshot.resolve(COMPLETE_MARKER))) {
       List<JsonNode> wanted = selectFiles(info.path("siblings"));
       for (JsonNode file : wanted) {

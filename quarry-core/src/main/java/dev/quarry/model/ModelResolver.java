@@ -3,6 +3,7 @@ package dev.quarry.model;
 import dev.quarry.QuarryException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.function.BiFunction;
 
 /**
@@ -41,15 +42,25 @@ public record ModelResolver(Path cacheDir, String hubEndpoint, boolean offline, 
 
   /** Resolves {@code spec} (see class comment), pinning {@code revision} for hub ids (null = main). */
   public ModelFolder resolve(String spec, String revision) {
-    return resolve(spec, revision, ModelFolder::read);
+    return resolve(spec, revision, ModelFolder::read, List.of());
+  }
+
+  /**
+   * As {@link #resolve(String, String)}, running another ONNX file of the model ({@code
+   * model_qint8_avx512_vnni.onnx}, or a path such as {@code onnx/model_O3.onnx}); a hub model's
+   * snapshot gains that file from the repository if it has it.
+   */
+  public ModelFolder resolve(String spec, String revision, String onnxFile) {
+    String inRepo = onnxFile.contains("/") ? onnxFile : "onnx/" + onnxFile;
+    return resolve(spec, revision, ModelFolder::read, List.of(inRepo)).withOnnxFile(onnxFile);
   }
 
   /** As {@link #resolve(String, String)}, accepting folders with PyTorch weights only (for fine-tuning, export). */
   public ModelFolder resolveForTraining(String spec, String revision) {
-    return resolve(spec, revision, ModelFolder::readForTraining);
+    return resolve(spec, revision, ModelFolder::readForTraining, List.of());
   }
 
-  private ModelFolder resolve(String spec, String revision, BiFunction<Path, String, ModelFolder> reader) {
+  private ModelFolder resolve(String spec, String revision, BiFunction<Path, String, ModelFolder> reader, List<String> extraFiles) {
     if (spec == null || spec.isBlank()) {
       spec = BuiltinModels.defaultId();
     }
@@ -71,7 +82,7 @@ public record ModelResolver(Path cacheDir, String hubEndpoint, boolean offline, 
     if (HubClient.isRepoId(repo)) {
       HubClient hub = new HubClient(hubEndpoint, cacheDir, offline, token, line -> LOG.log(System.Logger.Level.INFO, line),
           new HubClient.Settings(HubClient.Settings.defaults().readTimeout(), "1".equals(System.getenv("QUARRY_HUB_ALLOW_HTTP_TOKEN"))));
-      return reader.apply(hub.snapshot(repo, rev == null ? "main" : rev), repo);
+      return reader.apply(hub.snapshot(repo, rev == null ? "main" : rev, extraFiles), repo);
     }
     throw new QuarryException("Cannot find model '" + spec + "': it is not a folder, not a built-in model "
         + BuiltinModels.ids() + ", and not a hub id (org/name).");

@@ -333,6 +333,23 @@ class HubClientTest {
     assertEquals(1, onnxRequests.get(), "the second client waited for the first instead of downloading the same file: " + requests);
   }
 
+  @Test
+  void aQuantisedVariantIsFetchedOnlyWhenAskedFor() {
+    String variant = "onnx/model_qint8_avx512_vnni.onnx";
+    files.put(variant, new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
+    Path snapshot = client(false).snapshot(REPO, "main");
+    assertFalse(Files.exists(snapshot.resolve(variant)), "variants are not downloaded by default");
+    assertThrows(QuarryException.class, () -> client(true).snapshot(REPO, "main", List.of(variant)), "offline, not cached yet");
+    // Asked for later: the complete snapshot gains the file.
+    assertEquals(snapshot, client(false).snapshot(REPO, "main", List.of(variant)));
+    assertArrayEquals(files.get(variant), read(snapshot.resolve(variant)));
+    assertEquals(List.of("onnx/model.onnx", variant), ModelFolder.read(snapshot, REPO).onnxVariants());
+    assertEquals(snapshot.resolve(variant), ModelFolder.read(snapshot, REPO).withOnnxFile("model_qint8_avx512_vnni.onnx").onnxFile());
+    assertEquals(snapshot, client(true).snapshot(REPO, "main", List.of(variant)), "now cached");
+    QuarryException e = assertThrows(QuarryException.class, () -> client(false).snapshot(REPO, "main", List.of("onnx/model_O4.onnx")));
+    assertTrue(e.getMessage().contains("no file onnx/model_O4.onnx") && e.getMessage().contains(variant), e.getMessage());
+  }
+
   static void sleep(long ms) {
     try {
       Thread.sleep(ms);
