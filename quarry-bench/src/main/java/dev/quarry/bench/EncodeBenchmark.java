@@ -9,6 +9,7 @@ import dev.quarry.model.ModelFolder;
 import dev.quarry.model.ModelResolver;
 import dev.quarry.similarity.SimilarityFunction;
 import dev.quarry.tokenize.TextTokenizer;
+import dev.quarry.train.export.OnnxQuantizer;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.nio.charset.StandardCharsets;
@@ -66,6 +67,14 @@ public final class EncodeBenchmark {
     Map<String, SentenceTransformer> variants = new LinkedHashMap<>();
     variants.put("Quarry (concurrent batches)", SentenceTransformer.load(folder, RuntimeOptions.defaults().withConcurrentBatches(true)));
     variants.put("Quarry (intra-op threads)", SentenceTransformer.load(folder, RuntimeOptions.defaults().withConcurrentBatches(false)));
+    // int8: the dynamically quantised file `quarry quantize` writes (made here if missing).
+    Path qint8 = folder.root().resolve("onnx").resolve(OnnxQuantizer.DEFAULT_FILE_NAME);
+    if (!Files.isRegularFile(qint8)) {
+      OnnxQuantizer.quantize(folder.onnxFile(), qint8, true);
+    }
+    ModelFolder int8 = folder.withOnnxFile(OnnxQuantizer.DEFAULT_FILE_NAME);
+    variants.put("Quarry qint8 (concurrent)", SentenceTransformer.load(int8, RuntimeOptions.defaults().withConcurrentBatches(true)));
+    variants.put("Quarry qint8 (intra-op)", SentenceTransformer.load(int8, RuntimeOptions.defaults().withConcurrentBatches(false)));
 
     checkEqualOutputs(variants.values().iterator().next(), passagesFile, texts.passages(), work);
 
@@ -101,6 +110,14 @@ public final class EncodeBenchmark {
     for (String v : variants.keySet()) {
       row(fmt, v, "passages (" + folder.maxSeqLength() + ")", passagesFull,
           median(seconds.get(v + " passages@" + folder.maxSeqLength())), peak, Double.NaN);
+    }
+    System.out.println();
+    for (String kind : List.of(" passages", " queries", " passages@" + folder.maxSeqLength())) {
+      double best32 = Math.min(median(seconds.get("Quarry (concurrent batches)" + kind)), median(seconds.get("Quarry (intra-op threads)" + kind)));
+      double best8 = Math.min(median(seconds.get("Quarry qint8 (concurrent)" + kind)), median(seconds.get("Quarry qint8 (intra-op)" + kind)));
+      String vsPeer = kind.equals(" passages") ? String.format(Locale.ROOT, ", %.2fx LangChain4j", lcP / best8)
+          : kind.equals(" queries") ? String.format(Locale.ROOT, ", %.2fx LangChain4j", lcQ / best8) : "";
+      System.out.printf(Locale.ROOT, "qint8 vs fp32,%s: %.2fx (best of each)%s%n", kind, best32 / best8, vsPeer);
     }
     System.out.printf(Locale.ROOT, "%nMedians of %d runs. Token counts: passages %.0f avg (%.0f at 128), queries %.1f avg.%n",
         reps, passagesFull.avgTokens(), passages128.avgTokens(), queries128.avgTokens());
