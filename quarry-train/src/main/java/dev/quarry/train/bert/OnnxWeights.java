@@ -27,14 +27,7 @@ public final class OnnxWeights {
   private OnnxWeights() {}
 
   public static Map<String, Tensor> read(Path file) {
-    OnnxMl.ModelProto model;
-    try (InputStream in = Files.newInputStream(file)) {
-      CodedInputStream cis = CodedInputStream.newInstance(in);
-      cis.setSizeLimit(Integer.MAX_VALUE); // protobuf's 64 MB default is below a BERT's size
-      model = OnnxMl.ModelProto.parseFrom(cis);
-    } catch (IOException e) {
-      throw new QuarryException("Cannot read ONNX model " + file + ": " + e.getMessage(), e);
-    }
+    OnnxMl.ModelProto model = readModel(file);
     OnnxMl.GraphProto graph = model.getGraph();
     Map<String, OnnxMl.TensorProto> inits = new HashMap<>();
     for (OnnxMl.TensorProto t : graph.getInitializerList()) {
@@ -83,24 +76,39 @@ public final class OnnxWeights {
     return name.startsWith("bert.") ? name.substring(5) : name;
   }
 
+  /** Parses an ONNX file of any size (protobuf's default limit of 64 MB is below a BERT's). */
+  public static OnnxMl.ModelProto readModel(Path file) {
+    try (InputStream in = Files.newInputStream(file)) {
+      CodedInputStream cis = CodedInputStream.newInstance(in);
+      cis.setSizeLimit(Integer.MAX_VALUE);
+      return OnnxMl.ModelProto.parseFrom(cis);
+    } catch (IOException e) {
+      throw new QuarryException("Cannot read ONNX model " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** A float initializer's values, whether stored as raw little-endian bytes or as a float list. */
+  public static float[] floats(OnnxMl.TensorProto t) {
+    if (!t.getRawData().isEmpty()) {
+      ByteBuffer buf = t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+      float[] data = new float[buf.remaining() / 4];
+      buf.asFloatBuffer().get(data);
+      return data;
+    }
+    List<Float> list = t.getFloatDataList();
+    float[] data = new float[list.size()];
+    for (int i = 0; i < data.length; i++) {
+      data[i] = list.get(i);
+    }
+    return data;
+  }
+
   static Tensor toTensor(OnnxMl.TensorProto t, Path file) {
     if (t.getDataType() != OnnxMl.TensorProto.DataType.FLOAT.getNumber()) {
       throw new QuarryException("Initializer '" + t.getName() + "' in " + file + " has ONNX data type "
           + t.getDataType() + "; training reads float32 exports only.");
     }
     long[] shape = t.getDimsList().stream().mapToLong(Long::longValue).toArray();
-    float[] data;
-    if (!t.getRawData().isEmpty()) {
-      ByteBuffer buf = t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-      data = new float[buf.remaining() / 4];
-      buf.asFloatBuffer().get(data);
-    } else {
-      List<Float> list = t.getFloatDataList();
-      data = new float[list.size()];
-      for (int i = 0; i < data.length; i++) {
-        data[i] = list.get(i);
-      }
-    }
-    return new Tensor(shape, data);
+    return new Tensor(shape, floats(t));
   }
 }

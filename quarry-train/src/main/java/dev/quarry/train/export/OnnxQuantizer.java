@@ -5,12 +5,11 @@ import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import com.google.protobuf.ByteString;
-import com.google.protobuf.CodedInputStream;
 import dev.quarry.QuarryException;
 import dev.quarry.QuarryFailure;
+import dev.quarry.train.bert.OnnxWeights;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -51,7 +50,7 @@ public final class OnnxQuantizer {
    * @param perChannel one scale per output column (better accuracy at no speed cost) instead of one per matrix
    */
   public static Report quantize(Path source, Path target, boolean perChannel) {
-    ModelProto model = read(source);
+    ModelProto model = OnnxWeights.readModel(source);
     Map<String, TensorProto> inits = new HashMap<>();
     for (TensorProto t : model.getGraph().getInitializerList()) {
       inits.put(t.getName(), t);
@@ -118,7 +117,7 @@ public final class OnnxQuantizer {
   static List<TensorProto> quantizeWeight(TensorProto w, boolean perChannel) {
     int k = (int) w.getDims(0);
     int cols = (int) w.getDims(1);
-    float[] data = floats(w);
+    float[] data = OnnxWeights.floats(w);
     float[] scales = new float[perChannel ? cols : 1];
     for (int r = 0; r < k; r++) {
       for (int c = 0; c < cols; c++) {
@@ -146,30 +145,6 @@ public final class OnnxQuantizer {
     TensorProto weights = TensorProto.newBuilder().setName(w.getName() + "_quantized").setDataType(TensorProto.DataType.INT8_VALUE)
         .addDims(k).addDims(cols).setRawData(ByteString.copyFrom(q)).build();
     return List.of(weights, scale.build());
-  }
-
-  static float[] floats(TensorProto t) {
-    if (!t.getRawData().isEmpty()) {
-      ByteBuffer buf = t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-      float[] out = new float[buf.remaining() / 4];
-      buf.asFloatBuffer().get(out);
-      return out;
-    }
-    float[] out = new float[t.getFloatDataCount()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = t.getFloatData(i);
-    }
-    return out;
-  }
-
-  private static ModelProto read(Path file) {
-    try (InputStream in = Files.newInputStream(file)) {
-      CodedInputStream cis = CodedInputStream.newInstance(in);
-      cis.setSizeLimit(Integer.MAX_VALUE); // protobuf's 64 MB default is below a BERT's size
-      return ModelProto.parseFrom(cis);
-    } catch (IOException e) {
-      throw new QuarryException("Cannot read ONNX model " + file + ": " + e.getMessage(), e);
-    }
   }
 
   private static void write(ModelProto model, Path target) {
