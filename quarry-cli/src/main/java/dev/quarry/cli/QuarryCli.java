@@ -12,6 +12,15 @@ import picocli.CommandLine.Command;
     description = "Semantic search and question answering retrieval on the JVM (sentence-transformers models).",
     subcommands = {EncodeCommand.class, SimilarityCommand.class, IndexCommand.class, SearchCommand.class, EvalCommand.class, ModelsCommand.class, ServeCommand.class, TrainCommand.class, ExportOnnxCommand.class, QuantizeCommand.class, DemoCommand.class})
 public final class QuarryCli implements Runnable {
+  static {
+    // The library reports through System.Logger (java.util.logging here): one line per record on
+    // stderr, as the CLI's own messages look, with the stack trace when there is one. Set before
+    // any logger exists (the field below creates one), since JUL reads it when its handler is made.
+    if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+      System.setProperty("java.util.logging.SimpleFormatter.format", "quarry: %5$s%6$s%n");
+    }
+  }
+
   /**
    * Lucene reports its vectorisation and mmap choices through java.util.logging at start-up:
    * useful to Lucene developers, noise on a command line. Held in a field because the logging

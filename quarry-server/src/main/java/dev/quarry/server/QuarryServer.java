@@ -454,7 +454,10 @@ public final class QuarryServer implements AutoCloseable {
   }
 
   private void page(HttpExchange ex) throws IOException {
-    requireMethod(ex, "GET");
+    boolean head = ex.getRequestMethod().equals("HEAD");
+    if (!head) {
+      requireMethod(ex, "GET");
+    }
     String path = ex.getRequestURI().getPath();
     String name = path.equals("/") ? "index.html" : path.substring(1);
     byte[] asset = assets.get(name);
@@ -466,7 +469,7 @@ public final class QuarryServer implements AutoCloseable {
     ex.getResponseHeaders().set("Referrer-Policy", "no-referrer");
     String type = name.endsWith(".js") ? "text/javascript; charset=utf-8" : name.endsWith(".css") ? "text/css; charset=utf-8"
         : "text/html; charset=utf-8";
-    HttpExchanges.send(ex, 200, type, asset);
+    HttpExchanges.send(ex, 200, type, head ? new byte[0] : asset);
   }
 
   private void requireMethod(HttpExchange ex, String method) {
