@@ -2,20 +2,22 @@
 # Load test of `quarry serve` on 127.0.0.1 with wrk (Debian package): POST /search at 1, 8 and 32
 # connections, DURATION seconds each (bounded), while a writer adds documents during the 32-client
 # run; afterwards the index must count every acknowledged document and find each by its marker.
-# Usage: bench/load-test.sh [DURATION_SECONDS=15] [PORT=8099]
+# Usage: bench/load-test.sh [DURATION_SECONDS=15] [PORT=8099] [SERVE_OPTION...]
+#   e.g. bench/load-test.sh 15 8099 --onnx-file model_qint8_avx512_vnni.onnx   (after `./quarry quantize`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-15}
 port=${2:-8099}
+shift $(( $# < 2 ? $# : 2 ))
 token=load-test-token
 command -v wrk >/dev/null || { echo "wrk missing: apt-get install wrk" >&2; exit 2; }
 index_dir=$(mktemp -d)
-QUARRY_TOKEN=$token ./quarry serve -p "$port" --index "$index_dir" > /tmp/quarry-load-serve.log 2>&1 &
+QUARRY_TOKEN=$token ./quarry serve -p "$port" --index "$index_dir" "$@" > /tmp/quarry-load-serve.log 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$index_dir"' EXIT
 for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 1; done
 base=$(curl -sf "http://127.0.0.1:$port/health" | sed 's/.*"documents":\([0-9]*\).*/\1/')
-echo "quarry serve on 127.0.0.1:$port, $base passages; wrk ${duration}s per level; $(nproc) cores shared by server and wrk"
+echo "quarry serve $* on 127.0.0.1:$port, $base passages; wrk ${duration}s per level; $(nproc) cores shared by server and wrk"
 printf '%8s %10s %9s %9s %9s\n' clients QPS "p50 ms" "p99 ms" errors
 for c in 1 8 32; do
   added_file=$(mktemp)
