@@ -44,11 +44,4 @@ public final class ConnectionLimits {
       }
     });
   }
-
-  /** The limits in effect, for the start-up line and the README. */
-  public static Map<String, String> effective() {
-    Map<String, String> m = new LinkedHashMap<>();
-    DEFAULTS.keySet().forEach(k -> m.put(k, System.getProperty(k, DEFAULTS.get(k))));
-    return m;
-  }
 }

@@ -121,10 +121,6 @@ final class HttpExchanges {
     }
   }
 
-  static String text(String s) {
-    return s == null ? "" : s;
-  }
-
   static byte[] utf8(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
   }
