@@ -75,6 +75,14 @@ public final class EncodeBenchmark {
     ModelFolder int8 = folder.withOnnxFile(OnnxQuantizer.DEFAULT_FILE_NAME);
     variants.put("Quarry qint8 (concurrent)", SentenceTransformer.load(int8, RuntimeOptions.defaults().withConcurrentBatches(true)));
     variants.put("Quarry qint8 (intra-op)", SentenceTransformer.load(int8, RuntimeOptions.defaults().withConcurrentBatches(false)));
+    // The same int8 arithmetic in standard operators (ONNX Runtime fuses it to MatMulIntegerToFloat).
+    String standardName = "model_qint8_matmulinteger.onnx";
+    Path standard = folder.root().resolve("onnx").resolve(standardName);
+    if (!Files.isRegularFile(standard)) {
+      OnnxQuantizer.quantize(folder.onnxFile(), standard, true, OnnxQuantizer.Form.MATMUL_INTEGER);
+    }
+    variants.put("Quarry qint8 MatMulInteger (conc.)",
+        SentenceTransformer.load(folder.withOnnxFile(standardName), RuntimeOptions.defaults().withConcurrentBatches(true)));
 
     checkEqualOutputs(variants.values().iterator().next(), passagesFile, texts.passages(), work);
 
@@ -97,7 +105,7 @@ public final class EncodeBenchmark {
 
     double lcP = median(seconds.get("LangChain4j passages"));
     double lcQ = median(seconds.get("LangChain4j queries"));
-    String fmt = "%-30s %-20s %10s %9s %8s %9s%n";
+    String fmt = "%-36s %-20s %10s %9s %8s %9s%n";
     System.out.printf(Locale.ROOT, fmt, "engine", "texts (max tokens)", "texts/s", "GFLOP/s", "% peak", "vs LC4j");
     row(fmt, "LangChain4j embedAll", "passages (128)", passages128, lcP, peak, lcP);
     for (String v : variants.keySet()) {
@@ -117,7 +125,9 @@ public final class EncodeBenchmark {
       double best8 = Math.min(median(seconds.get("Quarry qint8 (concurrent)" + kind)), median(seconds.get("Quarry qint8 (intra-op)" + kind)));
       String vsPeer = kind.equals(" passages") ? String.format(Locale.ROOT, ", %.2fx LangChain4j", lcP / best8)
           : kind.equals(" queries") ? String.format(Locale.ROOT, ", %.2fx LangChain4j", lcQ / best8) : "";
-      System.out.printf(Locale.ROOT, "qint8 vs fp32,%s: %.2fx (best of each)%s%n", kind, best32 / best8, vsPeer);
+      System.out.printf(Locale.ROOT, "qint8 vs fp32,%s: %.2fx (best of each)%s; DynamicQuantizeMatMul vs MatMulInteger (concurrent): %.2fx%n",
+          kind, best32 / best8, vsPeer,
+          median(seconds.get("Quarry qint8 MatMulInteger (conc.)" + kind)) / median(seconds.get("Quarry qint8 (concurrent)" + kind)));
     }
     System.out.printf(Locale.ROOT, "%nMedians of %d runs. Token counts: passages %.0f avg (%.0f at 128), queries %.1f avg.%n",
         reps, passagesFull.avgTokens(), passages128.avgTokens(), queries128.avgTokens());

@@ -1,5 +1,6 @@
 package dev.quarry.cli;
 
+import dev.quarry.QuarryException;
 import dev.quarry.model.ModelFolder;
 import dev.quarry.train.export.OnnxQuantizer;
 import java.nio.file.Path;
@@ -22,12 +23,21 @@ final class QuantizeCommand implements Callable<Integer> {
   @Option(names = "--per-tensor", description = "One scale per weight matrix instead of one per output column.")
   boolean perTensor;
 
+  @Option(names = "--form", description = "dynamic-quantize-matmul (ONNX Runtime's contrib operator, default) or matmul-integer"
+      + " (standard ONNX: DynamicQuantizeLinear + MatMulInteger, which ONNX Runtime fuses into MatMulIntegerToFloat).")
+  String form = "dynamic-quantize-matmul";
+
   @Override
   public Integer call() {
     ModelFolder folder = model.resolve();
     Path target = folder.root().resolve("onnx").resolve(fileName);
     long t0 = System.nanoTime();
-    OnnxQuantizer.Report r = OnnxQuantizer.quantize(folder.onnxFile(), target, !perTensor);
+    OnnxQuantizer.Form f = switch (form) {
+      case "dynamic-quantize-matmul" -> OnnxQuantizer.Form.DYNAMIC_QUANTIZE_MATMUL;
+      case "matmul-integer" -> OnnxQuantizer.Form.MATMUL_INTEGER;
+      default -> throw new QuarryException("--form: '" + form + "' is not dynamic-quantize-matmul or matmul-integer.");
+    };
+    OnnxQuantizer.Report r = OnnxQuantizer.quantize(folder.onnxFile(), target, !perTensor, f);
     System.out.printf(Locale.ROOT, "Wrote %s: %d MatMul weights int8 (%s), %d MatMuls left float (activation x activation);"
         + " %.1f MB -> %.1f MB in %.1f s%n", target, r.matMulsQuantized(), perTensor ? "per tensor" : "per channel",
         r.matMulsKept(), r.floatBytesBefore() / 1e6, r.bytesAfter() / 1e6, (System.nanoTime() - t0) / 1e9);

@@ -25,7 +25,7 @@ import picocli.CommandLine.Option;
 /** {@code quarry train}: the fine-tuning recipe (MNRL, AdamW, WarmupLinear), saved as a sentence-transformers folder. */
 @Command(name = "train", mixinStandardHelpOptions = true,
     description = {"Fine-tune a BERT sentence-transformers model with MultipleNegativesRankingLoss on (query, passage) pairs.",
-        "Defaults are the reference recipe: scale 20, dot, AdamW lr 2e-5 eps 1e-6 wd 0.01, 10% warm-up, batch 16, 1 epoch, clip 1.0."})
+        "Defaults are the reference recipe: scale 20, dot, AdamW lr 2e-5 eps 1e-6 wd 0.01, 10%% warm-up, batch 16, 1 epoch, clip 1.0."})
 final class TrainCommand implements Callable<Integer> {
   /** The reference recipe: every option's default comes from here, in one place. */
   private static final TrainingArguments DEFAULTS = TrainingArguments.defaults();
@@ -52,7 +52,7 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--epochs", description = "Default: ${DEFAULT-VALUE}.") int epochs = DEFAULTS.epochs();
   @Option(names = "--batch-size", description = "Default: ${DEFAULT-VALUE}.") int batchSize = DEFAULTS.batchSize();
   @Option(names = "--lr", description = "Peak learning rate (default: ${DEFAULT-VALUE}).") double lr = DEFAULTS.learningRate();
-  @Option(names = "--warmup-steps", description = "Default: 10% of all steps.") Integer warmupSteps;
+  @Option(names = "--warmup-steps", description = "Default: 10%% of all steps.") Integer warmupSteps;
   @Option(names = "--weight-decay", description = "Default: ${DEFAULT-VALUE} (not on biases and LayerNorm weights).") double weightDecay = DEFAULTS.weightDecay();
   @Option(names = "--adam-eps", description = "Default: ${DEFAULT-VALUE}.") double adamEps = DEFAULTS.adamEps();
   @Option(names = "--bias-correction", description = "Adam bias correction (torch.optim.AdamW); the reference ran without.") boolean biasCorrection = DEFAULTS.biasCorrection();

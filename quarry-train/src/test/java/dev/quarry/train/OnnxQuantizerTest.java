@@ -39,27 +39,59 @@ class OnnxQuantizerTest {
     ModelFolder fp32 = ModelFolder.read(folder, TestModels.MINILM);
     ModelFolder int8 = fp32.withOnnxFile(OnnxQuantizer.DEFAULT_FILE_NAME);
     assertEquals(List.of("onnx/model.onnx", "onnx/" + OnnxQuantizer.DEFAULT_FILE_NAME), fp32.onnxVariants());
+    double[] cos = cosines(encode(fp32), encode(int8));
+    System.out.printf(java.util.Locale.ROOT, "fp32 vs int8 (per channel), %d passages: min cosine %.4f, mean %.4f%n", cos.length,
+        min(cos), mean(cos));
+    // Published for ONNX dynamic int8 on MiniLM-class models: ~0.99 cosine to fp32.
+    assertTrue(min(cos) > 0.97, "min cosine fp32 vs int8 " + min(cos));
+    assertTrue(mean(cos) > 0.99, "mean cosine fp32 vs int8 " + mean(cos));
+  }
+
+  @Test
+  void standardOperatorFormComputesTheSameAsTheContribOperator() throws IOException {
+    Path folder = copy(dev.quarry.TestModels.folder(TestModels.MINILM), tmp.resolve("minilm"));
+    OnnxQuantizer.quantize(folder.resolve("onnx/model.onnx"), folder.resolve("onnx/contrib.onnx"), true);
+    OnnxQuantizer.Report r = OnnxQuantizer.quantize(folder.resolve("onnx/model.onnx"), folder.resolve("onnx/standard.onnx"), true,
+        OnnxQuantizer.Form.MATMUL_INTEGER);
+    assertEquals(36, r.matMulsQuantized());
+
+    OnnxMl.ModelProto graph = OnnxMl.ModelProto.parseFrom(Files.readAllBytes(folder.resolve("onnx/standard.onnx")));
+    assertEquals(36, graph.getGraph().getNodeList().stream().filter(n -> n.getOpType().equals("MatMulInteger")).count());
+    // Q, K and V read one hidden state, so each layer quantises 4 activations, not 6.
+    assertEquals(24, graph.getGraph().getNodeList().stream().filter(n -> n.getOpType().equals("DynamicQuantizeLinear")).count());
+    assertTrue(graph.getGraph().getNodeList().stream().noneMatch(n -> n.getDomain().equals("com.microsoft")),
+        "standard operators only");
+
+    ModelFolder fp32 = ModelFolder.read(folder, TestModels.MINILM);
+    float[][] contrib = encode(fp32.withOnnxFile("contrib.onnx"));
+    double[] same = cosines(contrib, encode(fp32.withOnnxFile("standard.onnx")));
+    // Same int8 weights and the same per-call uint8 activation quantisation: only summation order differs.
+    assertTrue(min(same) > 0.9999, "contrib vs standard form, min cosine " + min(same));
+    assertTrue(min(cosines(encode(fp32), contrib)) > 0.97);
+  }
+
+  private static float[][] encode(ModelFolder folder) {
     List<String> texts = Corpus.read(Path.of("..", "datasets", "ai-qa", "corpus.jsonl")).documents().stream().limit(64)
         .map(Document::fullText).toList();
-    float[][] a;
-    float[][] b;
-    try (SentenceTransformer m = SentenceTransformer.load(fp32, RuntimeOptions.defaults());
-        SentenceTransformer q = SentenceTransformer.load(int8, RuntimeOptions.defaults())) {
-      a = m.encode(texts);
-      b = q.encode(texts);
+    try (SentenceTransformer m = SentenceTransformer.load(folder, RuntimeOptions.defaults())) {
+      return m.encode(texts);
     }
-    double min = 1;
-    double sum = 0;
-    for (int i = 0; i < texts.size(); i++) {
-      double cos = cosine(a[i], b[i]);
-      min = Math.min(min, cos);
-      sum += cos;
+  }
+
+  private static double[] cosines(float[][] a, float[][] b) {
+    double[] out = new double[a.length];
+    for (int i = 0; i < a.length; i++) {
+      out[i] = cosine(a[i], b[i]);
     }
-    System.out.printf(java.util.Locale.ROOT, "fp32 vs int8 (per channel), %d passages: min cosine %.4f, mean %.4f%n", texts.size(), min,
-        sum / texts.size());
-    // Published for ONNX dynamic int8 on MiniLM-class models: ~0.99 cosine to fp32.
-    assertTrue(min > 0.97, "min cosine fp32 vs int8 " + min);
-    assertTrue(sum / texts.size() > 0.99, "mean cosine fp32 vs int8 " + sum / texts.size());
+    return out;
+  }
+
+  private static double min(double[] x) {
+    return java.util.Arrays.stream(x).min().orElseThrow();
+  }
+
+  private static double mean(double[] x) {
+    return java.util.Arrays.stream(x).average().orElseThrow();
   }
 
   static double cosine(float[] x, float[] y) {

@@ -1,5 +1,6 @@
 package dev.quarry.train.export;
 
+import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
@@ -33,6 +34,12 @@ import java.util.Set;
  *
  * <p>Embeddings (Gather), LayerNorm, softmax and the rest stay float32: they are a small share of
  * the time and the most sensitive to rounding.
+ *
+ * <p>{@link Form#MATMUL_INTEGER} writes the same arithmetic in standard ONNX operators instead, as
+ * {@code quantize_dynamic} itself does: {@code DynamicQuantizeLinear} (once per activation, shared by
+ * the Q, K and V projections that read it), {@code MatMulInteger}, {@code Cast}, and a {@code Mul} by
+ * the product of the two scales. Any ONNX runtime can run that file; ONNX Runtime fuses the chain into
+ * its {@code MatMulIntegerToFloat} kernel at load time.
  */
 public final class OnnxQuantizer {
   /** The file name sentence-transformers writes for this configuration. */
@@ -40,6 +47,14 @@ public final class OnnxQuantizer {
   private static final String MS_DOMAIN = "com.microsoft";
 
   private OnnxQuantizer() {}
+
+  /** How a quantised MatMul is written into the graph. */
+  public enum Form {
+    /** One {@code com.microsoft} DynamicQuantizeMatMul node per MatMul (quantises its input itself). */
+    DYNAMIC_QUANTIZE_MATMUL,
+    /** Standard ONNX: DynamicQuantizeLinear (shared per input) → MatMulInteger → Cast → Mul. */
+    MATMUL_INTEGER
+  }
 
   /** What was rewritten. */
   public record Report(int matMulsQuantized, int matMulsKept, long floatBytesBefore, long bytesAfter) {}
@@ -50,6 +65,11 @@ public final class OnnxQuantizer {
    * @param perChannel one scale per output column (better accuracy at no speed cost) instead of one per matrix
    */
   public static Report quantize(Path source, Path target, boolean perChannel) {
+    return quantize(source, target, perChannel, Form.DYNAMIC_QUANTIZE_MATMUL);
+  }
+
+  /** As {@link #quantize(Path, Path, boolean)}, writing each quantised MatMul in the given form. */
+  public static Report quantize(Path source, Path target, boolean perChannel, Form form) {
     ModelProto model = OnnxWeights.readModel(source);
     Map<String, TensorProto> inits = new HashMap<>();
     for (TensorProto t : model.getGraph().getInitializerList()) {
@@ -65,6 +85,7 @@ public final class OnnxQuantizer {
     ModelProto.Builder out = model.toBuilder();
     out.getGraphBuilder().clearNode();
     Set<String> replaced = new HashSet<>();
+    Set<String> quantizedInputs = new HashSet<>();
     int quantized = 0;
     int kept = 0;
     for (NodeProto n : model.getGraph().getNodeList()) {
@@ -81,10 +102,30 @@ public final class OnnxQuantizer {
         }
         replaced.add(name);
       }
-      out.getGraphBuilder().addNode(NodeProto.newBuilder().setOpType("DynamicQuantizeMatMul").setDomain(MS_DOMAIN)
-          .setName(n.getName().isEmpty() ? name + "_quant" : n.getName() + "_quant")
-          .addInput(n.getInput(0)).addInput(name + "_quantized").addInput(name + "_scale")
-          .addOutput(n.getOutput(0)).build());
+      String node = n.getName().isEmpty() ? name + "_quant" : n.getName() + "_quant";
+      if (form == Form.DYNAMIC_QUANTIZE_MATMUL) {
+        out.getGraphBuilder().addNode(NodeProto.newBuilder().setOpType("DynamicQuantizeMatMul").setDomain(MS_DOMAIN)
+            .setName(node).addInput(n.getInput(0)).addInput(name + "_quantized").addInput(name + "_scale")
+            .addOutput(n.getOutput(0)).build());
+      } else {
+        String input = n.getInput(0);
+        if (quantizedInputs.add(input)) {
+          out.getGraphBuilder().addNode(NodeProto.newBuilder().setOpType("DynamicQuantizeLinear").setName(input + "_dql")
+              .addInput(input).addOutput(input + "_q").addOutput(input + "_q_scale").addOutput(input + "_q_zero").build());
+        }
+        out.getGraphBuilder().addNode(NodeProto.newBuilder().setOpType("MatMulInteger").setName(node)
+            .addInput(input + "_q").addInput(name + "_quantized").addInput(input + "_q_zero")
+            .addOutput(node + "_int32").build());
+        out.getGraphBuilder().addNode(NodeProto.newBuilder().setOpType("Cast").setName(node + "_cast")
+            .addInput(node + "_int32").addOutput(node + "_float")
+            .addAttribute(AttributeProto.newBuilder().setName("to").setType(AttributeProto.AttributeType.INT)
+                .setI(TensorProto.DataType.FLOAT_VALUE))
+            .build());
+        out.getGraphBuilder().addNode(NodeProto.newBuilder().setOpType("Mul").setName(node + "_scales")
+            .addInput(input + "_q_scale").addInput(name + "_scale").addOutput(node + "_scale").build());
+        out.getGraphBuilder().addNode(NodeProto.newBuilder().setOpType("Mul").setName(node + "_rescale")
+            .addInput(node + "_float").addInput(node + "_scale").addOutput(n.getOutput(0)).build());
+      }
       quantized++;
     }
     if (quantized == 0) {
@@ -95,7 +136,7 @@ public final class OnnxQuantizer {
         .filter(t -> !replaced.contains(t.getName()) || uses.getOrDefault(t.getName(), 0) > countMatMulUses(model, t.getName()))
         .toList();
     out.getGraphBuilder().clearInitializer().addAllInitializer(keptInits);
-    if (out.getOpsetImportList().stream().noneMatch(o -> o.getDomain().equals(MS_DOMAIN))) {
+    if (form == Form.DYNAMIC_QUANTIZE_MATMUL && out.getOpsetImportList().stream().noneMatch(o -> o.getDomain().equals(MS_DOMAIN))) {
       out.addOpsetImport(OperatorSetIdProto.newBuilder().setDomain(MS_DOMAIN).setVersion(1));
     }
     write(out.build(), target);
