@@ -95,7 +95,7 @@ public final class CorpusSync {
   }
 
   /** Whether the index holds a complete sync of exactly this corpus file (size and time, else SHA-256). */
-  public static boolean isUpToDate(LuceneIndex index, Path corpus) {
+  public static boolean isUpToDate(PassageIndex index, Path corpus) {
     Map<String, String> data = index.commitData();
     if (!"true".equals(data.get(COMPLETE))) {
       return false;
@@ -111,7 +111,7 @@ public final class CorpusSync {
    * Brings {@code index} up to date with {@code corpus}. An index synced from another corpus file
    * is refused (syncing would delete and re-encode all of it): rebuild it instead.
    */
-  public static Report sync(LuceneIndex index, Path corpus, Encoder encoder, Options options, Listener listener) {
+  public static Report sync(PassageIndex index, Path corpus, Encoder encoder, Options options, Listener listener) {
     Map<String, String> data = index.commitData();
     String file = corpus.toAbsolutePath().normalize().toString();
     String syncedFile = data.get(FILE);

@@ -15,18 +15,18 @@ import org.apache.lucene.analysis.tokenattributes.OffsetAttribute;
  * (lower-cased, stop words dropped, Porter-stemmed), so "learning" in a question marks "learned"
  * in a passage. Returns character ranges for the page to wrap in {@code <mark>}.
  */
-final class Highlighter {
+public final class Highlighter {
   private final Analyzer analyzer;
   private final String field;
 
   /** Highlights with the index's own analyzer and field, so a marked word is one BM25 matched. */
-  Highlighter(Analyzer analyzer, String field) {
+  public Highlighter(Analyzer analyzer, String field) {
     this.analyzer = analyzer;
     this.field = field;
   }
 
   /** [start, end) offsets in {@code text} of words whose stem is one of the query's stems. */
-  List<int[]> spans(String query, String text) {
+  public List<int[]> spans(String query, String text) {
     Set<String> wanted = new HashSet<>();
     analyze(query, (term, start, end) -> wanted.add(term));
     List<int[]> out = new ArrayList<>();

@@ -19,7 +19,8 @@ public record IndexMetadata(String modelId, String modelFingerprint, int dimensi
   static final String FORMAT_VERSION = "2";
   private static final String PREFIX = "quarry.";
 
-  Map<String, String> toUserData() {
+  /** The metadata as key-value pairs (a Lucene commit's user data, or a Solr collection's metadata document). */
+  public Map<String, String> toUserData() {
     Map<String, String> m = new HashMap<>();
     m.put(PREFIX + "format", FORMAT_VERSION);
     m.put(PREFIX + "model", modelId);
@@ -30,7 +31,8 @@ public record IndexMetadata(String modelId, String modelFingerprint, int dimensi
     return m;
   }
 
-  static IndexMetadata fromUserData(Map<String, String> m, String where) {
+  /** Reads {@link #toUserData()}'s pairs back; {@code where} names the index in errors. */
+  public static IndexMetadata fromUserData(Map<String, String> m, String where) {
     String format = m.get(PREFIX + "format");
     if (format == null) {
       throw new QuarryException(where + " is a Lucene index but not a Quarry index (no quarry.* commit data).");
@@ -44,7 +46,7 @@ public record IndexMetadata(String modelId, String modelFingerprint, int dimensi
   }
 
   /** Throws unless {@code other} (the model about to be used) is the model whose vectors the index holds. */
-  void requireCompatible(IndexMetadata other, String where) {
+  public void requireCompatible(IndexMetadata other, String where) {
     if (!modelFingerprint.equals(other.modelFingerprint) || dimension != other.dimension || similarity != other.similarity
         || normalized != other.normalized) {
       throw new QuarryException("Index " + where + " was built with " + describe() + " but the model in use is "

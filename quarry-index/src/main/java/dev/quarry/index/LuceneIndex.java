@@ -74,7 +74,7 @@ import org.apache.lucene.util.BytesRef;
  * HNSW graph. Writes become durable at {@link #commit()} (Lucene commits are atomic, so a crash
  * leaves the last commit intact); searches see them after commit or {@link #refresh()}.
  */
-public final class LuceneIndex implements AutoCloseable {
+public final class LuceneIndex implements PassageIndex {
   static final String ID = "id";
   static final String TITLE = "title";
   static final String TEXT = "text";
@@ -89,13 +89,18 @@ public final class LuceneIndex implements AutoCloseable {
   /** Longest document id, in UTF-8 bytes. */
   public static final int MAX_ID_BYTES = 512;
   /** Anserini's BM25 parameters for BEIR (its "flat" regressions). */
-  static final float BM25_K1 = 0.9f;
-  static final float BM25_B = 0.4f;
+  public static final float BM25_K1 = 0.9f;
+  public static final float BM25_B = 0.4f;
 
   private final Path path;
   private final Directory directory;
   private final IndexWriter writer;
   private final SearcherManager searchers;
+  /**
+   * Lucene's English analysis: standard tokenizer, possessives, lower case, its 33 stop words,
+   * Porter stemmer. quarry-solr's configset spells out the same chain for Solr.
+   */
+  private static final Analyzer QUERY_ANALYZER = new EnglishAnalyzer();
   private final Analyzer analyzer = new EnglishAnalyzer();
   private final Highlighter highlighter = new Highlighter(analyzer, CONTENTS);
   private final IndexMetadata metadata;
@@ -169,13 +174,14 @@ public final class LuceneIndex implements AutoCloseable {
     }
   }
 
+  @Override
   public IndexMetadata metadata() {
     return metadata;
   }
 
-  /** Adds documents or replaces those with the same id (documents of the API: never removed by a corpus sync). */
-  public void upsert(List<Document> docs, float[][] vectors) {
-    upsert(docs, vectors, NOT_FROM_CORPUS);
+  @Override
+  public String location() {
+    return path.toString();
   }
 
   /** Adds or replaces documents, recording the corpus sync generation that wrote them. */
@@ -367,8 +373,9 @@ public final class LuceneIndex implements AutoCloseable {
   }
 
   /** Live documents visible to searches. */
-  public int size() {
-    return withSearcher(s -> s.getIndexReader().numDocs());
+  @Override
+  public long size() {
+    return withSearcher(s -> (long) s.getIndexReader().numDocs());
   }
 
   /** The stored passage with this id, or null. */
@@ -458,18 +465,27 @@ public final class LuceneIndex implements AutoCloseable {
     });
   }
 
-  /** BM25 over title + text; query terms are analysed like the documents. */
-  public List<Hit> bm25(String query, int k) {
-    // A repeated term adds its score once per occurrence; one clause boosted by the count scores
-    // the same and keeps "bee bee bee ..." under Lucene's clause limit.
+  /**
+   * A BM25 query's terms as the index analyses them, each with how often it occurs. A repeated term
+   * adds its score once per occurrence; one clause boosted by the count scores the same and keeps
+   * "bee bee bee ..." under Lucene's clause limit. Every engine that runs Quarry's BM25 (this index,
+   * a Solr collection) builds its query from this.
+   */
+  public static Map<String, Integer> queryTerms(String query) {
     Map<String, Integer> counts = new LinkedHashMap<>();
-    for (String term : analyze(query)) {
+    for (String term : analyze(QUERY_ANALYZER, query)) {
       counts.merge(term, 1, Integer::sum);
     }
     if (counts.size() > IndexSearcher.getMaxClauseCount()) {
       throw new QuarryException("The query has " + counts.size() + " distinct terms; BM25 searches at most "
           + IndexSearcher.getMaxClauseCount() + ". Shorten the query.");
     }
+    return counts;
+  }
+
+  /** BM25 over title + text; query terms are analysed like the documents. */
+  public List<Hit> bm25(String query, int k) {
+    Map<String, Integer> counts = queryTerms(query);
     BooleanQuery.Builder b = new BooleanQuery.Builder();
     counts.forEach((term, n) -> {
       Query tq = new TermQuery(new Term(CONTENTS, term));
@@ -496,13 +512,18 @@ public final class LuceneIndex implements AutoCloseable {
     return highlighter.spans(query, text);
   }
 
-  /** Reciprocal rank fusion of the dense and BM25 top lists (each 100 deep or k, whichever is more). */
+  /** Reciprocal rank fusion of the dense and BM25 top lists (each {@link #hybridDepth} deep). */
   public List<Hit> hybrid(String query, float[] vector, int k, int rrfK) {
-    int depth = Math.max(k, 100);
+    int depth = hybridDepth(k);
     return ReciprocalRankFusion.fuse(List.of(dense(vector, depth), bm25(query, depth)), rrfK, k);
   }
 
-  private List<String> analyze(String text) {
+  /** How deep each list fused by hybrid search goes for a top-k answer: 100, or k if more. */
+  public static int hybridDepth(int k) {
+    return Math.max(k, 100);
+  }
+
+  private static List<String> analyze(Analyzer analyzer, String text) {
     List<String> terms = new ArrayList<>();
     try (TokenStream ts = analyzer.tokenStream(CONTENTS, text)) {
       CharTermAttribute term = ts.addAttribute(CharTermAttribute.class);
@@ -547,7 +568,7 @@ public final class LuceneIndex implements AutoCloseable {
    * Lucene's similarity for the model's: unit vectors use DOT_PRODUCT (cosine without the norms),
    * dot products of other vectors need MAXIMUM_INNER_PRODUCT. Manhattan has no HNSW equivalent.
    */
-  static VectorSimilarityFunction luceneSimilarity(IndexMetadata m) {
+  public static VectorSimilarityFunction luceneSimilarity(IndexMetadata m) {
     return switch (m.similarity()) {
       case COSINE -> m.normalized() ? VectorSimilarityFunction.DOT_PRODUCT : VectorSimilarityFunction.COSINE;
       case DOT -> m.normalized() ? VectorSimilarityFunction.DOT_PRODUCT : VectorSimilarityFunction.MAXIMUM_INNER_PRODUCT;
@@ -558,6 +579,11 @@ public final class LuceneIndex implements AutoCloseable {
 
   /** Undoes Lucene's mapping of similarities onto non-negative scores, so hits show the model's own score. */
   float rawScore(float luceneScore) {
+    return modelScore(luceneSimilarity, luceneScore);
+  }
+
+  /** The model's similarity from the score Lucene (or Solr's knn query) gives a vector hit. */
+  public static float modelScore(VectorSimilarityFunction luceneSimilarity, float luceneScore) {
     return switch (luceneSimilarity) {
       case DOT_PRODUCT, COSINE -> 2 * luceneScore - 1;
       case MAXIMUM_INNER_PRODUCT -> luceneScore < 1 ? 1 - 1 / luceneScore : luceneScore - 1;

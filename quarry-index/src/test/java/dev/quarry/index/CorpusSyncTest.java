@@ -259,7 +259,7 @@ class CorpusSyncTest {
     HashSet<String> ids = new HashSet<>();
     float[] any = new float[model.dimension()];
     any[0] = 1;
-    index.exact(any, index.size()).forEach(h -> ids.add(h.id()));
+    index.exact(any, (int) index.size()).forEach(h -> ids.add(h.id()));
     return ids;
   }
 }

@@ -13,6 +13,7 @@ import dev.quarry.data.Document;
 import dev.quarry.encode.EncodeOptions;
 import dev.quarry.encode.SentenceTransformer;
 import dev.quarry.index.LuceneIndex;
+import dev.quarry.index.PassageIndex;
 import dev.quarry.index.SearchMode;
 import dev.quarry.io.Json;
 import dev.quarry.search.Hit;
@@ -68,7 +69,7 @@ public final class QuarryServer implements AutoCloseable {
       + "img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
   private final SentenceTransformer model;
-  private final LuceneIndex index;
+  private final PassageIndex index;
   private final ServerConfig config;
   private final ServerConfig.Limits limits;
   private final HttpServer http;
@@ -83,7 +84,7 @@ public final class QuarryServer implements AutoCloseable {
   private final AtomicLong errorReferences = new AtomicLong();
   private volatile boolean stopping;
 
-  private QuarryServer(SentenceTransformer model, LuceneIndex index, ServerConfig config) throws IOException {
+  private QuarryServer(SentenceTransformer model, PassageIndex index, ServerConfig config) throws IOException {
     this.model = model;
     this.index = index;
     this.config = config;
@@ -122,7 +123,7 @@ public final class QuarryServer implements AutoCloseable {
    * Starts serving; port 0 picks a free port (see {@link #port()}). Binding to a non-loopback
    * address without a token is refused: anyone who can reach it could rewrite the index.
    */
-  public static QuarryServer start(SentenceTransformer model, LuceneIndex index, ServerConfig config) {
+  public static QuarryServer start(SentenceTransformer model, PassageIndex index, ServerConfig config) {
     try {
       if (config.token() == null && !InetAddress.getByName(config.host()).isLoopbackAddress()) {
         throw new QuarryException("Refusing to serve on " + config.host() + " without a token: anyone who can reach it could add"
@@ -348,7 +349,7 @@ public final class QuarryServer implements AutoCloseable {
       }
       List<Document> list = parseDocuments(HttpExchanges.readJson(ex, limits.maxBodyBytes()).get("documents"));
       float[][] vectors = model.encodeDocuments(list.stream().map(Document::fullText).toList(), EncodeOptions.defaults());
-      int size;
+      long size;
       synchronized (writeLock) { // one write, one commit: a commit never carries half of another request
         index.replaceAtomically(list, vectors);
         index.commit();
@@ -359,7 +360,7 @@ public final class QuarryServer implements AutoCloseable {
       List<String> ids = byPath ? List.of(path.substring("/documents/".length()))
           : parseIds(HttpExchanges.readJson(ex, limits.maxBodyBytes()).get("ids"));
       ids.forEach(LuceneIndex::checkId);
-      int size;
+      long size;
       synchronized (writeLock) {
         index.delete(ids);
         index.commit();

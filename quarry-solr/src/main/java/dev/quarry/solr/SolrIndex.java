@@ -1,0 +1,477 @@
+package dev.quarry.solr;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import dev.quarry.QuarryException;
+import dev.quarry.QuarryFailure;
+import dev.quarry.data.Document;
+import dev.quarry.index.Highlighter;
+import dev.quarry.index.IndexMetadata;
+import dev.quarry.index.IndexSettings;
+import dev.quarry.index.LuceneIndex;
+import dev.quarry.index.PassageIndex;
+import dev.quarry.index.SearchMode;
+import dev.quarry.io.Json;
+import dev.quarry.search.Hit;
+import dev.quarry.search.ReciprocalRankFusion;
+import dev.quarry.search.Retriever;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.lucene.analysis.en.EnglishAnalyzer;
+import org.apache.lucene.index.VectorSimilarityFunction;
+import org.apache.solr.client.solrj.SolrRequest;
+import org.apache.solr.client.solrj.SolrServerException;
+import org.apache.solr.client.solrj.impl.CloudSolrClient;
+import org.apache.solr.client.solrj.request.CollectionAdminRequest;
+import org.apache.solr.client.solrj.request.ConfigSetAdminRequest;
+import org.apache.solr.client.solrj.request.QueryRequest;
+import org.apache.solr.client.solrj.response.QueryResponse;
+import org.apache.solr.common.SolrDocument;
+import org.apache.solr.common.SolrDocumentList;
+import org.apache.solr.common.SolrInputDocument;
+import org.apache.solr.common.params.ModifiableSolrParams;
+
+/**
+ * A SolrCloud collection as Quarry's {@link PassageIndex}: Quarry encodes, Solr stores, replicates
+ * and searches. Writes go through SolrJ's CloudSolrClient (routed to each shard's leader) in
+ * batches, and {@link #commit()} is a hard commit on every shard, so what the server acknowledges
+ * after a commit survives the loss of a node.
+ *
+ * <p>The model metadata and the corpus-sync progress live in one document of the collection
+ * ({@value #META_ID}), written in the same commit as the documents they describe: the progress a
+ * resumed sync reads never claims more than Solr holds.
+ *
+ * <p>Search modes: dense is Solr's {@code {!knn}} (each shard returns its own top candidates; Solr
+ * merges them by score and Quarry keeps k); BM25 is the same term query the local index builds, over
+ * collection-wide statistics; hybrid is Quarry's reciprocal rank fusion of the two, as locally.
+ * Exact search is local-only.
+ */
+public final class SolrIndex implements PassageIndex {
+  /** The id of the document that holds the metadata and sync progress. */
+  public static final String META_ID = "_quarry_meta_";
+  /** Documents per update request: large enough to amortise a round trip, small enough to stay a few MB. */
+  private static final int BATCH = 256;
+
+  private final SolrTarget target;
+  private final CloudSolrClient client;
+  private final IndexMetadata metadata;
+  private final IndexSettings settings;
+  private final VectorSimilarityFunction similarity;
+  private final Highlighter highlighter = new Highlighter(new EnglishAnalyzer(), SolrConfigSet.CONTENTS);
+  private final List<SolrInputDocument> pendingSeen = new ArrayList<>();
+
+  private SolrIndex(SolrTarget target, CloudSolrClient client, IndexMetadata metadata, IndexSettings settings) {
+    this.target = target;
+    this.client = client;
+    this.metadata = metadata;
+    this.settings = settings;
+    this.similarity = LuceneIndex.luceneSimilarity(metadata);
+  }
+
+  /**
+   * Opens the collection for a model, creating it (configset, shards, replicas, metadata) if it does
+   * not exist. A collection made for another model, or not by Quarry, is refused.
+   */
+  public static SolrIndex open(SolrTarget target, IndexMetadata metadata, IndexSettings settings) {
+    if (settings.int8()) {
+      throw new QuarryException("Solr 9.10 has no int8 vector field: leave out --int8 with --solr.");
+    }
+    CloudSolrClient client = target.client();
+    SolrIndex index = new SolrIndex(target, client, metadata, settings);
+    try {
+      if (!CollectionAdminRequest.listCollections(client).contains(target.collection())) {
+        index.create();
+      } else {
+        Map<String, String> stored = index.commitData();
+        if (stored.isEmpty()) {
+          throw new QuarryException(target + " exists but was not made by Quarry (no " + META_ID
+              + " document). Use another --collection.");
+        }
+        IndexMetadata.fromUserData(stored, target.toString()).requireCompatible(metadata, target.toString());
+      }
+      return index;
+    } catch (SolrServerException | IOException | RuntimeException e) {
+      index.close();
+      if (e instanceof RuntimeException r && (r instanceof QuarryException || r instanceof QuarryFailure)) {
+        throw r;
+      }
+      throw new QuarryFailure("Cannot open " + target + ": " + e.getMessage(), e);
+    }
+  }
+
+  @SuppressWarnings("deprecation") // setWaitForFinalState: still the way to wait for active replicas in SolrJ 9.10
+  private void create() throws SolrServerException, IOException {
+    String configName = "quarry-" + target.collection();
+    Path zip = Files.createTempFile("quarry-configset", ".zip");
+    try {
+      Files.write(zip, SolrConfigSet.zip(metadata, settings));
+      new ConfigSetAdminRequest.Upload().setConfigSetName(configName).setUploadFile(zip.toFile(), "application/zip")
+          .setOverwrite(true).process(client);
+    } finally {
+      Files.deleteIfExists(zip);
+    }
+    CollectionAdminRequest.Create create = CollectionAdminRequest.createCollection(target.collection(), configName,
+        target.shards(), target.replicas());
+    create.setWaitForFinalState(true); // every replica active before the first write
+    create.process(client);
+    commit(Map.of());
+  }
+
+  @Override
+  public IndexMetadata metadata() {
+    return metadata;
+  }
+
+  @Override
+  public String location() {
+    return target.toString();
+  }
+
+  @Override
+  public void upsert(List<Document> docs, float[][] vectors, long syncGeneration) {
+    send(validated(docs, vectors, syncGeneration, false));
+  }
+
+  /**
+   * Every document is checked before any is sent. Solr has no transaction across shards: if Solr
+   * itself fails part way, the call fails and some documents may be written; the write is
+   * idempotent by id, so the client's retry completes it.
+   */
+  @Override
+  public void replaceAtomically(List<Document> docs, float[][] vectors) {
+    send(validated(docs, vectors, LuceneIndex.NOT_FROM_CORPUS, true));
+  }
+
+  private List<SolrInputDocument> validated(List<Document> docs, float[][] vectors, long syncGeneration, boolean uniqueIds) {
+    if (docs.size() != vectors.length) {
+      throw new IllegalArgumentException(docs.size() + " documents but " + vectors.length + " vectors");
+    }
+    Set<String> seen = new HashSet<>();
+    List<SolrInputDocument> out = new ArrayList<>(docs.size());
+    for (int i = 0; i < docs.size(); i++) {
+      Document d = docs.get(i);
+      LuceneIndex.checkId(d.id());
+      if (d.id().equals(META_ID)) {
+        throw new QuarryException("Document id '" + META_ID + "' is reserved for Quarry's metadata.");
+      }
+      if (uniqueIds && !seen.add(d.id())) {
+        throw new QuarryException("Document id '" + d.id() + "' appears twice in one write; send each id once.");
+      }
+      if (vectors[i].length != metadata.dimension()) {
+        throw new QuarryException("Document " + d.id() + " has a " + vectors[i].length + "-d vector; the collection holds "
+            + metadata.dimension() + "-d vectors.");
+      }
+      SolrInputDocument s = new SolrInputDocument();
+      s.addField(SolrConfigSet.ID, d.id());
+      s.addField(SolrConfigSet.TITLE, d.title());
+      s.addField(SolrConfigSet.TEXT, d.text());
+      s.addField(SolrConfigSet.CONTENTS, d.fullText());
+      List<Float> v = new ArrayList<>(vectors[i].length);
+      for (float x : vectors[i]) {
+        v.add(x);
+      }
+      s.addField(SolrConfigSet.VECTOR, v);
+      s.addField(SolrConfigSet.HASH, LuceneIndex.contentHash(d));
+      s.addField(SolrConfigSet.SYNC_GEN, syncGeneration);
+      out.add(s);
+    }
+    return out;
+  }
+
+  private void send(List<SolrInputDocument> docs) {
+    try {
+      for (int from = 0; from < docs.size(); from += BATCH) {
+        client.add(target.collection(), docs.subList(from, Math.min(docs.size(), from + BATCH)));
+      }
+    } catch (SolrServerException | IOException | RuntimeException e) {
+      throw new QuarryFailure("Cannot write to " + target + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void delete(List<String> ids) {
+    List<String> real = ids.stream().filter(id -> !id.equals(META_ID)).toList();
+    if (real.isEmpty()) {
+      return;
+    }
+    try {
+      client.deleteById(target.collection(), real);
+    } catch (SolrServerException | IOException | RuntimeException e) {
+      throw new QuarryFailure("Cannot delete from " + target + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public Map<String, String> storedHashes(List<String> ids) {
+    Map<String, String> out = new HashMap<>();
+    for (SolrDocument d : get(ids, SolrConfigSet.ID + "," + SolrConfigSet.HASH)) {
+      Object h = d.getFirstValue(SolrConfigSet.HASH);
+      out.put((String) d.getFirstValue(SolrConfigSet.ID), h == null ? "" : h.toString());
+    }
+    return out;
+  }
+
+  /** Real-time get (sees uncommitted writes), sent as a POST: a chunk's ids would overflow a URL. */
+  private SolrDocumentList get(List<String> ids, String fields) {
+    if (ids.isEmpty()) {
+      return new SolrDocumentList();
+    }
+    ModifiableSolrParams p = new ModifiableSolrParams();
+    p.set("ids", ids.toArray(String[]::new));
+    p.set("fl", fields);
+    QueryRequest req = new QueryRequest(p, SolrRequest.METHOD.POST);
+    req.setPath("/get");
+    try {
+      return req.process(client, target.collection()).getResults();
+    } catch (SolrServerException | IOException | RuntimeException e) {
+      throw new QuarryFailure("Cannot read from " + target + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** An in-place update of the docValues-only generation field: the document is not re-indexed. */
+  @Override
+  public void markSeen(String id, long generation) {
+    SolrInputDocument d = new SolrInputDocument();
+    d.addField(SolrConfigSet.ID, id);
+    d.addField(SolrConfigSet.SYNC_GEN, Map.of("set", generation));
+    pendingSeen.add(d);
+    if (pendingSeen.size() >= BATCH) {
+      flushSeen();
+    }
+  }
+
+  private void flushSeen() {
+    if (!pendingSeen.isEmpty()) {
+      send(new ArrayList<>(pendingSeen));
+      pendingSeen.clear();
+    }
+  }
+
+  @Override
+  public int deleteUnseen(long generation) {
+    flushSeen();
+    hardCommit();
+    String unseen = SolrConfigSet.SYNC_GEN + ":[0 TO " + (generation - 1) + "]";
+    long n = count(unseen);
+    if (n > 0) {
+      try {
+        client.deleteByQuery(target.collection(), unseen);
+      } catch (SolrServerException | IOException | RuntimeException e) {
+        throw new QuarryFailure("Cannot delete from " + target + ": " + e.getMessage(), e);
+      }
+    }
+    return (int) n;
+  }
+
+  @Override
+  public Map<String, String> commitData() {
+    SolrDocumentList found = get(List.of(META_ID), SolrConfigSet.META);
+    if (found.isEmpty()) {
+      return Map.of();
+    }
+    try {
+      return Json.reader().forType(new TypeReference<Map<String, String>>() {})
+          .readValue((String) found.get(0).getFirstValue(SolrConfigSet.META));
+    } catch (IOException e) {
+      throw new QuarryException(target + ": the " + META_ID + " document is not Quarry's metadata: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void commit() {
+    flushSeen();
+    hardCommit();
+  }
+
+  @Override
+  public void commit(Map<String, String> extra) {
+    flushSeen();
+    Map<String, String> data = new HashMap<>(metadata.toUserData());
+    data.putAll(extra);
+    SolrInputDocument meta = new SolrInputDocument();
+    meta.addField(SolrConfigSet.ID, META_ID);
+    try {
+      meta.addField(SolrConfigSet.META, Json.writer().writeValueAsString(data));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+    send(List.of(meta));
+    hardCommit();
+  }
+
+  private void hardCommit() {
+    try {
+      client.commit(target.collection(), true, true);
+    } catch (SolrServerException | IOException | RuntimeException e) {
+      throw new QuarryFailure("Cannot commit " + target + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public long size() {
+    return count("*:*");
+  }
+
+  private long count(String query) {
+    ModifiableSolrParams p = new ModifiableSolrParams();
+    p.set("q", query);
+    p.set("fq", "-" + SolrConfigSet.ID + ":" + META_ID);
+    p.set("rows", 0);
+    return query(p).getResults().getNumFound();
+  }
+
+  @Override
+  public Document document(String id) {
+    if (id.equals(META_ID)) {
+      return null;
+    }
+    SolrDocumentList found = get(List.of(id), "id,title,text");
+    if (found.isEmpty()) {
+      return null;
+    }
+    SolrDocument d = found.get(0);
+    return new Document(id, (String) d.getFirstValue(SolrConfigSet.TITLE), (String) d.getFirstValue(SolrConfigSet.TEXT));
+  }
+
+  @Override
+  public Retriever retriever(SearchMode mode) {
+    if (mode == SearchMode.EXACT) {
+      throw new QuarryException("Exact search is not supported on Solr (it would read every vector of every shard per"
+          + " query): use --mode dense, bm25 or hybrid.");
+    }
+    return new Retriever() {
+      @Override
+      public List<Hit> search(String text, float[] vector, int k) {
+        return SolrIndex.this.search(mode, text, vector, k);
+      }
+
+      @Override
+      public boolean usesVectors() {
+        return mode != SearchMode.BM25;
+      }
+
+      @Override
+      public dev.quarry.data.Document document(String id) {
+        return SolrIndex.this.document(id);
+      }
+
+      @Override
+      public String name() {
+        return mode.id();
+      }
+    };
+  }
+
+  /** Top-k in {@code mode} (not exact). */
+  public List<Hit> search(SearchMode mode, String text, float[] vector, int k) {
+    return switch (mode) {
+      case DENSE -> dense(vector, k);
+      case BM25 -> bm25(text, k);
+      case HYBRID -> {
+        int depth = LuceneIndex.hybridDepth(k);
+        yield ReciprocalRankFusion.fuse(List.of(dense(vector, depth), bm25(text, depth)), ReciprocalRankFusion.DEFAULT_K, k);
+      }
+      case EXACT -> throw new QuarryException("Exact search is not supported on Solr: use dense, bm25 or hybrid.");
+    };
+  }
+
+  /**
+   * Solr's knn query with as many candidates per shard as the local index explores (efSearch); Solr
+   * merges the shards' lists by score, and the first k are kept.
+   */
+  public List<Hit> dense(float[] vector, int k) {
+    if (vector.length != metadata.dimension()) {
+      throw new QuarryException("The query vector is " + vector.length + "-d; the collection holds " + metadata.dimension() + "-d vectors.");
+    }
+    StringBuilder q = new StringBuilder("{!knn f=" + SolrConfigSet.VECTOR + " topK=" + Math.max(k, settings.efSearch()) + "}[");
+    for (int i = 0; i < vector.length; i++) {
+      q.append(i == 0 ? "" : ",").append(vector[i]);
+    }
+    ModifiableSolrParams p = new ModifiableSolrParams();
+    p.set("q", q.append(']').toString());
+    return hits(p, k, true);
+  }
+
+  /** The local index's BM25 query, term for term: {@code {!term}} clauses are not analysed again. */
+  public List<Hit> bm25(String text, int k) {
+    Map<String, Integer> terms = LuceneIndex.queryTerms(text);
+    if (terms.isEmpty()) {
+      return List.of();
+    }
+    ModifiableSolrParams p = new ModifiableSolrParams();
+    StringBuilder bool = new StringBuilder("{!bool");
+    int i = 0;
+    for (Map.Entry<String, Integer> t : terms.entrySet()) {
+      p.set("t" + i, t.getKey());
+      String term = "{!term f=" + SolrConfigSet.CONTENTS + " v=$t" + i + "}";
+      if (t.getValue() == 1) {
+        p.set("c" + i, term);
+      } else {
+        p.set("d" + i, term);
+        p.set("c" + i, "{!boost b=" + t.getValue() + " v=$d" + i + "}");
+      }
+      bool.append(" should=$c").append(i);
+      i++;
+    }
+    p.set("q", bool.append('}').toString());
+    return hits(p, k, false);
+  }
+
+  private List<Hit> hits(ModifiableSolrParams p, int k, boolean vectorScores) {
+    p.set("rows", k);
+    p.set("fl", "id,score");
+    SolrDocumentList docs = query(p).getResults();
+    List<Hit> out = new ArrayList<>(docs.size());
+    for (SolrDocument d : docs) {
+      float score = ((Number) d.getFirstValue("score")).floatValue();
+      out.add(new Hit(out.size(), (String) d.getFirstValue(SolrConfigSet.ID),
+          vectorScores ? LuceneIndex.modelScore(similarity, score) : score));
+    }
+    return out;
+  }
+
+  private QueryResponse query(ModifiableSolrParams p) {
+    try {
+      return client.query(target.collection(), p, SolrRequest.METHOD.POST);
+    } catch (SolrServerException | IOException | RuntimeException e) {
+      throw new QuarryFailure("Search failed on " + target + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public List<int[]> highlight(String query, String text) {
+    return highlighter.spans(query, text);
+  }
+
+  @Override
+  public String writeProblem() {
+    return null;
+  }
+
+  /** Drops the collection and its configset (tests and `--reindex`). */
+  public static void deleteCollection(SolrTarget target) {
+    try (CloudSolrClient client = target.client()) {
+      if (CollectionAdminRequest.listCollections(client).contains(target.collection())) {
+        CollectionAdminRequest.deleteCollection(target.collection()).process(client);
+      }
+    } catch (SolrServerException | IOException e) {
+      throw new QuarryFailure("Cannot delete " + target + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      client.close();
+    } catch (IOException e) {
+      throw new QuarryFailure("Cannot close the Solr client of " + target + ": " + e.getMessage(), e);
+    }
+  }
+}
