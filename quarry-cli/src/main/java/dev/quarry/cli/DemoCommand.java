@@ -4,7 +4,7 @@ import dev.quarry.data.BeirDataset;
 import dev.quarry.encode.SentenceTransformer;
 import dev.quarry.eval.IrReport;
 import dev.quarry.eval.IrResult;
-import dev.quarry.index.LuceneIndex;
+import dev.quarry.index.PassageIndex;
 import dev.quarry.index.SearchMode;
 import java.util.List;
 import java.util.Locale;
@@ -42,7 +42,7 @@ final class DemoCommand implements Callable<Integer> {
       System.out.printf(Locale.ROOT, "Reference card metrics (dot): Accuracy@5 %.2f%%, Accuracy@10 %.2f%%, Precision@5 %.2f%%,"
               + " Recall@5 %.2f%%, MRR@10 %.4f%n%n", 100 * r.get("dot", "accuracy@5"), 100 * r.get("dot", "accuracy@10"),
           100 * r.get("dot", "precision@5"), 100 * r.get("dot", "recall@5"), r.get("dot", "mrr@10"));
-      try (LuceneIndex idx = IndexAccess.open(m, ds.dir(), new IndexOptions())) {
+      try (PassageIndex idx = IndexAccess.open(m, ds.dir(), new IndexOptions())) {
         SearchCommand.print(m, idx.retriever(SearchMode.EXACT), question, 5);
       }
     }

@@ -7,7 +7,7 @@ import dev.quarry.eval.InformationRetrievalEvaluator;
 import dev.quarry.eval.IrMetrics;
 import dev.quarry.eval.IrReport;
 import dev.quarry.eval.IrResult;
-import dev.quarry.index.LuceneIndex;
+import dev.quarry.index.PassageIndex;
 import dev.quarry.index.SearchMode;
 import dev.quarry.search.EmbeddingCache;
 import dev.quarry.search.Hit;
@@ -106,7 +106,7 @@ final class EvalCommand implements Callable<Integer> {
   private IrResult evaluateOnIndex(SentenceTransformer m, BeirDataset ds, InformationRetrievalEvaluator evaluator,
       EncodeOptions queryOptions, SearchMode searchMode) {
     List<String> ids = evaluator.queryIds();
-    try (LuceneIndex idx = IndexAccess.open(m, ds.dir(), index == null ? new IndexOptions() : index)) {
+    try (PassageIndex idx = IndexAccess.open(m, ds.dir(), index == null ? new IndexOptions() : index)) {
       Retriever retriever = idx.retriever(searchMode);
       float[][] vectors = retriever.usesVectors() ? m.encodeQueries(ids.stream().map(ds.queries()::get).toList(), queryOptions) : null;
       Map<String, List<Hit>> run = new LinkedHashMap<>();

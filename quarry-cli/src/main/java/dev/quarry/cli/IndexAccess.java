@@ -6,11 +6,15 @@ import dev.quarry.encode.SentenceTransformer;
 import dev.quarry.index.CorpusIndexer;
 import dev.quarry.index.CorpusSync;
 import dev.quarry.index.LuceneIndex;
+import dev.quarry.index.PassageIndex;
 import dev.quarry.search.RowMatrix;
+import dev.quarry.solr.SolrIndex;
+import dev.quarry.solr.SolrTarget;
 import java.nio.file.Path;
 
 /**
- * How every command reaches a corpus's index: open it for the model (a different model is
+ * How every command reaches a corpus's index (a local Lucene folder, or a SolrCloud collection with
+ * {@code --solr}): open it for the model (a different model is
  * refused), bring it up to date with corpus.jsonl (nothing read when unchanged; only new and
  * changed documents encoded; an interrupted build resumed), and say what changed.
  */
@@ -18,12 +22,18 @@ final class IndexAccess {
   private IndexAccess() {}
 
   /** The index of {@code dataset}'s corpus for {@code m}, synced, open. */
-  static LuceneIndex open(SentenceTransformer m, Path dataset, IndexOptions options) {
+  static PassageIndex open(SentenceTransformer m, Path dataset, IndexOptions options) {
+    SolrTarget solr = options.solrTarget(dataset, m.folder().modelId());
     Path folder = options.folder(dataset, m.folder().modelId());
     if (options.reindex) {
-      FileTrees.delete(folder);
+      if (solr != null) {
+        SolrIndex.deleteCollection(solr);
+      } else {
+        FileTrees.delete(folder);
+      }
     }
-    LuceneIndex index = LuceneIndex.open(folder, CorpusIndexer.metadataOf(m), options.settings());
+    PassageIndex index = solr != null ? SolrIndex.open(solr, CorpusIndexer.metadataOf(m), options.settings())
+        : LuceneIndex.open(folder, CorpusIndexer.metadataOf(m), options.settings());
     try {
       Path corpus = dataset.resolve("corpus.jsonl");
       if (!CorpusSync.isUpToDate(index, corpus)) {
@@ -32,7 +42,7 @@ final class IndexAccess {
             ? CorpusIndexer.precomputed(RowMatrix.mapNpy(options.vectors), options.vectors, m.dimension())
             : CorpusIndexer.encoder(m, EncodeOptions.defaults());
         CorpusSync.Report r = CorpusSync.sync(index, corpus, encoder, options.syncOptions(), (p, done, total, committed) -> bar.onProgress((int) (done >> 10), (int) (total >> 10)));
-        System.err.println("quarry: " + folder + ": " + r.summary());
+        System.err.println("quarry: " + index.location() + ": " + r.summary());
       }
       return index;
     } catch (RuntimeException e) {

@@ -1,7 +1,7 @@
 package dev.quarry.cli;
 
 import dev.quarry.encode.SentenceTransformer;
-import dev.quarry.index.LuceneIndex;
+import dev.quarry.index.PassageIndex;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -10,7 +10,7 @@ import picocli.CommandLine.Mixin;
 
 /** {@code quarry index}: builds (or updates) the Lucene index of a BEIR corpus. */
 @Command(name = "index", mixinStandardHelpOptions = true,
-    description = {"Index a BEIR corpus in Lucene (HNSW vectors, BM25 text), streaming and resumable.",
+    description = {"Index a BEIR corpus in Lucene (HNSW vectors, BM25 text) or a SolrCloud collection (--solr), streaming and resumable.",
         "Run again after corpus.jsonl changed: only new and changed documents are encoded, vanished ids are deleted."})
 final class IndexCommand implements Callable<Integer> {
   @Mixin ModelOptions model;
@@ -21,8 +21,8 @@ final class IndexCommand implements Callable<Integer> {
   public Integer call() {
     long start = System.nanoTime();
     Path dir = data.folder();
-    try (SentenceTransformer m = model.load(); LuceneIndex idx = IndexAccess.open(m, dir, index)) {
-      System.out.printf(Locale.ROOT, "Index %s holds %d documents (%s), ready in %.1f s%n", index.folder(dir, m.folder().modelId()),
+    try (SentenceTransformer m = model.load(); PassageIndex idx = IndexAccess.open(m, dir, index)) {
+      System.out.printf(Locale.ROOT, "Index %s holds %d documents (%s), ready in %.1f s%n", idx.location(),
           idx.size(), m.folder().modelId(), (System.nanoTime() - start) / 1e9);
       if (idx.isMerging()) {
         // At a million passages the merges' HNSW rebuilds can take as long again as the indexing.

@@ -3,7 +3,7 @@ package dev.quarry.cli;
 import dev.quarry.data.Document;
 import dev.quarry.encode.EncodeOptions;
 import dev.quarry.encode.SentenceTransformer;
-import dev.quarry.index.LuceneIndex;
+import dev.quarry.index.PassageIndex;
 import dev.quarry.index.SearchMode;
 import dev.quarry.search.Hit;
 import dev.quarry.search.Retriever;
@@ -33,7 +33,7 @@ final class SearchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    try (SentenceTransformer m = model.load(); LuceneIndex idx = IndexAccess.open(m, data.folder(), index)) {
+    try (SentenceTransformer m = model.load(); PassageIndex idx = IndexAccess.open(m, data.folder(), index)) {
       print(m, idx.retriever(SearchMode.fromId(mode)), question, k);
     }
     return 0;

@@ -1,7 +1,7 @@
 package dev.quarry.cli;
 
 import dev.quarry.encode.SentenceTransformer;
-import dev.quarry.index.LuceneIndex;
+import dev.quarry.index.PassageIndex;
 import dev.quarry.server.QuarryServer;
 import dev.quarry.server.ServerConfig;
 import java.nio.file.Path;
@@ -39,7 +39,7 @@ final class ServeCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     Path dir = data.folder();
     SentenceTransformer m = model.load();
-    LuceneIndex idx = IndexAccess.open(m, dir, index);
+    PassageIndex idx = IndexAccess.open(m, dir, index);
     QuarryServer server = QuarryServer.start(m, idx, ServerConfig.defaults().withHost(host).withPort(port).withToken(token)
         .withAllowedHosts(allowedHosts));
     CountDownLatch stopped = new CountDownLatch(1);
