@@ -616,6 +616,33 @@ public final class LuceneIndex implements PassageIndex {
   }
 
   /**
+   * Adds whole indexes built elsewhere (per-partition indexes of a Spark job) as they are, segment
+   * by segment, after checking each was built with this index's model. Ids must not repeat across
+   * the parts: nothing here replaces by id.
+   */
+  public void addIndexes(List<Path> parts) {
+    List<Directory> dirs = new ArrayList<>();
+    try {
+      for (Path p : parts) {
+        Directory d = FSDirectory.open(p);
+        dirs.add(d);
+        IndexMetadata.fromUserData(SegmentInfos.readLatestCommit(d).getUserData(), p.toString()).requireCompatible(metadata, p.toString());
+      }
+      writer.addIndexes(dirs.toArray(Directory[]::new));
+    } catch (IOException e) {
+      throw new QuarryFailure("Cannot add indexes to " + path + ": " + e.getMessage(), e);
+    } finally {
+      for (Directory d : dirs) {
+        try {
+          d.close();
+        } catch (IOException ignored) {
+          // read-only use; nothing to lose
+        }
+      }
+    }
+  }
+
+  /**
    * Merges deleted and replaced documents out of the segments. BM25 counts them in its statistics
    * (document count, average length) until a merge drops them, so after an incremental sync its
    * scores differ slightly from a fresh build's until then; this makes them equal, at the cost of

@@ -1,6 +1,7 @@
 package dev.quarry.solr;
 
 import dev.quarry.QuarryException;
+import java.io.Serializable;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -8,7 +9,8 @@ import org.apache.solr.client.solrj.impl.CloudHttp2SolrClient;
 import org.apache.solr.client.solrj.impl.CloudSolrClient;
 
 /**
- * Which SolrCloud collection holds the passages, and how a new one is laid out.
+ * Which SolrCloud collection holds the passages, and how a new one is laid out. Serializable: a
+ * Spark job's tasks open the collection on executors.
  *
  * @param address ZooKeeper {@code host:port[,host:port...][/chroot]}, or Solr base URLs
  *     {@code http://host:8983/solr[,...]}
@@ -16,7 +18,7 @@ import org.apache.solr.client.solrj.impl.CloudSolrClient;
  * @param shards shards of a collection Quarry creates
  * @param replicas replicas per shard of a collection Quarry creates
  */
-public record SolrTarget(String address, String collection, int shards, int replicas) {
+public record SolrTarget(String address, String collection, int shards, int replicas) implements Serializable {
   public SolrTarget {
     if (address == null || address.isBlank()) {
       throw new QuarryException("--solr needs a ZooKeeper address (host:2181[/chroot]) or Solr URLs (http://host:8983/solr).");
