@@ -33,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * corpus with the same model: the same documents, the same BM25 scores, the same dense and hybrid
  * rankings, and the same incremental sync.
  */
+@org.junit.jupiter.api.Tag("slow") // starts a SolrCloud: left out of the fast tier (-Pfast)
 class SolrIndexTest {
   static final Path AI_QA = Path.of("..", "datasets", "ai-qa");
   @TempDir static Path tmp;
