@@ -1,5 +1,6 @@
 package dev.quarry.cli;
 
+import dev.quarry.QuarryException;
 import dev.quarry.data.BeirDataset;
 import dev.quarry.encode.EncodeOptions;
 import dev.quarry.encode.SentenceTransformer;
@@ -95,6 +96,10 @@ final class EvalCommand implements Callable<Integer> {
     InformationRetrievalEvaluator evaluator = new InformationRetrievalEvaluator(ds.queries().byId(), ds.qrels(), metrics,
         ds.dir().getFileName() + "-" + ds.split());
     SearchMode searchMode = SearchMode.fromId(mode);
+    if (searchMode == SearchMode.EXACT && index != null && index.solr != null) {
+      throw new QuarryException("--mode exact is not supported on Solr (it scores every vector in memory, without an index):"
+          + " use --mode dense, bm25 or hybrid, or leave out --solr.");
+    }
     if (searchMode != SearchMode.EXACT) {
       return evaluateOnIndex(m, ds, evaluator, q, searchMode);
     }

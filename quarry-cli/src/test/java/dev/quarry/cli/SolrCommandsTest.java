@@ -51,6 +51,9 @@ class SolrCommandsTest {
       String refused = captureErr(() -> assertEquals(2, QuarryCli.run(concat(List.of("search", "-d", data.toString(),
           "--mode", "exact", "What is dropout?"), solr))));
       assertTrue(refused.contains("not supported on Solr"), refused);
+      String refusedEval = captureErr(() -> assertEquals(2, QuarryCli.run(concat(List.of("eval", "-d", data.toString(),
+          "--mode", "exact"), solr))));
+      assertTrue(refusedEval.contains("not supported on Solr"), refusedEval);
 
       List<String> lines = new ArrayList<>(Files.readAllLines(data.resolve("corpus.jsonl")));
       lines.remove(0);
