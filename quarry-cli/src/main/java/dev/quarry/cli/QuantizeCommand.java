@@ -6,6 +6,7 @@ import dev.quarry.train.export.OnnxQuantizer;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -23,9 +24,13 @@ final class QuantizeCommand implements Callable<Integer> {
   @Option(names = "--per-tensor", description = "One scale per weight matrix instead of one per output column.")
   boolean perTensor;
 
-  @Option(names = "--form", description = "dynamic-quantize-matmul (ONNX Runtime's contrib operator, default) or matmul-integer"
-      + " (standard ONNX: DynamicQuantizeLinear + MatMulInteger, which ONNX Runtime fuses into MatMulIntegerToFloat).")
-  String form = "dynamic-quantize-matmul";
+  @Option(names = "--form", description = "matmul-integer (standard ONNX: DynamicQuantizeLinear + MatMulInteger, which ONNX Runtime"
+      + " fuses into MatMulIntegerToFloat; the default, faster) or dynamic-quantize-matmul (ONNX Runtime's contrib operator).")
+  String form = "matmul-integer";
+
+  @Option(names = "--keep-float", paramLabel = "REGEX",
+      description = "Leave float the MatMuls whose node name matches, e.g. 'layer\\.11/' (last layer) or '/output/dense/' (feed-forward outputs).")
+  String keepFloat;
 
   @Override
   public Integer call() {
@@ -37,8 +42,9 @@ final class QuantizeCommand implements Callable<Integer> {
       case "matmul-integer" -> OnnxQuantizer.Form.MATMUL_INTEGER;
       default -> throw new QuarryException("--form: '" + form + "' is not dynamic-quantize-matmul or matmul-integer.");
     };
-    OnnxQuantizer.Report r = OnnxQuantizer.quantize(folder.onnxFile(), target, !perTensor, f);
-    System.out.printf(Locale.ROOT, "Wrote %s: %d MatMul weights int8 (%s), %d MatMuls left float (activation x activation);"
+    OnnxQuantizer.Report r = OnnxQuantizer.quantize(folder.onnxFile(), target, !perTensor, f,
+        keepFloat == null ? null : Pattern.compile(keepFloat));
+    System.out.printf(Locale.ROOT, "Wrote %s: %d MatMul weights int8 (%s), %d MatMuls left float (activation x activation, or --keep-float);"
         + " %.1f MB -> %.1f MB in %.1f s%n", target, r.matMulsQuantized(), perTensor ? "per tensor" : "per channel",
         r.matMulsKept(), r.floatBytesBefore() / 1e6, r.bytesAfter() / 1e6, (System.nanoTime() - t0) / 1e9);
     System.out.printf(Locale.ROOT, "Use it with --onnx-file %s (e.g. quarry eval --model %s --onnx-file %s)%n", fileName,

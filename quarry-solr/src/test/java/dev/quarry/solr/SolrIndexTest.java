@@ -152,6 +152,34 @@ class SolrIndexTest {
     assertTrue(e.getMessage().contains("other/model"), e.getMessage());
   }
 
+  @Test
+  void anInterruptedSyncResumesWithoutEncodingCommittedDocumentsAgain() throws IOException {
+    Path corpus = copyCorpus("resume");
+    IndexMetadata meta = CorpusIndexer.metadataOf(model);
+    java.util.concurrent.atomic.AtomicLong encoded = new java.util.concurrent.atomic.AtomicLong();
+    CorpusSync.Encoder counting = docs -> {
+      encoded.addAndGet(docs.size());
+      return CorpusIndexer.encoder(model, dev.quarry.encode.EncodeOptions.defaults()).encode(docs);
+    };
+    CorpusSync.Options small = new CorpusSync.Options(10, 20);
+    int[] commits = {0};
+    try (SolrIndex solr = SolrIndex.open(target("resume"), meta, IndexSettings.defaults())) {
+      assertThrows(IllegalStateException.class, () -> CorpusSync.sync(solr, corpus, counting, small, (p, done, all, committed) -> {
+        if (committed && ++commits[0] == 3) {
+          throw new IllegalStateException("killed after 60 committed documents");
+        }
+      }));
+    }
+    assertEquals(60, encoded.get());
+    try (SolrIndex solr = SolrIndex.open(target("resume"), meta, IndexSettings.defaults())) {
+      assertEquals(60, solr.size());
+      CorpusSync.Report r = CorpusSync.sync(solr, corpus, counting, small, null);
+      assertTrue(r.resumedAtLine() >= 60, r.summary());
+      assertEquals(183, encoded.get(), "committed documents are not encoded again: " + r.summary());
+      assertEquals(183, solr.size());
+    }
+  }
+
   static List<String> idsOf(List<Hit> hits) {
     return hits.stream().map(Hit::id).toList();
   }

@@ -26,7 +26,8 @@ class OnnxQuantizerTest {
   void everyWeightMatMulBecomesInt8AndEmbeddingsStayClose() throws IOException {
     Path folder = copy(dev.quarry.TestModels.folder(TestModels.MINILM), tmp.resolve("minilm"));
     Path target = folder.resolve("onnx").resolve(OnnxQuantizer.DEFAULT_FILE_NAME);
-    OnnxQuantizer.Report r = OnnxQuantizer.quantize(folder.resolve("onnx/model.onnx"), target, true);
+    OnnxQuantizer.Report r = OnnxQuantizer.quantize(folder.resolve("onnx/model.onnx"), target, true,
+        OnnxQuantizer.Form.DYNAMIC_QUANTIZE_MATMUL);
     assertEquals(36, r.matMulsQuantized(), "6 layers x (Q, K, V, output, 2 feed-forward)");
     assertEquals(12, r.matMulsKept(), "the attention products have no weights");
     assertTrue(r.bytesAfter() < r.floatBytesBefore() * 0.7, r.toString());
@@ -48,11 +49,11 @@ class OnnxQuantizerTest {
   }
 
   @Test
-  void standardOperatorFormComputesTheSameAsTheContribOperator() throws IOException {
+  void defaultStandardOperatorFormComputesTheSameAsTheContribOperator() throws IOException {
     Path folder = copy(dev.quarry.TestModels.folder(TestModels.MINILM), tmp.resolve("minilm"));
-    OnnxQuantizer.quantize(folder.resolve("onnx/model.onnx"), folder.resolve("onnx/contrib.onnx"), true);
-    OnnxQuantizer.Report r = OnnxQuantizer.quantize(folder.resolve("onnx/model.onnx"), folder.resolve("onnx/standard.onnx"), true,
-        OnnxQuantizer.Form.MATMUL_INTEGER);
+    OnnxQuantizer.quantize(folder.resolve("onnx/model.onnx"), folder.resolve("onnx/contrib.onnx"), true,
+        OnnxQuantizer.Form.DYNAMIC_QUANTIZE_MATMUL);
+    OnnxQuantizer.Report r = OnnxQuantizer.quantize(folder.resolve("onnx/model.onnx"), folder.resolve("onnx/standard.onnx"), true);
     assertEquals(36, r.matMulsQuantized());
 
     OnnxMl.ModelProto graph = OnnxMl.ModelProto.parseFrom(Files.readAllBytes(folder.resolve("onnx/standard.onnx")));
@@ -68,6 +69,12 @@ class OnnxQuantizerTest {
     // Same int8 weights and the same per-call uint8 activation quantisation: only summation order differs.
     assertTrue(min(same) > 0.9999, "contrib vs standard form, min cosine " + min(same));
     assertTrue(min(cosines(encode(fp32), contrib)) > 0.97);
+
+    // The last layer's six weight MatMuls left float, by node name.
+    OnnxQuantizer.Report kept = OnnxQuantizer.quantize(folder.resolve("onnx/model.onnx"), folder.resolve("onnx/mixed.onnx"), true,
+        OnnxQuantizer.Form.DYNAMIC_QUANTIZE_MATMUL, java.util.regex.Pattern.compile("layer\\.5/"));
+    assertEquals(30, kept.matMulsQuantized());
+    assertEquals(12 + 6, kept.matMulsKept());
   }
 
   private static float[][] encode(ModelFolder folder) {
