@@ -26,12 +26,13 @@ for c in 1 8 32; do
       while [ $SECONDS -lt $end ]; do
         curl -sf -X POST "http://127.0.0.1:$port/documents" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
           -d "{\"documents\": [{\"id\": \"load-$i\", \"title\": \"Load test\", \"text\": \"load test marker zq${i}x\"}]}" >/dev/null \
-          && echo "$i" >> "$added_file"
-        i=$((i + 1)); sleep 0.2
+          && { echo "$i" >> "$added_file"; i=$((i + 1)); }   # not acknowledged (e.g. 503): the same id again
+        sleep 0.2
       done ) &
     writer=$!
   fi
-  out=$(wrk -t "$([ "$c" -lt 2 ] && echo 1 || echo 2)" -c "$c" -d "${duration}s" --latency -s bench/search.lua "http://127.0.0.1:$port")
+  out=$(wrk -t "$([ "$c" -lt 2 ] && echo 1 || echo 2)" -c "$c" -d "${duration}s" --latency -s bench/search.lua "http://127.0.0.1:$port" 2>&1) \
+    || { echo "wrk failed at $c clients: $out" >&2; exit 1; }
   [ "$c" = 32 ] && wait "$writer"
   qps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   p50=$(echo "$out" | awk '$1=="50%" {print $2}')
@@ -39,13 +40,13 @@ for c in 1 8 32; do
   errors=$(echo "$out" | awk '/Non-2xx|Socket errors/ {e=1; print} END {if (!e) print 0}' | tr '\n' ' ')
   printf '%8s %10s %9s %9s %9s\n' "$c" "$qps" "$p50" "$p99" "$errors"
   eval "qps_$c=$qps"
-  [ "$c" = 32 ] && added=$(wc -l < "$added_file")
+  [ "$c" = 32 ] && { added=$(wc -l < "$added_file"); acked=$(cat "$added_file"); }
   rm -f "$added_file"
 done
 echo "Throughput 32 / 1 clients: $(awk "BEGIN {printf \"%.2f\", $qps_32 / $qps_1}")x"
 count=$(curl -sf "http://127.0.0.1:$port/health" | sed 's/.*"documents":\([0-9]*\).*/\1/')
 found=0
-for i in $(seq 0 $((added - 1))); do
+for i in $acked; do
   curl -sf -X POST "http://127.0.0.1:$port/search" -H 'Content-Type: application/json' \
     -d "{\"query\": \"zq${i}x\", \"k\": 1, \"mode\": \"bm25\"}" | grep -q "\"id\":\"load-$i\"" && found=$((found + 1))
 done

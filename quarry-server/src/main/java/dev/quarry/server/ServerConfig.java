@@ -42,7 +42,7 @@ public record ServerConfig(String host, int port, String token, List<String> all
       int maxConcurrentRequests, int maxQueuedQueries, int queryTimeoutMillis) {
 
     public static Limits defaults() {
-      return new Limits(1 << 20, 100, 10_000, 256, 200_000, 100_000, 32, 512, 30_000);
+      return new Limits(1 << 20, 100, 10_000, 256, 200_000, 100_000, 64, 512, 30_000);
     }
 
     public Limits withMaxExactDocuments(int n) {
