@@ -75,15 +75,15 @@ import org.apache.lucene.util.BytesRef;
  * leaves the last commit intact); searches see them after commit or {@link #refresh()}.
  */
 public final class LuceneIndex implements PassageIndex {
-  static final String ID = "id";
-  static final String TITLE = "title";
-  static final String TEXT = "text";
-  static final String CONTENTS = "contents";
-  static final String VECTOR = "vector";
+  public static final String ID = "id";
+  public static final String TITLE = "title";
+  public static final String TEXT = "text";
+  public static final String CONTENTS = "contents";
+  public static final String VECTOR = "vector";
   /** A digest of title and text: what an incremental sync compares to skip unchanged documents. */
-  static final String HASH = "hash";
+  public static final String HASH = "hash";
   /** The corpus sync that last saw the document; {@link #NOT_FROM_CORPUS} for documents written through the API. */
-  static final String SYNC_GEN = "sync_gen";
+  public static final String SYNC_GEN = "sync_gen";
   /** Never deleted by a sync: the corpus file does not know these documents. */
   public static final long NOT_FROM_CORPUS = -1;
   /** Longest document id, in UTF-8 bytes. */
@@ -214,10 +214,23 @@ public final class LuceneIndex implements PassageIndex {
   /** Checks ids, dimensions and duplicates before anything reaches the writer. */
   private List<org.apache.lucene.document.Document> validated(List<Document> docs, float[][] vectors, long syncGeneration,
       boolean uniqueIds) {
+    checkWrite(docs, vectors, metadata.dimension(), uniqueIds);
+    List<org.apache.lucene.document.Document> out = new ArrayList<>(docs.size());
+    for (int i = 0; i < docs.size(); i++) {
+      out.add(toLucene(docs.get(i), vectors[i], syncGeneration));
+    }
+    return out;
+  }
+
+  /**
+   * What every index checks before a write, so that a bad document fails the write before any of it
+   * is applied: one vector per document, valid ids (and, for all-or-nothing writes, each once), the
+   * index's dimension.
+   */
+  public static void checkWrite(List<Document> docs, float[][] vectors, int dimension, boolean uniqueIds) {
     if (docs.size() != vectors.length) {
       throw new IllegalArgumentException(docs.size() + " documents but " + vectors.length + " vectors");
     }
-    List<org.apache.lucene.document.Document> out = new ArrayList<>(docs.size());
     Set<String> seen = new HashSet<>();
     for (int i = 0; i < docs.size(); i++) {
       Document d = docs.get(i);
@@ -225,13 +238,11 @@ public final class LuceneIndex implements PassageIndex {
       if (uniqueIds && !seen.add(d.id())) {
         throw new QuarryException("Document id '" + abbreviate(d.id()) + "' appears twice in one write; send each id once.");
       }
-      if (vectors[i].length != metadata.dimension()) {
+      if (vectors[i].length != dimension) {
         throw new QuarryException("Document " + abbreviate(d.id()) + " has a " + vectors[i].length
-            + "-d vector; the index holds " + metadata.dimension() + "-d vectors.");
+            + "-d vector; the index holds " + dimension + "-d vectors.");
       }
-      out.add(toLucene(d, vectors[i], syncGeneration));
     }
-    return out;
   }
 
   /**

@@ -31,13 +31,7 @@ import org.apache.lucene.index.VectorSimilarityFunction;
  * </ul>
  */
 final class SolrConfigSet {
-  static final String ID = "id";
-  static final String TITLE = "title";
-  static final String TEXT = "text";
-  static final String CONTENTS = "contents";
-  static final String VECTOR = "vector";
-  static final String HASH = "hash";
-  static final String SYNC_GEN = "sync_gen";
+  // Field names are the local index's (LuceneIndex.ID, TITLE, TEXT, CONTENTS, VECTOR, HASH, SYNC_GEN).
   /** The stored key-value pairs of the metadata document (JSON). */
   static final String META = "quarry_meta";
 

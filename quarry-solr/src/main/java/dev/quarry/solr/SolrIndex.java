@@ -20,10 +20,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.apache.lucene.analysis.en.EnglishAnalyzer;
 import org.apache.lucene.index.VectorSimilarityFunction;
 import org.apache.solr.client.solrj.SolrRequest;
@@ -64,7 +62,7 @@ public final class SolrIndex implements PassageIndex {
   private final IndexMetadata metadata;
   private final IndexSettings settings;
   private final VectorSimilarityFunction similarity;
-  private final Highlighter highlighter = new Highlighter(new EnglishAnalyzer(), SolrConfigSet.CONTENTS);
+  private final Highlighter highlighter = new Highlighter(new EnglishAnalyzer(), LuceneIndex.CONTENTS);
   private final List<SolrInputDocument> pendingSeen = new ArrayList<>();
 
   private SolrIndex(SolrTarget target, CloudSolrClient client, IndexMetadata metadata, IndexSettings settings) {
@@ -150,36 +148,25 @@ public final class SolrIndex implements PassageIndex {
   }
 
   private List<SolrInputDocument> validated(List<Document> docs, float[][] vectors, long syncGeneration, boolean uniqueIds) {
-    if (docs.size() != vectors.length) {
-      throw new IllegalArgumentException(docs.size() + " documents but " + vectors.length + " vectors");
-    }
-    Set<String> seen = new HashSet<>();
+    LuceneIndex.checkWrite(docs, vectors, metadata.dimension(), uniqueIds);
     List<SolrInputDocument> out = new ArrayList<>(docs.size());
     for (int i = 0; i < docs.size(); i++) {
       Document d = docs.get(i);
-      LuceneIndex.checkId(d.id());
       if (d.id().equals(META_ID)) {
         throw new QuarryException("Document id '" + META_ID + "' is reserved for Quarry's metadata.");
       }
-      if (uniqueIds && !seen.add(d.id())) {
-        throw new QuarryException("Document id '" + d.id() + "' appears twice in one write; send each id once.");
-      }
-      if (vectors[i].length != metadata.dimension()) {
-        throw new QuarryException("Document " + d.id() + " has a " + vectors[i].length + "-d vector; the collection holds "
-            + metadata.dimension() + "-d vectors.");
-      }
       SolrInputDocument s = new SolrInputDocument();
-      s.addField(SolrConfigSet.ID, d.id());
-      s.addField(SolrConfigSet.TITLE, d.title());
-      s.addField(SolrConfigSet.TEXT, d.text());
-      s.addField(SolrConfigSet.CONTENTS, d.fullText());
+      s.addField(LuceneIndex.ID, d.id());
+      s.addField(LuceneIndex.TITLE, d.title());
+      s.addField(LuceneIndex.TEXT, d.text());
+      s.addField(LuceneIndex.CONTENTS, d.fullText());
       List<Float> v = new ArrayList<>(vectors[i].length);
       for (float x : vectors[i]) {
         v.add(x);
       }
-      s.addField(SolrConfigSet.VECTOR, v);
-      s.addField(SolrConfigSet.HASH, LuceneIndex.contentHash(d));
-      s.addField(SolrConfigSet.SYNC_GEN, syncGeneration);
+      s.addField(LuceneIndex.VECTOR, v);
+      s.addField(LuceneIndex.HASH, LuceneIndex.contentHash(d));
+      s.addField(LuceneIndex.SYNC_GEN, syncGeneration);
       out.add(s);
     }
     return out;
@@ -211,9 +198,9 @@ public final class SolrIndex implements PassageIndex {
   @Override
   public Map<String, String> storedHashes(List<String> ids) {
     Map<String, String> out = new HashMap<>();
-    for (SolrDocument d : get(ids, SolrConfigSet.ID + "," + SolrConfigSet.HASH)) {
-      Object h = d.getFirstValue(SolrConfigSet.HASH);
-      out.put((String) d.getFirstValue(SolrConfigSet.ID), h == null ? "" : h.toString());
+    for (SolrDocument d : get(ids, LuceneIndex.ID + "," + LuceneIndex.HASH)) {
+      Object h = d.getFirstValue(LuceneIndex.HASH);
+      out.put((String) d.getFirstValue(LuceneIndex.ID), h == null ? "" : h.toString());
     }
     return out;
   }
@@ -239,8 +226,8 @@ public final class SolrIndex implements PassageIndex {
   @Override
   public void markSeen(String id, long generation) {
     SolrInputDocument d = new SolrInputDocument();
-    d.addField(SolrConfigSet.ID, id);
-    d.addField(SolrConfigSet.SYNC_GEN, Map.of("set", generation));
+    d.addField(LuceneIndex.ID, id);
+    d.addField(LuceneIndex.SYNC_GEN, Map.of("set", generation));
     pendingSeen.add(d);
     if (pendingSeen.size() >= BATCH) {
       flushSeen();
@@ -258,7 +245,7 @@ public final class SolrIndex implements PassageIndex {
   public int deleteUnseen(long generation) {
     flushSeen();
     hardCommit();
-    String unseen = SolrConfigSet.SYNC_GEN + ":[0 TO " + (generation - 1) + "]";
+    String unseen = LuceneIndex.SYNC_GEN + ":[0 TO " + (generation - 1) + "]";
     long n = count(unseen);
     if (n > 0) {
       try {
@@ -296,7 +283,7 @@ public final class SolrIndex implements PassageIndex {
     Map<String, String> data = new HashMap<>(metadata.toUserData());
     data.putAll(extra);
     SolrInputDocument meta = new SolrInputDocument();
-    meta.addField(SolrConfigSet.ID, META_ID);
+    meta.addField(LuceneIndex.ID, META_ID);
     try {
       meta.addField(SolrConfigSet.META, Json.writer().writeValueAsString(data));
     } catch (JsonProcessingException e) {
@@ -322,7 +309,7 @@ public final class SolrIndex implements PassageIndex {
   private long count(String query) {
     ModifiableSolrParams p = new ModifiableSolrParams();
     p.set("q", query);
-    p.set("fq", "-" + SolrConfigSet.ID + ":" + META_ID);
+    p.set("fq", "-" + LuceneIndex.ID + ":" + META_ID);
     p.set("rows", 0);
     return query(p).getResults().getNumFound();
   }
@@ -337,7 +324,7 @@ public final class SolrIndex implements PassageIndex {
       return null;
     }
     SolrDocument d = found.get(0);
-    return new Document(id, (String) d.getFirstValue(SolrConfigSet.TITLE), (String) d.getFirstValue(SolrConfigSet.TEXT));
+    return new Document(id, (String) d.getFirstValue(LuceneIndex.TITLE), (String) d.getFirstValue(LuceneIndex.TEXT));
   }
 
   @Override
@@ -390,7 +377,7 @@ public final class SolrIndex implements PassageIndex {
     if (vector.length != metadata.dimension()) {
       throw new QuarryException("The query vector is " + vector.length + "-d; the collection holds " + metadata.dimension() + "-d vectors.");
     }
-    StringBuilder q = new StringBuilder("{!knn f=" + SolrConfigSet.VECTOR + " topK=" + Math.max(k, settings.efSearch()) + "}[");
+    StringBuilder q = new StringBuilder("{!knn f=" + LuceneIndex.VECTOR + " topK=" + Math.max(k, settings.efSearch()) + "}[");
     for (int i = 0; i < vector.length; i++) {
       q.append(i == 0 ? "" : ",").append(vector[i]);
     }
@@ -410,7 +397,7 @@ public final class SolrIndex implements PassageIndex {
     int i = 0;
     for (Map.Entry<String, Integer> t : terms.entrySet()) {
       p.set("t" + i, t.getKey());
-      String term = "{!term f=" + SolrConfigSet.CONTENTS + " v=$t" + i + "}";
+      String term = "{!term f=" + LuceneIndex.CONTENTS + " v=$t" + i + "}";
       if (t.getValue() == 1) {
         p.set("c" + i, term);
       } else {
@@ -431,7 +418,7 @@ public final class SolrIndex implements PassageIndex {
     List<Hit> out = new ArrayList<>(docs.size());
     for (SolrDocument d : docs) {
       float score = ((Number) d.getFirstValue("score")).floatValue();
-      out.add(new Hit(out.size(), (String) d.getFirstValue(SolrConfigSet.ID),
+      out.add(new Hit(out.size(), (String) d.getFirstValue(LuceneIndex.ID),
           vectorScores ? LuceneIndex.modelScore(similarity, score) : score));
     }
     return out;
