@@ -63,6 +63,7 @@ public final class SolrIndex implements PassageIndex {
   private final IndexSettings settings;
   private final VectorSimilarityFunction similarity;
   private final Highlighter highlighter = new Highlighter(new EnglishAnalyzer(), LuceneIndex.CONTENTS);
+  /** In-place updates not yet sent; only a corpus sync (one thread) marks documents seen. */
   private final List<SolrInputDocument> pendingSeen = new ArrayList<>();
 
   private SolrIndex(SolrTarget target, CloudSolrClient client, IndexMetadata metadata, IndexSettings settings) {
@@ -345,7 +346,7 @@ public final class SolrIndex implements PassageIndex {
       }
 
       @Override
-      public dev.quarry.data.Document document(String id) {
+      public Document document(String id) {
         return SolrIndex.this.document(id);
       }
 
