@@ -13,7 +13,6 @@ import java.util.TreeSet;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import org.apache.lucene.analysis.en.EnglishAnalyzer;
-import org.apache.lucene.index.VectorSimilarityFunction;
 
 /**
  * The configset Quarry uploads for a collection: the same fields, analysis and scoring as the local
@@ -60,7 +59,6 @@ final class SolrConfigSet {
       case EUCLIDEAN -> "euclidean";
       case MAXIMUM_INNER_PRODUCT -> "max_inner_product";
     };
-    assert VectorSimilarityFunction.values().length == 4;
     return String.format(Locale.ROOT, """
         <?xml version="1.0" encoding="UTF-8"?>
         <!-- Written by Quarry for %s (fingerprint %s): do not edit, Quarry checks the model against it. -->
