@@ -55,6 +55,9 @@ final class EvalCommand implements Callable<Integer> {
   @Option(names = "--batch-size", description = "Texts per inference (default: ${DEFAULT-VALUE}).")
   int batchSize = EncodeOptions.DEFAULT_BATCH_SIZE;
 
+  @Option(names = "--truncate-dim", description = "Keep the first N dimensions of every embedding (Matryoshka); exact mode only.")
+  int truncateDim;
+
   @Option(names = "--no-cache", description = "Re-encode the corpus even if cached embeddings exist.")
   boolean noCache;
 
@@ -85,7 +88,7 @@ final class EvalCommand implements Callable<Integer> {
   }
 
   IrResult run(SentenceTransformer m, BeirDataset ds) {
-    EncodeOptions base = EncodeOptions.defaults().withBatchSize(batchSize);
+    EncodeOptions base = EncodeOptions.defaults().withBatchSize(batchSize).withTruncateDim(truncateDim);
     EncodeOptions q = noPrompts ? base.withPrompt("") : queryPrompt != null ? base.withPrompt(queryPrompt) : base;
     EncodeOptions c = noPrompts ? base.withPrompt("") : corpusPrompt != null ? base.withPrompt(corpusPrompt) : base;
     c = CorpusEncoding.withProgress(c, ds.corpus().size(), "documents");
@@ -101,6 +104,9 @@ final class EvalCommand implements Callable<Integer> {
           + " use --mode dense, bm25 or hybrid, or leave out --solr.");
     }
     if (searchMode != SearchMode.EXACT) {
+      if (truncateDim > 0) {
+        throw new QuarryException("--truncate-dim works with --mode exact: an index stores the vectors at the model's full dimension.");
+      }
       return evaluateOnIndex(m, ds, evaluator, q, searchMode);
     }
     EmbeddingCache cache = noCache ? null : CorpusEncoding.cache();

@@ -59,6 +59,13 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--max-grad-norm", description = "Default: ${DEFAULT-VALUE}.") double maxGradNorm = DEFAULTS.maxGradNorm();
   @Option(names = "--scale", description = "MNRL scale (default: ${DEFAULT-VALUE}).") double scale = DEFAULTS.scale();
   @Option(names = "--similarity", description = "MNRL similarity: dot or cosine (default: ${DEFAULT-VALUE}).") String similarity = DEFAULTS.similarity().id();
+  @Option(names = "--loss", description = "mnrl (MultipleNegativesRankingLoss) or cached-mnrl (GradCache: same gradients, the memory of"
+      + " --mini-batch-size texts, so --batch-size can reach 128-1024). Default: ${DEFAULT-VALUE}.") String loss = DEFAULTS.loss();
+  @Option(names = "--mini-batch-size", description = "cached-mnrl: texts embedded at once (default: ${DEFAULT-VALUE}).") int miniBatchSize = DEFAULTS.miniBatchSize();
+  @Option(names = "--matryoshka-dims", split = ",", paramLabel = "D", description = "Wrap the loss in MatryoshkaLoss at these dimensions, e.g. 384,256,128,64.")
+  List<Integer> matryoshkaDims = List.of();
+  @Option(names = "--matryoshka-weights", split = ",", paramLabel = "W", description = "One weight per Matryoshka dimension (default: 1 each).")
+  List<Double> matryoshkaWeights = List.of();
   @Option(names = "--seed", description = "Default: ${DEFAULT-VALUE}.") long seed = DEFAULTS.seed();
   @Option(names = "--max-steps", description = "Stop after this many steps.") int maxSteps = DEFAULTS.maxSteps();
   @Option(names = "--eval-steps", description = "Evaluate every N steps, besides before training and after each epoch (default: ${DEFAULT-VALUE}).") int evalSteps = DEFAULTS.evalSteps();
@@ -81,7 +88,8 @@ final class TrainCommand implements Callable<Integer> {
     TrainingArguments args = TrainingArguments.builder().epochs(epochs).batchSize(batchSize).learningRate(lr)
         .warmupSteps(warmupSteps == null ? -1 : warmupSteps).weightDecay(weightDecay).adamEps(adamEps)
         .biasCorrection(biasCorrection).maxGradNorm(maxGradNorm).scale(scale).similarity(sim).seed(seed)
-        .maxSteps(maxSteps).evalSteps(evalSteps).evalBatchSize(evalBatchSize).checkpointSteps(checkpointSteps).build();
+        .maxSteps(maxSteps).evalSteps(evalSteps).evalBatchSize(evalBatchSize).checkpointSteps(checkpointSteps)
+        .loss(loss).miniBatchSize(miniBatchSize).matryoshkaDims(matryoshkaDims).matryoshkaWeights(matryoshkaWeights).build();
     DatasetOptions ds = new DatasetOptions();
     ds.dataset = dataset;
     Path dataDir = trainFile != null && evalSplit.equals("none") ? null : ds.folder(); // no dataset needed then
@@ -97,8 +105,9 @@ final class TrainCommand implements Callable<Integer> {
     if (maxSeqLength != null) {
       source = source.withMaxSeqLength(maxSeqLength);
     }
-    System.err.printf(Locale.ROOT, "quarry: fine-tuning %s on %d rows (%d per batch, %d epochs) -> %s%n",
-        source.modelId(), rows.size(), batchSize, epochs, output);
+    System.err.printf(Locale.ROOT, "quarry: fine-tuning %s on %d rows (%d per batch%s, %d epochs, %s%s) -> %s%n",
+        source.modelId(), rows.size(), batchSize, args.loss().equals(TrainingArguments.CACHED_MNRL) ? " in mini-batches of " + miniBatchSize : "",
+        epochs, args.loss(), matryoshkaDims.isEmpty() ? "" : " in MatryoshkaLoss " + matryoshkaDims, output);
     Trainer.Start mode = resume ? Trainer.Start.RESUME : overwrite ? Trainer.Start.OVERWRITE : Trainer.Start.FRESH;
     FineTuning.Result result = FineTuning.run(source, rows, args, evaluation, output, new FineTuning.Options(mode, keepCheckpoints,
         model.threads == null ? 0 : model.threads, new TrainingProgress(System.err)));

@@ -13,6 +13,9 @@ import dev.quarry.io.Json;
 import dev.quarry.train.bert.BertWeights;
 import dev.quarry.train.data.NoDuplicatesBatchSampler;
 import dev.quarry.train.data.TrainingExample;
+import dev.quarry.train.loss.CachedMultipleNegativesRankingLoss;
+import dev.quarry.train.loss.EmbeddingLoss;
+import dev.quarry.train.loss.MatryoshkaLoss;
 import dev.quarry.train.loss.MultipleNegativesRankingLoss;
 import dev.quarry.train.model.TrainableSentenceTransformer;
 import dev.quarry.train.optim.AdamW;
@@ -34,7 +37,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * sentence-transformers' {@code fit()} for MultipleNegativesRankingLoss: no-duplicates batches,
+ * sentence-transformers' {@code fit()} for MultipleNegativesRankingLoss (plain or cached, optionally
+ * inside MatryoshkaLoss): no-duplicates batches,
  * forward and backward through the PyTorch engine, global-norm clipping, AdamW on a WarmupLinear
  * schedule, IR evaluation every N steps with the best weights kept, resumable checkpoints.
  *
@@ -51,7 +55,10 @@ public final class Trainer {
   private final TrainingLog log;
   private final Path workDir;
   private final TrainingListener listener;
-  private final MultipleNegativesRankingLoss loss;
+  /** The loss on a batch's embeddings: MNRL, possibly inside MatryoshkaLoss. */
+  private final EmbeddingLoss loss;
+  /** Set for {@code --loss cached-mnrl}: the batch is embedded mini-batch by mini-batch. */
+  private final CachedMultipleNegativesRankingLoss cached;
 
   /**
    * What a run ends with.
@@ -87,7 +94,16 @@ public final class Trainer {
     this.log = new TrainingLog(workDir.resolve("training_log.jsonl"));
     this.workDir = workDir;
     this.listener = listener == null ? new TrainingListener() {} : listener;
-    this.loss = new MultipleNegativesRankingLoss(args.scale(), args.similarity());
+    this.loss = lossOf(args, model.folder().pooling().outputDimension());
+    this.cached = args.loss().equals(TrainingArguments.CACHED_MNRL)
+        ? new CachedMultipleNegativesRankingLoss(loss, args.miniBatchSize()) : null;
+  }
+
+  /** MNRL on the recipe's scale and similarity, inside MatryoshkaLoss when dimensions are given. */
+  public static EmbeddingLoss lossOf(TrainingArguments args, int dimension) {
+    EmbeddingLoss mnrl = new MultipleNegativesRankingLoss(args.scale(), args.similarity());
+    return args.matryoshkaDims().isEmpty() ? mnrl
+        : new MatryoshkaLoss(mnrl, args.matryoshkaDims(), args.matryoshkaWeights(), dimension);
   }
 
   public TrainingLog log() {
@@ -216,8 +232,9 @@ public final class Trainer {
   private void step(List<Integer> batch, int negatives, int epoch, Map<String, NDArray> params, WarmupLinearSchedule schedule,
       AdamW optimizer, Progress progress) {
     long t0 = System.nanoTime();
-    JniUtils.setSeed(args.seed() * 1_000_003L + progress.step);
-    double lossValue = forwardBackward(batch, negatives);
+    long seed = args.seed() * 1_000_003L + progress.step;
+    JniUtils.setSeed(seed);
+    double lossValue = forwardBackward(batch, negatives, seed);
     double gradNorm = GradientClipping.clipGlobalNorm(params.values(), args.maxGradNorm());
     double lr = schedule.lr(progress.step);
     if (!Double.isFinite(lossValue) || !Double.isFinite(gradNorm)) {
@@ -318,7 +335,7 @@ public final class Trainer {
   }
 
   /** One batch: embeddings of anchors and candidates, the loss, its gradients. Returns the loss. */
-  private double forwardBackward(List<Integer> batch, int negatives) {
+  private double forwardBackward(List<Integer> batch, int negatives, long seed) {
     List<String> anchors = new ArrayList<>();
     List<String> candidates = new ArrayList<>();
     for (int i : batch) {
@@ -329,6 +346,9 @@ public final class Trainer {
       for (int i : batch) {
         candidates.add(examples.get(i).negatives().get(n));
       }
+    }
+    if (cached != null) {
+      return cached.forwardBackward(model::embed, anchors, candidates, seed, true);
     }
     try (NDManager sm = NDManager.newBaseManager("PyTorch");
         GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {

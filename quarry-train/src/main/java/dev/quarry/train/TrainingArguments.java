@@ -1,11 +1,14 @@
 package dev.quarry.train;
 
+import dev.quarry.QuarryException;
 import dev.quarry.similarity.SimilarityFunction;
+import java.util.List;
 
 /**
  * The fine-tuning recipe. Defaults are the reference run's: MultipleNegativesRankingLoss (scale 20,
  * dot), AdamW (lr 2e-5, eps 1e-6, weight decay 0.01, no bias correction), WarmupLinear with 10% of
  * the steps as warm-up, batch 16, 1 epoch, gradient clipping at 1.0.
+ * The quality loop adds the GradCache form of the loss and MatryoshkaLoss around it.
  *
  * @param warmupSteps warm-up steps; negative means 10% of all steps
  * @param maxSteps stop after this many steps (negative: run all epochs)
@@ -13,6 +16,11 @@ import dev.quarry.similarity.SimilarityFunction;
  * @param checkpointSteps write a resumable checkpoint every this many steps and at epoch ends (0: at
  *     epoch ends only; negative: never)
  * @param checkpointsKept how many of the latest checkpoints to keep on disk
+ * @param loss {@code mnrl} (MultipleNegativesRankingLoss) or {@code cached-mnrl} (its GradCache form:
+ *     the same gradients, activation memory of a mini-batch)
+ * @param miniBatchSize texts embedded at once by {@code cached-mnrl}
+ * @param matryoshkaDims when not empty, MatryoshkaLoss around the loss at these dimensions
+ * @param matryoshkaWeights one weight per Matryoshka dimension; empty for 1 each
  */
 public record TrainingArguments(
     int epochs,
@@ -33,7 +41,28 @@ public record TrainingArguments(
     int evalBatchSize,
     boolean evalBeforeTraining,
     int checkpointSteps,
-    int checkpointsKept) {
+    int checkpointsKept,
+    String loss,
+    int miniBatchSize,
+    List<Integer> matryoshkaDims,
+    List<Double> matryoshkaWeights) {
+
+  /** The plain in-batch loss. */
+  public static final String MNRL = "mnrl";
+
+  /** The GradCache form of MNRL. */
+  public static final String CACHED_MNRL = "cached-mnrl";
+
+  public TrainingArguments {
+    if (!MNRL.equals(loss) && !CACHED_MNRL.equals(loss)) {
+      throw new QuarryException("Unknown loss '" + loss + "' (--loss): use " + MNRL + " or " + CACHED_MNRL + ".");
+    }
+    if (miniBatchSize < 1) {
+      throw new QuarryException("--mini-batch-size must be at least 1, got " + miniBatchSize + ".");
+    }
+    matryoshkaDims = List.copyOf(matryoshkaDims);
+    matryoshkaWeights = List.copyOf(matryoshkaWeights);
+  }
 
   /** The reference recipe. */
   public static TrainingArguments defaults() {
@@ -65,6 +94,10 @@ public record TrainingArguments(
     private boolean evalBeforeTraining = true;
     private int checkpointSteps = 500;
     private int checkpointsKept = 2;
+    private String loss = MNRL;
+    private int miniBatchSize = 32;
+    private List<Integer> matryoshkaDims = List.of();
+    private List<Double> matryoshkaWeights = List.of();
 
     public Builder epochs(int v) {
       epochs = v;
@@ -161,8 +194,30 @@ public record TrainingArguments(
       return this;
     }
 
+    public Builder loss(String v) {
+      loss = v;
+      return this;
+    }
+
+    public Builder miniBatchSize(int v) {
+      miniBatchSize = v;
+      return this;
+    }
+
+    public Builder matryoshkaDims(List<Integer> v) {
+      matryoshkaDims = v;
+      return this;
+    }
+
+    public Builder matryoshkaWeights(List<Double> v) {
+      matryoshkaWeights = v;
+      return this;
+    }
+
     public TrainingArguments build() {
-      return new TrainingArguments(epochs, batchSize, learningRate, warmupSteps, weightDecay, adamEps, adamBeta1, adamBeta2, biasCorrection, maxGradNorm, scale, similarity, seed, maxSteps, evalSteps, evalBatchSize, evalBeforeTraining, checkpointSteps, checkpointsKept);
+      return new TrainingArguments(epochs, batchSize, learningRate, warmupSteps, weightDecay, adamEps, adamBeta1, adamBeta2,
+          biasCorrection, maxGradNorm, scale, similarity, seed, maxSteps, evalSteps, evalBatchSize, evalBeforeTraining,
+          checkpointSteps, checkpointsKept, loss, miniBatchSize, matryoshkaDims, matryoshkaWeights);
     }
   }
 }

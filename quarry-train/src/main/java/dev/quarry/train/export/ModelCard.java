@@ -2,9 +2,12 @@ package dev.quarry.train.export;
 
 import dev.quarry.model.ModelFolder;
 import dev.quarry.modules.PoolingMode;
+import dev.quarry.train.Trainer;
 import dev.quarry.train.TrainingArguments;
 import dev.quarry.train.TrainingLog;
 import dev.quarry.train.bert.BertConfig;
+import dev.quarry.train.loss.MatryoshkaLoss;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -19,8 +22,14 @@ public final class ModelCard {
   public static String render(String name, ModelFolder source, BertConfig config, TrainingArguments args,
       int rows, int batchesPerEpoch, int warmupSteps, TrainingLog.EvalRecord base, TrainingLog.EvalRecord best) {
     StringBuilder sb = new StringBuilder();
+    boolean cached = args.loss().equals(TrainingArguments.CACHED_MNRL);
     sb.append("---\npipeline_tag: sentence-similarity\ntags:\n- sentence-transformers\n- feature-extraction\n")
-        .append("- sentence-similarity\nlibrary_name: sentence-transformers\nbase_model: ").append(source.modelId()).append("\n---\n\n");
+        .append("- sentence-similarity\n");
+    if (!args.matryoshkaDims().isEmpty()) {
+      sb.append("- loss:MatryoshkaLoss\n");
+    }
+    sb.append(cached ? "- loss:CachedMultipleNegativesRankingLoss\n" : "- loss:MultipleNegativesRankingLoss\n");
+    sb.append("library_name: sentence-transformers\nbase_model: ").append(source.modelId()).append("\n---\n\n");
     sb.append("# ").append(name).append("\n\n");
     sb.append("This is a [sentence-transformers](https://www.SBERT.net) model: it maps sentences & paragraphs to a ")
         .append(source.pooling().outputDimension()).append(" dimensional dense vector space and can be used for tasks like ")
@@ -46,8 +55,21 @@ public final class ModelCard {
     sb.append("## Training\nThe model was trained with the parameters:\n\n**DataLoader**:\n\n")
         .append("`torch.utils.data.dataloader.DataLoader` of length ").append(batchesPerEpoch).append(" with parameters:\n```\n")
         .append("{'batch_size': ").append(args.batchSize()).append(", 'sampler': 'NoDuplicatesBatchSampler', 'rows': ").append(rows).append("}\n```\n\n");
-    sb.append("**Loss**:\n\n`sentence_transformers.losses.MultipleNegativesRankingLoss.MultipleNegativesRankingLoss` with parameters:\n  ```\n  {'scale': ")
-        .append(fmtPlain(args.scale())).append(", 'similarity_fct': '").append(args.similarity().utilName()).append("'}\n  ```\n\n");
+    sb.append("**Loss**:\n\n");
+    if (!args.matryoshkaDims().isEmpty()) {
+      MatryoshkaLoss m = (MatryoshkaLoss) Trainer.lossOf(args, config.hiddenSize());
+      sb.append("`sentence_transformers.losses.MatryoshkaLoss.MatryoshkaLoss` with parameters:\n  ```\n  {'matryoshka_dims': ")
+          .append(Arrays.toString(m.dims())).append(", 'matryoshka_weights': ").append(Arrays.toString(m.weights()))
+          .append(", 'n_dims_per_step': -1}\n  ```\n\nMatryoshka dimensions: ")
+          .append(Arrays.stream(m.dims()).mapToObj(String::valueOf).collect(Collectors.joining(", ")))
+          .append(". Embeddings cut to any of them keep working: `SentenceTransformer(path, truncate_dim=").append(m.dims()[m.dims().length - 1])
+          .append(")`, or `quarry eval --truncate-dim ").append(m.dims()[m.dims().length - 1]).append("`.\n\nwrapping ");
+    }
+    sb.append(cached ? "`sentence_transformers.losses.CachedMultipleNegativesRankingLoss.CachedMultipleNegativesRankingLoss`"
+        : "`sentence_transformers.losses.MultipleNegativesRankingLoss.MultipleNegativesRankingLoss`")
+        .append(" with parameters:\n  ```\n  {'scale': ")
+        .append(fmtPlain(args.scale())).append(", 'similarity_fct': '").append(args.similarity().utilName()).append("'")
+        .append(cached ? ", 'mini_batch_size': " + args.miniBatchSize() : "").append("}\n  ```\n\n");
     sb.append("Parameters of the fit()-Method:\n```\n{\n");
     sb.append("    \"epochs\": ").append(args.epochs()).append(",\n");
     sb.append("    \"evaluation_steps\": ").append(args.evalSteps()).append(",\n");

@@ -11,7 +11,7 @@ import dev.quarry.train.bert.NativeArrays;
  * p_i must outscore every other candidate in the batch (the other anchors' positives, and any hard
  * negatives), by cross-entropy over {@code scale * sim(a_i, candidates)} with label i.
  */
-public final class MultipleNegativesRankingLoss {
+public final class MultipleNegativesRankingLoss implements EmbeddingLoss {
   private final double scale;
   private final SimilarityFunction similarity;
 
@@ -36,12 +36,8 @@ public final class MultipleNegativesRankingLoss {
     return similarity;
   }
 
-  /**
-   * @param anchors [batch, dim]
-   * @param candidates [batch * (1 + negatives), dim]: the positives in anchor order, then each
-   *     column of hard negatives in anchor order
-   * @return the mean loss, a scalar
-   */
+  /** The mean cross-entropy over the anchors, a scalar. */
+  @Override
   public NDArray compute(NDArray anchors, NDArray candidates) {
     long batch = anchors.getShape().get(0);
     if (candidates.getShape().get(0) % batch != 0) {
