@@ -13,6 +13,7 @@ import dev.quarry.train.TrainingEvaluation;
 import dev.quarry.train.TrainingLog;
 import dev.quarry.train.data.TrainingData;
 import dev.quarry.train.data.TrainingExample;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -20,7 +21,9 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code quarry train}: the fine-tuning recipe (MNRL, AdamW, WarmupLinear), saved as a sentence-transformers folder. */
 @Command(name = "train", mixinStandardHelpOptions = true,
@@ -31,6 +34,7 @@ final class TrainCommand implements Callable<Integer> {
   private static final TrainingArguments DEFAULTS = TrainingArguments.defaults();
 
   @Mixin ModelOptions model;
+  @Spec CommandSpec spec;
 
   @Option(names = {"-d", "--dataset"}, paramLabel = "DIR",
       description = "BEIR-layout folder with the training (and evaluation) qrels, or '" + DatasetOptions.BUNDLED + "'. Default: ${DEFAULT-VALUE}.")
@@ -39,7 +43,8 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--train-split", description = "qrels split to train on (default: ${DEFAULT-VALUE}).")
   String trainSplit = "train";
 
-  @Option(names = "--train-file", paramLabel = "FILE", description = "Train on JSONL/CSV pairs or triplets (anchor, positive[, negatives]) instead of BEIR qrels.")
+  @Option(names = "--train-file", paramLabel = "FILE", description = "Train on JSONL/CSV pairs or triplets (anchor, positive[, negatives]) instead of BEIR qrels;"
+      + " the ids of a file from quarry mine are checked against the dataset.")
   Path trainFile;
 
   @Option(names = "--eval-split", description = "qrels split to evaluate on, or 'none' (default: ${DEFAULT-VALUE}).")
@@ -92,8 +97,10 @@ final class TrainCommand implements Callable<Integer> {
         .loss(loss).miniBatchSize(miniBatchSize).matryoshkaDims(matryoshkaDims).matryoshkaWeights(matryoshkaWeights).build();
     DatasetOptions ds = new DatasetOptions();
     ds.dataset = dataset;
-    Path dataDir = trainFile != null && evalSplit.equals("none") ? null : ds.folder(); // no dataset needed then
-    List<TrainingExample> rows = trainFile != null ? TrainingData.read(trainFile)
+    boolean datasetGiven = spec.commandLine().getParseResult().hasMatchedOption("--dataset");
+    // Without evaluation a training file needs no dataset, unless one is named to check its ids against.
+    Path dataDir = trainFile != null && evalSplit.equals("none") && !datasetGiven ? null : ds.folder();
+    List<TrainingExample> rows = trainFile != null ? TrainingData.read(trainFile, dataDir == null ? null : idCheck(dataDir))
         : TrainingData.fromBeir(BeirDataset.load(dataDir, trainSplit, false));
     TrainingEvaluation evaluation = null;
     if (!evalSplit.equals("none")) {
@@ -119,6 +126,12 @@ final class TrainCommand implements Callable<Integer> {
         (System.nanoTime() - start) / 1e9,
         log.steps().stream().mapToDouble(TrainingLog.StepRecord::seconds).average().orElse(Double.NaN));
     return 0;
+  }
+
+  /** The dataset a mined file's ids are checked against: the training split's qrels where it has them. */
+  private BeirDataset idCheck(Path dataDir) {
+    String split = Files.isRegularFile(dataDir.resolve("qrels").resolve(trainSplit + ".tsv")) ? trainSplit : evalSplit;
+    return Files.isRegularFile(dataDir.resolve("qrels").resolve(split + ".tsv")) ? BeirDataset.load(dataDir, split, false) : null;
   }
 
   private static void printSummary(TrainingLog.EvalRecord base, TrainingLog.EvalRecord best, TrainingLog log) {

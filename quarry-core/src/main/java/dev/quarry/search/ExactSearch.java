@@ -1,10 +1,12 @@
 package dev.quarry.search;
 
 import dev.quarry.QuarryException;
+import dev.quarry.data.Document;
 import dev.quarry.similarity.SimilarityFunction;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.function.Function;
 import java.util.function.IntFunction;
 import java.util.stream.IntStream;
 
@@ -55,6 +57,31 @@ public final class ExactSearch {
     IntStream.range(0, queries.length).parallel().forEach(q -> results.set(q, searchOne(queries[q], k)));
     out.addAll(results);
     return out;
+  }
+
+  /** This search behind the {@link Retriever} seam, named "exact"; {@code documents} looks a hit's passage up by id. */
+  public Retriever asRetriever(Function<String, Document> documents) {
+    return new Retriever() {
+      @Override
+      public List<Hit> search(String text, float[] vector, int k) {
+        return searchOne(vector, k);
+      }
+
+      @Override
+      public boolean usesVectors() {
+        return true;
+      }
+
+      @Override
+      public Document document(String id) {
+        return documents.apply(id);
+      }
+
+      @Override
+      public String name() {
+        return "exact";
+      }
+    };
   }
 
   public List<Hit> searchOne(float[] query, int k) {

@@ -71,4 +71,43 @@ class TrainingDataTest {
     e = assertThrows(QuarryException.class, () -> TrainingData.read(broken));
     assertTrue(e.getMessage().contains("2"), e.getMessage());
   }
+
+  /** A row as quarry mine writes it, for query {@code q}, positive {@code p} and negative {@code n} of the bundled set. */
+  private static String minedRow(BeirDataset ds, String q, String p, String n) throws Exception {
+    var o = dev.quarry.io.Json.object();
+    o.put("query_id", q).put("anchor", ds.queries().get(q)).put("positive_id", p)
+        .put("positive", ds.corpus().get(ds.corpus().indexOf(p)).fullText());
+    o.putArray("negative_ids").add(n);
+    o.putArray("negative").add(ds.corpus().contains(n) ? ds.corpus().get(ds.corpus().indexOf(n)).fullText() : "some text");
+    return dev.quarry.io.Json.writer().writeValueAsString(o);
+  }
+
+  @Test
+  void minedIdsAreCheckedAgainstTheDataset() throws Exception {
+    BeirDataset ds = BeirDataset.load(FineTuneTest.AI_QA, "train", false);
+    var first = ds.qrels().judgements().entrySet().iterator().next();
+    String q = first.getKey();
+    String p = first.getValue().keySet().iterator().next();
+    String other = ds.corpus().documents().stream().map(d -> d.id()).filter(id -> ds.qrels().grade(q, id) == 0).findFirst().orElseThrow();
+    Path f = dir.resolve("mined.jsonl");
+    Files.writeString(f, minedRow(ds, q, p, other) + "\n");
+    assertEquals(1, TrainingData.read(f, ds).size());
+
+    Files.writeString(f, minedRow(ds, q, p, other) + "\n" + minedRow(ds, q, p, "nowhere") + "\n");
+    assertTrue(assertThrows(QuarryException.class, () -> TrainingData.read(f, ds)).getMessage()
+        .startsWith(f + ":2: unknown negative id 'nowhere'"));
+    Files.writeString(f, minedRow(ds, q, p, p) + "\n");
+    assertTrue(assertThrows(QuarryException.class, () -> TrainingData.read(f, ds)).getMessage()
+        .contains(f + ":1: negative '" + p + "' is a judged positive of query '" + q + "'"));
+    Files.writeString(f, minedRow(ds, q, p, other).replace("\"query_id\":\"" + q + "\"", "\"query_id\":\"q-unknown\"") + "\n");
+    assertTrue(assertThrows(QuarryException.class, () -> TrainingData.read(f, ds)).getMessage()
+        .startsWith(f + ":1: unknown query_id 'q-unknown'"));
+    Files.writeString(f, minedRow(ds, q, p, other).replace("\"positive\":\"", "\"positive\":\"EDITED ") + "\n");
+    assertTrue(assertThrows(QuarryException.class, () -> TrainingData.read(f, ds)).getMessage()
+        .startsWith(f + ":1: the positive text differs from document " + p));
+    // Without a dataset the ids cannot be checked, but texts still must not be empty.
+    Files.writeString(f, minedRow(ds, q, p, other).replaceFirst("\"negative\":\\[\"[^\"]*\"", "\"negative\":[\"\"") + "\n");
+    assertTrue(assertThrows(QuarryException.class, () -> TrainingData.read(f)).getMessage()
+        .startsWith(f + ":1: an entry of \"negative\" is empty"));
+  }
 }

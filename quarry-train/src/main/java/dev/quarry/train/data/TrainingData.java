@@ -54,20 +54,37 @@ public final class TrainingData {
 
   /** JSONL or CSV by the file's extension. */
   public static List<TrainingExample> read(Path file) {
+    return read(file, null);
+  }
+
+  /**
+   * JSONL or CSV by the file's extension; ids in a JSONL file (what {@code quarry mine} writes) are
+   * checked against {@code dataset}'s queries and corpus, or, without one, left unchecked.
+   */
+  public static List<TrainingExample> read(Path file, BeirDataset dataset) {
     String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
     if (name.endsWith(".jsonl") || name.endsWith(".json")) {
-      return fromJsonl(file);
+      return fromJsonl(file, dataset);
     } else if (name.endsWith(".csv") || name.endsWith(".tsv")) {
       return fromCsv(file);
     }
     throw new QuarryException("Cannot tell the format of " + file + ": use .jsonl, .csv or .tsv, or a BEIR folder.");
   }
 
+  /** As {@link #fromJsonl(Path, BeirDataset)} without a dataset to check ids against. */
+  public static List<TrainingExample> fromJsonl(Path file) {
+    return fromJsonl(file, null);
+  }
+
   /**
    * One object per line: {@code anchor} (or {@code query}), {@code positive}, and optionally
-   * {@code negative} (a string or an array of strings).
+   * {@code negative} (a string or an array of strings). Rows written by {@code quarry mine} also
+   * name where each text came from ({@code query_id}, {@code positive_id}, {@code negative_id} or
+   * {@code negative_ids}); with {@code dataset}, every such id must exist there and its text must
+   * be the one in the row, so a file mined from another corpus (or another version of it) is
+   * refused instead of training on texts that no longer match their ids.
    */
-  public static List<TrainingExample> fromJsonl(Path file) {
+  public static List<TrainingExample> fromJsonl(Path file, BeirDataset dataset) {
     List<TrainingExample> out = new ArrayList<>();
     try (InputStream in = Files.newInputStream(file); Utf8Lines lines = new Utf8Lines(in, file.toString())) {
       String line;
@@ -79,21 +96,9 @@ public final class TrainingData {
         JsonNode o = JsonlRecords.parseObject(line, file.toString(), lines.lineNumber());
         String anchor = text(o, where, "anchor", "query");
         String positive = text(o, where, "positive", "pos");
-        List<String> negatives = new ArrayList<>();
-        JsonNode neg = o.has("negative") ? o.get("negative") : o.get("neg");
-        if (neg != null && !neg.isNull()) {
-          if (neg.isTextual()) {
-            negatives.add(neg.asText());
-          } else if (neg.isArray()) {
-            for (JsonNode n : neg) {
-              if (!n.isTextual()) {
-                throw new QuarryException(where + ": every entry of \"negative\" must be a string.");
-              }
-              negatives.add(n.asText());
-            }
-          } else {
-            throw new QuarryException(where + ": \"negative\" must be a string or an array of strings.");
-          }
+        List<String> negatives = strings(o.has("negative") ? o.get("negative") : o.get("neg"), where, "negative");
+        if (dataset != null) {
+          MinedIds.check(o, where, dataset, anchor, positive, negatives);
         }
         out.add(new TrainingExample(anchor, positive, negatives, where));
       }
@@ -101,6 +106,27 @@ public final class TrainingData {
       throw new QuarryException("Cannot read " + file + ": " + e.getMessage(), e);
     }
     return checkColumns(out, file);
+  }
+
+  /** A string or an array of non-empty strings; absent: none. */
+  static List<String> strings(JsonNode v, String where, String name) {
+    List<String> out = new ArrayList<>();
+    if (v == null || v.isNull()) {
+      return out;
+    }
+    if (!v.isTextual() && !v.isArray()) {
+      throw new QuarryException(where + ": \"" + name + "\" must be a string or an array of strings.");
+    }
+    for (JsonNode n : v.isArray() ? v : List.of(v)) {
+      if (!n.isTextual()) {
+        throw new QuarryException(where + ": every entry of \"" + name + "\" must be a string.");
+      }
+      if (n.asText().isBlank()) {
+        throw new QuarryException(where + ": an entry of \"" + name + "\" is empty.");
+      }
+      out.add(n.asText());
+    }
+    return out;
   }
 
   private static String text(JsonNode o, String where, String name, String alias) {

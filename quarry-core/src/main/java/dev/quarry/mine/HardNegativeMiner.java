@@ -1,0 +1,181 @@
+package dev.quarry.mine;
+
+import dev.quarry.QuarryException;
+import dev.quarry.data.BeirDataset;
+import dev.quarry.data.Corpus;
+import dev.quarry.data.Document;
+import dev.quarry.search.Hit;
+import dev.quarry.search.Retriever;
+import dev.quarry.search.RowMatrix;
+import dev.quarry.similarity.SimilarityFunction;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * sentence-transformers' {@code mine_hard_negatives} over a BEIR split. For each query: retrieve
+ * candidates from {@code source} (its own ranking: the model's scores for exact search, BM25's for
+ * keywords), drop every judged positive of the query, score the rest with the model, drop those
+ * within the margin of the query's hardest positive or outside the score bounds, keep ranks
+ * [rangeMin, rangeMax) of the survivors, and take the first (or a random sample of) numNegatives.
+ *
+ * <p>The margins are measured with the model's similarity even when BM25 picks the candidates: the
+ * margin guards against unjudged positives, and only a semantic score says how close a candidate
+ * is to the positive.
+ */
+public final class HardNegativeMiner {
+  private final Corpus corpus;
+  private final RowMatrix vectors;
+  private final SimilarityFunction similarity;
+
+  /** A query to mine for: its text, embedding and judged positives (document ids). */
+  public record Query(String id, String text, float[] vector, List<String> positiveIds) {
+    public Query withVector(float[] v) {
+      return new Query(id, text, v, positiveIds);
+    }
+  }
+
+  /** The rows and what happened on the way. */
+  public record Result(List<MinedRow> rows, MiningReport report) {}
+
+  /**
+   * @param vectors the model's embeddings of the corpus, row i for document i
+   * @param similarity the model's similarity (what the margins are measured in)
+   */
+  public HardNegativeMiner(Corpus corpus, RowMatrix vectors, SimilarityFunction similarity) {
+    if (vectors.rows() != corpus.size()) {
+      throw new QuarryException("The corpus has " + corpus.size() + " documents but " + vectors.rows() + " embeddings.");
+    }
+    this.corpus = corpus;
+    this.vectors = vectors;
+    this.similarity = similarity;
+  }
+
+  /**
+   * The queries of {@code data}'s split that have a relevant judgement (grade above 0) of a corpus
+   * document, each with all of them as positives, in qrels order; without vectors yet ({@link
+   * Query#withVector}).
+   */
+  public static List<Query> queriesOf(BeirDataset data) {
+    List<Query> out = new ArrayList<>();
+    for (Map.Entry<String, Map<String, Integer>> q : data.qrels().judgements().entrySet()) {
+      List<String> positives = q.getValue().entrySet().stream()
+          .filter(e -> e.getValue() > 0 && data.corpus().contains(e.getKey())).map(Map.Entry::getKey).toList();
+      String text = data.queries().get(q.getKey());
+      if (!positives.isEmpty() && text != null) {
+        out.add(new Query(q.getKey(), text, null, positives));
+      }
+    }
+    return out;
+  }
+
+  public Result mine(List<Query> queries, Retriever source, MiningOptions options) {
+    MiningReport.Builder report = new MiningReport.Builder(options, source.name());
+    List<MinedRow> rows = new ArrayList<>();
+    float[] buffer = new float[vectors.dim()];
+    for (int qi = 0; qi < queries.size(); qi++) {
+      Query q = queries.get(qi);
+      Set<String> positives = new HashSet<>(q.positiveIds());
+      float hardestPositive = Float.POSITIVE_INFINITY;
+      Map<String, Float> positiveScores = new TreeMap<>();
+      for (String p : q.positiveIds()) {
+        float s = score(q.vector(), p, buffer);
+        positiveScores.put(p, s);
+        hardestPositive = Math.min(hardestPositive, s);
+      }
+      int rangeMax = options.effectiveRangeMax(positives.size());
+      List<Hit> hits = source.search(q.text(), source.usesVectors() ? q.vector() : null, rangeMax + positives.size());
+      List<Candidate> survivors = new ArrayList<>();
+      for (int rank = 0; rank < hits.size() && survivors.size() < rangeMax; rank++) {
+        String id = hits.get(rank).id();
+        if (positives.contains(id)) {
+          report.skipped("judged positive");
+          continue;
+        }
+        if (!corpus.contains(id)) {
+          report.skipped("not in the corpus");
+          continue;
+        }
+        float s = score(q.vector(), id, buffer);
+        String reason = filteredBy(s, hardestPositive, options);
+        if (reason != null) {
+          report.skipped(reason);
+          continue;
+        }
+        survivors.add(new Candidate(rank, id, s));
+      }
+      List<Candidate> picked = pick(survivors.subList(Math.min(options.rangeMin(), survivors.size()), survivors.size()),
+          options, new Random(options.seed() * 1_000_003L + qi));
+      report.query(picked.size());
+      for (String p : q.positiveIds()) {
+        addRows(rows, q, p, positiveScores.get(p), picked, options, report);
+      }
+    }
+    return new Result(rows, report.build(rows.size()));
+  }
+
+  /** A surviving candidate: its rank in the source's list, id and model score. */
+  private record Candidate(int rank, String id, float score) {}
+
+  /** Why a candidate with model score {@code s} is not a negative, or null if it is one. */
+  private static String filteredBy(float s, float hardestPositive, MiningOptions o) {
+    if (o.absoluteMargin() != null && s + o.absoluteMargin() > hardestPositive) {
+      return "absolute margin " + o.absoluteMargin();
+    }
+    if (o.relativeMargin() != null && s > hardestPositive * (1 - o.relativeMargin())) {
+      return "relative margin " + o.relativeMargin();
+    }
+    if (o.maxScore() != null && s > o.maxScore()) {
+      return "max score " + o.maxScore();
+    }
+    if (o.minScore() != null && s < o.minScore()) {
+      return "min score " + o.minScore();
+    }
+    return null;
+  }
+
+  private static List<Candidate> pick(List<Candidate> survivors, MiningOptions o, Random random) {
+    if (o.sampling() == MiningOptions.Sampling.TOP || survivors.size() <= o.numNegatives()) {
+      return survivors.subList(0, Math.min(o.numNegatives(), survivors.size()));
+    }
+    List<Candidate> shuffled = new ArrayList<>(survivors);
+    Collections.shuffle(shuffled, random);
+    List<Candidate> sample = new ArrayList<>(shuffled.subList(0, o.numNegatives()));
+    sample.sort(Comparator.comparingInt(Candidate::rank)); // hardest first, as the reference re-sorts
+    return sample;
+  }
+
+  private void addRows(List<MinedRow> rows, Query q, String positiveId, float positiveScore, List<Candidate> negatives,
+      MiningOptions o, MiningReport.Builder report) {
+    String positive = corpus.get(corpus.indexOf(positiveId)).fullText();
+    if (o.format() == MiningOptions.Format.N_TUPLE) {
+      if (negatives.size() < o.numNegatives()) {
+        report.droppedRow(); // every row of a training file needs the same number of negatives
+        return;
+      }
+      rows.add(new MinedRow(q.id(), q.text(), positiveId, positive, positiveScore, negatives.stream().map(Candidate::id).toList(),
+          negatives.stream().map(c -> text(c.id())).toList(), negatives.stream().map(Candidate::score).toList()));
+    } else {
+      for (Candidate c : negatives) {
+        rows.add(new MinedRow(q.id(), q.text(), positiveId, positive, positiveScore, List.of(c.id()), List.of(text(c.id())),
+            List.of(c.score())));
+      }
+    }
+    negatives.forEach(c -> report.scores(positiveScore, c.score()));
+  }
+
+  private String text(String id) {
+    Document d = corpus.get(corpus.indexOf(id));
+    return d.fullText();
+  }
+
+  private float score(float[] query, String id, float[] buffer) {
+    return similarity.score(query, vectors.row(corpus.indexOf(id), buffer));
+  }
+}
