@@ -49,6 +49,12 @@ class MineCommandTest {
         && card.contains("CachedMultipleNegativesRankingLoss") && card.contains("'mini_batch_size': 3")
         && card.contains("truncate_dim=128"), card);
 
+    Path png = dir.resolve("runs.png");
+    String table = QuarryCliTest.captureOut(() -> assertEquals(0, QuarryCli.run("compare-runs", "-o", png.toString(),
+        "cached=" + out)));
+    assertTrue(table.matches("(?s).*\\ncached +2 +1 .*"), table); // 2 steps in 1 epoch, read back from the log
+    assertEquals((byte) 0x89, Files.readAllBytes(png)[0]);
+
     // A negative id the corpus does not have, then an empty negative text: refused with file:line.
     List<String> bad = new ArrayList<>(lines.subList(0, 3));
     bad.set(1, bad.get(1).replaceFirst("\"negative_ids\":\\[\"[^\"]+\"", "\"negative_ids\":[\"no-such-doc\""));

@@ -3,6 +3,7 @@ package dev.quarry.train;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.quarry.QuarryException;
+import dev.quarry.data.JsonlRecords;
 import dev.quarry.io.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -37,6 +38,33 @@ public final class TrainingLog {
 
   public TrainingLog(Path file) {
     this.file = file;
+  }
+
+  /** The log a finished run left in {@code file} ({@code training_log.jsonl}), read only. */
+  public static TrainingLog read(Path file) {
+    TrainingLog log = new TrainingLog(null);
+    try {
+      List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+      for (int i = 0; i < lines.size(); i++) {
+        if (lines.get(i).isBlank()) {
+          continue;
+        }
+        JsonNode row = JsonlRecords.parseObject(lines.get(i), file.toString(), i + 1);
+        String type = row.path("type").asText();
+        if (type.equals("train")) {
+          log.steps.add(new StepRecord(row.path("step").asInt(), row.path("epoch").asInt(), row.path("loss").asDouble(),
+              row.path("lr").asDouble(), row.path("grad_norm").asDouble(), row.path("seconds").asDouble()));
+        } else if (type.equals("eval")) {
+          log.evals.add(new EvalRecord(row.path("step").asInt(), row.path("epoch").asInt(),
+              Json.convert(row.get("metrics"), new TypeReference<Map<String, Double>>() {})));
+        } else {
+          throw new QuarryException(file + ":" + (i + 1) + ": \"type\" must be train or eval, not '" + type + "'.");
+        }
+      }
+    } catch (IOException e) {
+      throw new QuarryException("Cannot read the training log " + file + ": " + e.getMessage(), e);
+    }
+    return log;
   }
 
   public List<StepRecord> steps() {

@@ -6,6 +6,8 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.NumberAxis;
@@ -66,5 +68,58 @@ public final class TrainingPlot {
     JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true);
     chart.setBackgroundPaint(Color.WHITE);
     ChartUtils.saveChartAsPNG(png.toFile(), chart, 1000, 700);
+  }
+
+  /**
+   * Several runs on one chart: the smoothed loss above NDCG@10, both over epochs (runs of other
+   * batch sizes take other numbers of steps per epoch, so steps would not line up).
+   */
+  public static void compare(Map<String, TrainingLog> runs, Path png, String title) throws IOException {
+    System.setProperty("java.awt.headless", "true");
+    XYSeriesCollection lossData = new XYSeriesCollection();
+    XYSeriesCollection evalData = new XYSeriesCollection();
+    for (Map.Entry<String, TrainingLog> run : runs.entrySet()) {
+      List<TrainingLog.StepRecord> steps = run.getValue().steps();
+      Map<Integer, Long> perEpoch = steps.stream().collect(Collectors.groupingBy(TrainingLog.StepRecord::epoch, Collectors.counting()));
+      XYSeries loss = new XYSeries(run.getKey(), false);
+      int smoothing = Math.max(1, steps.size() / 20);
+      double window = 0;
+      for (int i = 0; i < steps.size(); i++) {
+        window += steps.get(i).loss();
+        if (i >= smoothing) {
+          window -= steps.get(i - smoothing).loss();
+        }
+        loss.add(epochs(steps.get(i).step(), perEpoch), window / Math.min(i + 1, smoothing));
+      }
+      lossData.addSeries(loss);
+      XYSeries ndcg = new XYSeries(run.getKey(), false);
+      run.getValue().evals().forEach(e -> ndcg.add(epochs(e.step(), perEpoch), e.ndcg10()));
+      evalData.addSeries(ndcg);
+    }
+    XYPlot lossPlot = new XYPlot(lossData, null, new NumberAxis("training loss (moving average)"), new XYLineAndShapeRenderer(true, false));
+    NumberAxis evalAxis = new NumberAxis("NDCG@10");
+    evalAxis.setAutoRangeIncludesZero(false);
+    XYPlot evalPlot = new XYPlot(evalData, null, evalAxis, new XYLineAndShapeRenderer(true, true));
+    CombinedDomainXYPlot plot = new CombinedDomainXYPlot(new NumberAxis("epoch"));
+    plot.add(lossPlot, 1);
+    plot.add(evalPlot, 1);
+    JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true);
+    chart.setBackgroundPaint(Color.WHITE);
+    ChartUtils.saveChartAsPNG(png.toFile(), chart, 1100, 800);
+  }
+
+  /** Steps done → epochs done, from how many steps each epoch took. */
+  private static double epochs(int step, Map<Integer, Long> perEpoch) {
+    double done = 0;
+    int remaining = step;
+    for (int e = 0; perEpoch.containsKey(e); e++) {
+      long n = perEpoch.get(e);
+      if (remaining <= n) {
+        return done + (double) remaining / n;
+      }
+      done += 1;
+      remaining -= (int) n;
+    }
+    return done;
   }
 }
