@@ -42,7 +42,7 @@ public final class TrainingPlot {
     lossRenderer.setSeriesPaint(0, new Color(160, 190, 230));
     lossRenderer.setSeriesPaint(1, new Color(20, 70, 160));
     lossRenderer.setSeriesStroke(1, new BasicStroke(2f));
-    XYPlot lossPlot = new XYPlot(lossData, null, new NumberAxis("training loss (MNRL)"), lossRenderer);
+    XYPlot lossPlot = new XYPlot(lossData, null, new NumberAxis("training loss"), lossRenderer);
 
     XYSeriesCollection evalData = new XYSeriesCollection();
     for (String metric : List.of("ndcg@10", "mrr@10", "recall@10")) {

@@ -57,7 +57,7 @@ public final class ModelCard {
         .append("{'batch_size': ").append(args.batchSize()).append(", 'sampler': 'NoDuplicatesBatchSampler', 'rows': ").append(rows).append("}\n```\n\n");
     sb.append("**Loss**:\n\n");
     if (!args.matryoshkaDims().isEmpty()) {
-      MatryoshkaLoss m = (MatryoshkaLoss) Trainer.lossOf(args, config.hiddenSize());
+      MatryoshkaLoss m = (MatryoshkaLoss) Trainer.lossOf(args, source.pooling().outputDimension());
       sb.append("`sentence_transformers.losses.MatryoshkaLoss.MatryoshkaLoss` with parameters:\n  ```\n  {'matryoshka_dims': ")
           .append(Arrays.toString(m.dims())).append(", 'matryoshka_weights': ").append(Arrays.toString(m.weights()))
           .append(", 'n_dims_per_step': -1}\n  ```\n\nMatryoshka dimensions: ")
