@@ -8,15 +8,9 @@ import dev.quarry.index.SearchMode;
 import dev.quarry.mine.HardNegativeMiner;
 import dev.quarry.mine.MinedFile;
 import dev.quarry.mine.MiningOptions;
-import dev.quarry.search.EncodedCorpus;
-import dev.quarry.search.ExactSearch;
-import dev.quarry.search.Retriever;
-import dev.quarry.search.RowMatrix;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.stream.IntStream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -68,21 +62,14 @@ final class MineCommand implements Callable<Integer> {
     try (SentenceTransformer m = model.load()) {
       EncodeOptions base = EncodeOptions.defaults().withBatchSize(batchSize);
       // The corpus embeddings (shared with quarry eval through the cache) score every candidate.
-      RowMatrix vectors = EncodedCorpus.encode(m, ds.corpus().fullTexts(),
+      HardNegativeMiner.Setup setup = HardNegativeMiner.prepare(m, ds,
           CorpusEncoding.withProgress(base, ds.corpus().size(), "documents"), CorpusEncoding.cache());
-      List<HardNegativeMiner.Query> unencoded = HardNegativeMiner.queriesOf(ds);
-      List<String> texts = unencoded.stream().map(HardNegativeMiner.Query::text).toList();
-      float[][] qv = m.encodeQueries(texts, CorpusEncoding.withProgress(base, texts.size(), "queries"));
-      List<HardNegativeMiner.Query> queries = IntStream.range(0, qv.length).mapToObj(i -> unencoded.get(i).withVector(qv[i])).toList();
-      HardNegativeMiner miner = new HardNegativeMiner(ds.corpus(), vectors, m.similarityFunction());
       HardNegativeMiner.Result result;
       if (mode == SearchMode.EXACT) {
-        Retriever exact = new ExactSearch(vectors, m.similarityFunction(), i -> ds.corpus().get(i).id())
-            .asRetriever(id -> ds.corpus().contains(id) ? ds.corpus().get(ds.corpus().indexOf(id)) : null);
-        result = miner.mine(queries, exact, options);
+        result = setup.mine(options);
       } else {
         try (PassageIndex idx = IndexAccess.open(m, ds.dir(), index == null ? new IndexOptions() : index)) {
-          result = miner.mine(queries, idx.retriever(mode), options);
+          result = setup.miner().mine(setup.queries(), idx.retriever(mode), options);
         }
       }
       MinedFile.write(output, result.rows(), options.format());

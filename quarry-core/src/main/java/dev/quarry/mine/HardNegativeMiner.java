@@ -4,6 +4,12 @@ import dev.quarry.QuarryException;
 import dev.quarry.data.BeirDataset;
 import dev.quarry.data.Corpus;
 import dev.quarry.data.Document;
+import dev.quarry.encode.EncodeOptions;
+import dev.quarry.encode.ProgressListener;
+import dev.quarry.encode.SentenceTransformer;
+import dev.quarry.search.EmbeddingCache;
+import dev.quarry.search.EncodedCorpus;
+import dev.quarry.search.ExactSearch;
 import dev.quarry.search.Hit;
 import dev.quarry.search.Retriever;
 import dev.quarry.search.RowMatrix;
@@ -17,6 +23,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.stream.IntStream;
 
 /**
  * sentence-transformers' {@code mine_hard_negatives} over a BEIR split. For each query: retrieve
@@ -43,6 +50,32 @@ public final class HardNegativeMiner {
 
   /** The rows and what happened on the way. */
   public record Result(List<MinedRow> rows, MiningReport report) {}
+
+  /**
+   * What mining a dataset with a model needs, encoded once: the miner (scoring with the model), the
+   * split's queries with their embeddings, and the model's exact search over the corpus (the
+   * default candidate source; an index's BM25 or hybrid retriever can replace it).
+   */
+  public record Setup(HardNegativeMiner miner, List<Query> queries, Retriever exact) {
+    public Result mine(MiningOptions options) {
+      return miner.mine(queries, exact, options);
+    }
+  }
+
+  /**
+   * Encodes {@code data}'s corpus (as documents; through {@code cache} when given, shared with
+   * evaluation) and its split's queries (as queries) with {@code model}.
+   */
+  public static Setup prepare(SentenceTransformer model, BeirDataset data, EncodeOptions options, EmbeddingCache cache) {
+    Corpus corpus = data.corpus();
+    RowMatrix vectors = EncodedCorpus.encode(model, corpus.fullTexts(), options, cache);
+    List<Query> unencoded = queriesOf(data);
+    float[][] qv = model.encodeQueries(unencoded.stream().map(Query::text).toList(), options.withProgress(ProgressListener.NONE));
+    List<Query> queries = IntStream.range(0, qv.length).mapToObj(i -> unencoded.get(i).withVector(qv[i])).toList();
+    Retriever exact = new ExactSearch(vectors, model.similarityFunction(), i -> corpus.get(i).id())
+        .asRetriever(id -> corpus.contains(id) ? corpus.get(corpus.indexOf(id)) : null);
+    return new Setup(new HardNegativeMiner(corpus, vectors, model.similarityFunction()), queries, exact);
+  }
 
   /**
    * @param vectors the model's embeddings of the corpus, row i for document i

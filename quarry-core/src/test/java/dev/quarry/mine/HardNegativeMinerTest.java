@@ -19,7 +19,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.IntStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -41,7 +40,6 @@ class HardNegativeMinerTest {
     BeirDataset both = BeirDataset.load(AI_QA, "train", false);
     Corpus corpus = both.corpus();
     vectors = RowMatrix.of(ExactSearch.flatten(m.encodeDocuments(corpus.fullTexts(), EncodeOptions.defaults())), m.dimension());
-    miner = new HardNegativeMiner(corpus, vectors, m.similarityFunction());
     exact = new ExactSearch(vectors, m.similarityFunction(), i -> corpus.get(i).id()).asRetriever(id -> corpus.get(corpus.indexOf(id)));
     // Every query of the set has one positive. Judge a second one for every other query: the passage
     // the model ranks highest among the rest, i.e. the first one mining would otherwise take.
@@ -58,9 +56,10 @@ class HardNegativeMinerTest {
       }
     }
     train = new BeirDataset(AI_QA, "train", corpus, both.queries(), new Qrels(judged), 0);
-    List<HardNegativeMiner.Query> q = HardNegativeMiner.queriesOf(train);
-    float[][] qv = m.encodeQueries(q.stream().map(HardNegativeMiner.Query::text).toList(), EncodeOptions.defaults());
-    queries = IntStream.range(0, q.size()).mapToObj(i -> q.get(i).withVector(qv[i])).toList();
+    HardNegativeMiner.Setup setup = HardNegativeMiner.prepare(m, train, EncodeOptions.defaults(), null);
+    miner = setup.miner();
+    exact = setup.exact();
+    queries = setup.queries();
   }
 
   @Test
