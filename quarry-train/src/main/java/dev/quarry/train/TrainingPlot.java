@@ -96,10 +96,19 @@ public final class TrainingPlot {
       run.getValue().evals().forEach(e -> ndcg.add(epochs(e.step(), perEpoch), e.ndcg10()));
       evalData.addSeries(ndcg);
     }
-    XYPlot lossPlot = new XYPlot(lossData, null, new NumberAxis("training loss (moving average)"), new XYLineAndShapeRenderer(true, false));
+    XYLineAndShapeRenderer lossRenderer = new XYLineAndShapeRenderer(true, false);
+    XYLineAndShapeRenderer evalRenderer = new XYLineAndShapeRenderer(true, true);
+    for (int i = 0; i < runs.size(); i++) { // one colour per run in both panels; one legend entry
+      Color c = PALETTE[i % PALETTE.length];
+      lossRenderer.setSeriesPaint(i, c);
+      evalRenderer.setSeriesPaint(i, c);
+      evalRenderer.setSeriesStroke(i, new BasicStroke(2f));
+    }
+    lossRenderer.setDefaultSeriesVisibleInLegend(false);
+    XYPlot lossPlot = new XYPlot(lossData, null, new NumberAxis("training loss (moving average)"), lossRenderer);
     NumberAxis evalAxis = new NumberAxis("NDCG@10");
     evalAxis.setAutoRangeIncludesZero(false);
-    XYPlot evalPlot = new XYPlot(evalData, null, evalAxis, new XYLineAndShapeRenderer(true, true));
+    XYPlot evalPlot = new XYPlot(evalData, null, evalAxis, evalRenderer);
     CombinedDomainXYPlot plot = new CombinedDomainXYPlot(new NumberAxis("epoch"));
     plot.add(lossPlot, 1);
     plot.add(evalPlot, 1);
@@ -107,6 +116,10 @@ public final class TrainingPlot {
     chart.setBackgroundPaint(Color.WHITE);
     ChartUtils.saveChartAsPNG(png.toFile(), chart, 1100, 800);
   }
+
+  /** Distinct, readable on white (a colour-blind-safe set after Okabe and Ito, then greys). */
+  private static final Color[] PALETTE = {new Color(0, 114, 178), new Color(213, 94, 0), new Color(0, 158, 115),
+      new Color(204, 121, 167), new Color(86, 180, 233), new Color(230, 159, 0), new Color(0, 0, 0), new Color(120, 120, 120)};
 
   /** Steps done → epochs done, from how many steps each epoch took. */
   private static double epochs(int step, Map<Integer, Long> perEpoch) {
