@@ -28,14 +28,14 @@ run() { # name, then train options; prints "name peak-RSS-KiB mean-step-seconds|
 results=()
 results+=("$(run mnrl-32 --batch-size 32)")
 results+=("$(run mnrl-128 --batch-size 128)")
-results+=("$(run cached-128/32 --batch-size 128 --loss cached-mnrl --mini-batch-size 32)")
-results+=("$(run cached-256/32 --batch-size 256 --loss cached-mnrl --mini-batch-size 32)")
+results+=("$(run cached-128-32 --batch-size 128 --loss cached-mnrl --mini-batch-size 32)")
+results+=("$(run cached-256-32 --batch-size 256 --loss cached-mnrl --mini-batch-size 32)")
 results+=("$(run mnrl-256 --batch-size 256)")
 read -r _ base_rss base_step <<< "${results[0]}"
-printf '%-16s %12s %10s %12s %14s\n' "loss/batch" "peak RSS" "vs mnrl-32" "step (s)" "s per 32 rows"
+printf '%-16s %12s %10s %12s %14s\n' "loss-batch[-mini]" "peak RSS" "vs mnrl-32" "step (s)" "s per 32 rows"
 for r in "${results[@]}"; do
   read -r name rss step <<< "$r"
-  batch=${name#*-}; batch=${batch%/*}
+  batch=$(echo "$name" | cut -d- -f2) # mnrl-B or cached-B-MINI
   if [ "$step" = killed ]; then
     printf '%-16s %9.0f MiB %9.2fx %12s %14s\n' "$name" "$(echo "$rss / 1024" | bc -l)" "$(echo "$rss / $base_rss" | bc -l)" \
       "out of memory" "-"
