@@ -52,14 +52,6 @@ public final class CachedMultipleNegativesRankingLoss {
     this.miniBatchSize = miniBatchSize;
   }
 
-  public int miniBatchSize() {
-    return miniBatchSize;
-  }
-
-  public EmbeddingLoss loss() {
-    return loss;
-  }
-
   /**
    * One step's loss and gradients: afterwards the model's parameters hold the gradients of the
    * loss over the whole batch (added to whatever they held).
