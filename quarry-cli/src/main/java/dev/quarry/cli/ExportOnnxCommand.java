@@ -1,10 +1,10 @@
 package dev.quarry.cli;
 
 import dev.quarry.QuarryException;
+import dev.quarry.inference.BertConfig;
+import dev.quarry.inference.BertWeights;
+import dev.quarry.inference.OnnxBertExporter;
 import dev.quarry.model.ModelFolder;
-import dev.quarry.train.bert.BertConfig;
-import dev.quarry.train.bert.BertWeights;
-import dev.quarry.train.export.OnnxBertExporter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;

@@ -4,6 +4,7 @@ import dev.quarry.QuarryException;
 import dev.quarry.inference.OnnxTransformer;
 import dev.quarry.model.ModelFolder;
 import dev.quarry.model.ModelResolver;
+import dev.quarry.model.Routes;
 import dev.quarry.modules.Normalize;
 import dev.quarry.modules.Pooling;
 import dev.quarry.modules.SentenceModule;
@@ -12,7 +13,9 @@ import dev.quarry.tokenize.TextTokenizer;
 import dev.quarry.tokenize.TokenizedText;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -37,10 +40,27 @@ public final class SentenceTransformer implements AutoCloseable {
   /** One tokenizer per truncation length asked for; the model's own is created eagerly. */
   private final Map<Integer, TextTokenizer> tokenizers = new ConcurrentHashMap<>();
   private final ExecutorService workers;
+  /** A Router model's routes, each a model of its own; null for a plain model. */
+  private final Map<String, SentenceTransformer> routeModels;
 
   private SentenceTransformer(ModelFolder folder, RuntimeOptions runtime) {
     this.folder = folder;
     this.runtime = runtime;
+    if (folder.routes() != null) {
+      Map<String, SentenceTransformer> byRoute = new LinkedHashMap<>();
+      try {
+        folder.routes().byName().forEach((name, route) -> byRoute.put(name, new SentenceTransformer(route, runtime)));
+      } catch (RuntimeException e) {
+        byRoute.values().forEach(SentenceTransformer::close);
+        throw e;
+      }
+      this.routeModels = Collections.unmodifiableMap(byRoute);
+      this.transformer = null;
+      this.pooling = null;
+      this.workers = null;
+      return;
+    }
+    this.routeModels = null;
     this.transformer = new OnnxTransformer(folder.onnxFile(), runtime.concurrentBatches() ? 1 : runtime.threads());
     if (transformer.hiddenSize() > 0 && transformer.hiddenSize() != folder.pooling().wordEmbeddingDimension()) {
       transformer.close();
@@ -95,14 +115,37 @@ public final class SentenceTransformer implements AutoCloseable {
     return encode(texts, EncodeOptions.defaults()).floats();
   }
 
-  /** sentence-transformers' {@code encode_query}: the model's query prompt, unless options name one. */
+  /**
+   * sentence-transformers' {@code encode_query}: the model's query prompt, unless options name one,
+   * and a Router model's {@code query} route.
+   */
   public float[][] encodeQueries(List<String> queries, EncodeOptions options) {
-    return encode(queries, withDefaultPrompt(options, queryPromptName())).floats();
+    return encode(Routes.QUERY, queries, withDefaultPrompt(options, queryPromptName())).floats();
   }
 
-  /** sentence-transformers' {@code encode_document}: the model's document prompt, unless options name one. */
+  /**
+   * sentence-transformers' {@code encode_document}: the model's document prompt, unless options
+   * name one, and a Router model's {@code document} route.
+   */
   public float[][] encodeDocuments(List<String> documents, EncodeOptions options) {
-    return encode(documents, withDefaultPrompt(options, documentPromptName())).floats();
+    return encode(Routes.DOCUMENT, documents, withDefaultPrompt(options, documentPromptName())).floats();
+  }
+
+  /**
+   * sentence-transformers' {@code encode(..., task=task)}: {@code task} picks a Router model's
+   * route ({@link Routes#resolve}); a model without a Router ignores it. A null task takes the
+   * default route.
+   */
+  public Embeddings encode(String task, List<String> texts, EncodeOptions options) {
+    if (routeModels == null) {
+      return encode(texts, options);
+    }
+    return routeModels.get(folder.routes().resolve(task)).encode(texts, options);
+  }
+
+  /** A Router model's route names; empty for a plain model. */
+  public List<String> routes() {
+    return routeModels == null ? List.of() : List.copyOf(routeModels.keySet());
   }
 
   /** The prompt name for queries ("query"), or null when the model defines none. */
@@ -132,6 +175,9 @@ public final class SentenceTransformer implements AutoCloseable {
    * in input order. The same text gives the same vector alone or in any batch.
    */
   public Embeddings encode(List<String> texts, EncodeOptions options) {
+    if (routeModels != null) {
+      return encode(null, texts, options);
+    }
     for (int i = 0; i < texts.size(); i++) {
       if (texts.get(i) == null) {
         throw new QuarryException("Text at index " + i + " is null; pass an empty string for an empty text.");
@@ -290,6 +336,10 @@ public final class SentenceTransformer implements AutoCloseable {
 
   @Override
   public void close() {
+    if (routeModels != null) {
+      routeModels.values().forEach(SentenceTransformer::close);
+      return;
+    }
     if (workers != null) {
       workers.shutdownNow();
     }

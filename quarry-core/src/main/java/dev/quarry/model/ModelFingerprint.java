@@ -30,6 +30,13 @@ public final class ModelFingerprint {
   /** The fingerprint of {@code folder}: 32 hex digits. */
   public static String of(ModelFolder folder) {
     MessageDigest md = Digests.sha256();
+    if (folder.routes() != null) {
+      // A Router model is its routes: each route's pipeline, and which one a text takes.
+      folder.routes().byName().forEach((name, route) -> update(md, "route:" + name, of(route)));
+      update(md, "default_route", String.valueOf(folder.routes().defaultRoute()));
+      update(md, "route_mappings", folder.routes().mappings().toString());
+      return HexFormat.of().formatHex(md.digest()).substring(0, 32);
+    }
     try {
       update(md, "weights", folder.onnxFile() == null ? "none" : fileDigest(folder.onnxFile()));
       update(md, "tokenizer", fileDigest(folder.tokenizerFile()));

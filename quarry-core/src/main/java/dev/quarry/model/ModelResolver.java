@@ -1,5 +1,6 @@
 package dev.quarry.model;
 
+import dev.quarry.Quarry;
 import dev.quarry.QuarryException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,8 +22,7 @@ public record ModelResolver(Path cacheDir, String hubEndpoint, boolean offline, 
 
   /** Settings from the environment. */
   public static ModelResolver defaults() {
-    String home = System.getenv("QUARRY_HOME");
-    Path cache = home != null ? Path.of(home) : Path.of(System.getProperty("user.home"), ".cache", "quarry");
+    Path cache = Quarry.home();
     String hub = firstNonNull(System.getenv("QUARRY_HUB_URL"), System.getenv("HF_ENDPOINT"), HubClient.DEFAULT_ENDPOINT);
     boolean offline = "1".equals(System.getenv("QUARRY_OFFLINE")) || "1".equals(System.getenv("HF_HUB_OFFLINE"));
     return new ModelResolver(cache, hub, offline, System.getenv("HF_TOKEN"));

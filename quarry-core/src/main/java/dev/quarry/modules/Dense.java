@@ -98,8 +98,9 @@ public final class Dense implements SentenceModule {
     int in = Json.requireInt(cfg, "in_features", cfgFile);
     int out = Json.requireInt(cfg, "out_features", cfgFile);
     boolean hasBias = cfg.path("bias").asBoolean(true);
+    // Absent means Dense's constructor default, Tanh (sentence-transformers 2 to 6).
     Activation act = Activation.fromTorchName(
-        cfg.path("activation_function").asText("torch.nn.modules.linear.Identity"), cfgFile.toString());
+        cfg.path("activation_function").asText("torch.nn.modules.activation.Tanh"), cfgFile.toString());
     Path weights = dir.resolve("model.safetensors");
     if (!Files.isRegularFile(weights)) {
       throw new QuarryException("Missing file " + weights + ": Quarry reads Dense weights from safetensors."

@@ -43,43 +43,70 @@ public record PoolingConfig(int wordEmbeddingDimension, List<PoolingMode> modes,
     return read(dir.resolve(FILE));
   }
 
-  /** Writes the module's {@value #FILE} into {@code dir}, every mode key present, as sentence-transformers writes it. */
+  /**
+   * Writes the module's {@value #FILE} into {@code dir} with every mode key present, the layout
+   * that sentence-transformers 2 to 6 all read; modes in an order that layout cannot express (only
+   * a 5.4+ config gives one) are written in the current layout.
+   */
   public void write(Path dir) throws IOException {
     Files.createDirectories(dir);
     Map<String, Object> out = new LinkedHashMap<>();
-    out.put("word_embedding_dimension", wordEmbeddingDimension);
-    for (PoolingMode m : PoolingMode.values()) {
-      out.put(m.configKey(), modes.contains(m));
+    if (modes.equals(modes.stream().sorted().toList())) {
+      out.put("word_embedding_dimension", wordEmbeddingDimension);
+      for (PoolingMode m : PoolingMode.values()) {
+        out.put(m.configKey(), modes.contains(m));
+      }
+    } else {
+      out.put("embedding_dimension", wordEmbeddingDimension);
+      out.put("pooling_mode", modes.stream().map(PoolingMode::id).toList());
     }
     out.put("include_prompt", includePrompt);
     Json.prettyWriter().writeValue(dir.resolve(FILE).toFile(), out);
   }
 
-  /** Reads {@code file}; unknown {@code pooling_mode_*} keys are rejected, not ignored. */
+  /**
+   * Reads {@code file} in either layout: up to sentence-transformers 5.3, {@code
+   * word_embedding_dimension} and one {@code pooling_mode_*} flag per mode (concatenated in the
+   * flags' fixed order); from 5.4, {@code embedding_dimension} and {@code pooling_mode}, one name
+   * or a list (concatenated in list order). Unknown modes are rejected, not ignored.
+   */
   public static PoolingConfig read(Path file) {
     JsonNode node = Json.read(file);
-    JsonNode dim = node.get("word_embedding_dimension");
+    boolean current = node.has("pooling_mode") || node.has("embedding_dimension");
+    String dimField = current && !node.has("word_embedding_dimension") ? "embedding_dimension" : "word_embedding_dimension";
+    JsonNode dim = node.get(dimField);
     if (dim == null || !dim.canConvertToInt()) {
-      throw new QuarryException("Field 'word_embedding_dimension' in " + file + " is missing or not an integer.");
+      throw new QuarryException("Field '" + dimField + "' in " + file + " is missing or not an integer.");
     }
     List<PoolingMode> modes = new ArrayList<>();
-    for (PoolingMode m : PoolingMode.values()) {
-      if (node.path(m.configKey()).asBoolean(false)) {
-        modes.add(m);
+    if (node.has("pooling_mode")) {
+      JsonNode given = node.get("pooling_mode");
+      for (JsonNode m : given.isArray() ? given : List.of(given)) {
+        try {
+          modes.add(PoolingMode.fromId(m.asText()));
+        } catch (QuarryException e) {
+          throw new QuarryException("pooling_mode in " + file + ": " + e.getMessage(), e);
+        }
       }
-    }
-    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
-      String key = e.getKey();
-      if (key.startsWith("pooling_mode_") && e.getValue().asBoolean(false)
-          && modes.stream().noneMatch(m -> m.configKey().equals(key))) {
-        throw new QuarryException("Unknown pooling mode '" + key + "' in " + file
-            + ". Supported: cls, max, mean, mean_sqrt_len_tokens, weightedmean, lasttoken.");
+    } else {
+      for (PoolingMode m : PoolingMode.values()) {
+        if (node.path(m.configKey()).asBoolean(false)) {
+          modes.add(m);
+        }
+      }
+      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        String key = e.getKey();
+        if (key.startsWith("pooling_mode_") && e.getValue().asBoolean(false)
+            && modes.stream().noneMatch(m -> m.configKey().equals(key))) {
+          throw new QuarryException("Unknown pooling mode '" + key + "' in " + file
+              + ". Supported: cls, max, mean, mean_sqrt_len_tokens, weightedmean, lasttoken.");
+        }
       }
     }
     if (modes.isEmpty()) {
       throw new QuarryException("No pooling mode is enabled in " + file
-          + ": set one of pooling_mode_cls_token, pooling_mode_mean_tokens, ... to true.");
+          + ": set pooling_mode (or one of pooling_mode_cls_token, pooling_mode_mean_tokens, ...).");
     }
     return new PoolingConfig(dim.intValue(), modes, node.path("include_prompt").asBoolean(true));
   }

@@ -37,7 +37,7 @@ class ModelErrorsTest {
   @Test
   void missingOnnxWeightsSaysHowToExport() {
     Path dir = broken(d -> delete(d.resolve("onnx/model.onnx")));
-    assertMessage(() -> ModelFolder.read(dir, "x"), "No ONNX weights", "onnx/model.onnx");
+    assertMessage(() -> ModelFolder.read(dir, "x"), "No weights", "onnx/model.onnx", "model.safetensors");
   }
 
   @Test

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.djl.ndarray.NDManager;
 import dev.quarry.data.BeirDataset;
-import dev.quarry.train.bert.BertWeights;
+import dev.quarry.inference.BertWeights;
 import dev.quarry.train.data.TrainingData;
 import dev.quarry.train.data.TrainingExample;
 import dev.quarry.train.model.TrainableSentenceTransformer;

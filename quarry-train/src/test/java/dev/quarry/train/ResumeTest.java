@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
 import dev.quarry.data.BeirDataset;
-import dev.quarry.train.bert.BertWeights;
+import dev.quarry.inference.BertWeights;
 import dev.quarry.train.data.TrainingData;
 import dev.quarry.train.data.TrainingExample;
 import dev.quarry.train.model.TrainableSentenceTransformer;

@@ -11,6 +11,8 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
+import dev.quarry.inference.BertConfig;
+import dev.quarry.inference.BertWeights;
 import dev.quarry.io.Tensor;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,11 +1,11 @@
 package dev.quarry.train.export;
 
+import dev.quarry.inference.BertConfig;
 import dev.quarry.model.ModelFolder;
 import dev.quarry.modules.PoolingMode;
 import dev.quarry.train.Trainer;
 import dev.quarry.train.TrainingArguments;
 import dev.quarry.train.TrainingLog;
-import dev.quarry.train.bert.BertConfig;
 import dev.quarry.train.loss.MatryoshkaLoss;
 import java.util.Arrays;
 import java.util.Locale;

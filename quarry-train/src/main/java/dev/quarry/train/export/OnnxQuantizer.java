@@ -8,7 +8,7 @@ import ai.onnx.proto.OnnxMl.TensorProto;
 import com.google.protobuf.ByteString;
 import dev.quarry.QuarryException;
 import dev.quarry.QuarryFailure;
-import dev.quarry.train.bert.OnnxWeights;
+import dev.quarry.inference.OnnxWeights;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;

@@ -1,14 +1,15 @@
 package dev.quarry.train.export;
 
 import dev.quarry.Quarry;
+import dev.quarry.inference.BertConfig;
+import dev.quarry.inference.BertWeights;
+import dev.quarry.inference.OnnxBertExporter;
 import dev.quarry.io.Json;
 import dev.quarry.io.SafetensorsWriter;
 import dev.quarry.model.ModelFolder;
-import dev.quarry.modules.Normalize;
-import dev.quarry.modules.PoolingConfig;
+import dev.quarry.modules.ModuleType;
+import dev.quarry.modules.TransformerConfig;
 import dev.quarry.tokenize.TokenizerFiles;
-import dev.quarry.train.bert.BertConfig;
-import dev.quarry.train.bert.BertWeights;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,18 +41,16 @@ public final class SentenceTransformerWriter {
     // do_lower_case: transformers rebuilds the normaliser from the config (see TokenizerFiles).
     TokenizerFiles.read(source.tokenizerFile()).writeFolder(source.tokenizerFile().getParent(), dir, source.maxSeqLength());
     List<Map<String, Object>> modules = new ArrayList<>();
-    modules.add(module(0, "", ModelFolder.TRANSFORMER));
-    modules.add(module(1, "1_Pooling", PoolingConfig.TYPE));
+    // The oldest class paths: every sentence-transformers version from 2 to 6 loads them.
+    modules.add(module(0, "", ModuleType.TRANSFORMER.writtenPath()));
+    modules.add(module(1, "1_Pooling", ModuleType.POOLING.writtenPath()));
     if (source.normalizes()) {
-      modules.add(module(2, "2_Normalize", Normalize.TYPE));
+      modules.add(module(2, "2_Normalize", ModuleType.NORMALIZE.writtenPath()));
       Files.createDirectories(dir.resolve("2_Normalize"));
     }
     Json.prettyWriter().writeValue(dir.resolve("modules.json").toFile(), modules);
     source.pooling().write(dir.resolve("1_Pooling"));
-    Map<String, Object> sbert = new LinkedHashMap<>();
-    sbert.put("max_seq_length", source.maxSeqLength());
-    sbert.put("do_lower_case", source.doLowerCase());
-    Json.prettyWriter().writeValue(dir.resolve("sentence_bert_config.json").toFile(), sbert);
+    new TransformerConfig(source.maxSeqLength(), "", source.doLowerCase(), TransformerConfig.FEATURE_EXTRACTION).write(dir);
     Map<String, Object> st = new LinkedHashMap<>();
     // Written by Quarry, not by sentence-transformers: no sentence_transformers version is claimed
     // (sentence-transformers only compares it to warn about folders from newer releases).

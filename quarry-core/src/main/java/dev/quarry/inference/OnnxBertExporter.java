@@ -1,4 +1,4 @@
-package dev.quarry.train.export;
+package dev.quarry.inference;
 
 import ai.onnx.proto.OnnxMl;
 import ai.onnx.proto.OnnxMl.AttributeProto;
@@ -7,8 +7,6 @@ import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import com.google.protobuf.ByteString;
 import dev.quarry.io.Tensor;
-import dev.quarry.train.bert.BertConfig;
-import dev.quarry.train.bert.BertWeights;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -26,7 +24,7 @@ import java.util.Locale;
  *
  * <p>Opset 17 (LayerNormalization), GELU as x·½(1 + erf(x/√2)) which ONNX Runtime fuses back.
  * Linear weights are stored [in, out] next to a named {@code X.bias}, as the transformers exporter
- * does, so {@link dev.quarry.train.bert.OnnxWeights} reads them back.
+ * does, so {@link OnnxWeights} reads them back.
  */
 public final class OnnxBertExporter {
   private final GraphProto.Builder graph = GraphProto.newBuilder().setName("bert");

@@ -1,4 +1,4 @@
-package dev.quarry.train.bert;
+package dev.quarry.inference;
 
 import ai.onnx.proto.OnnxMl;
 import com.google.protobuf.CodedInputStream;

@@ -1,4 +1,4 @@
-package dev.quarry.train.bert;
+package dev.quarry.inference;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.quarry.QuarryException;

@@ -1,4 +1,4 @@
-package dev.quarry.train.bert;
+package dev.quarry.inference;
 
 import dev.quarry.QuarryException;
 import dev.quarry.io.Safetensors;
