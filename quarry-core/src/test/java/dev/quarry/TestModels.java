@@ -18,6 +18,13 @@ public final class TestModels {
   public static final String BGE = "BAAI/bge-small-en-v1.5";
   public static final String E5 = "intfloat/e5-small-v2";
 
+  /** Over 300 word-pieces in every built-in tokenizer: truncating at any length but the model's changes its vector. */
+  public static final String LONG_TEXT = String.join(" ", java.util.Collections.nCopies(40,
+      "Gradient checkpointing trades compute for memory by recomputing activations during the backward pass."));
+  /** Texts that exercise the tokenizer: accents, ligatures, CJK, emoji, tabs, and one long text last. */
+  public static final java.util.List<String> PROBES = java.util.List.of("What is retrieval-augmented generation?",
+      "Café naïve résumé — ﬁne ligatures", "東京の天気はどうですか", "emoji 🙂 and\ttabs", LONG_TEXT);
+
   private static final Path CACHE = Path.of("target", "quarry-home").toAbsolutePath();
   private static final Map<String, SentenceTransformer> LOADED = new ConcurrentHashMap<>();
 

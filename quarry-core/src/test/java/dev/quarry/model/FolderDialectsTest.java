@@ -28,11 +28,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * encode exactly as the old layout of the same model.
  */
 class FolderDialectsTest {
-  /** Word-pieces of {@link #LONG}: over 300, so that truncating at any length but the model's changes its vector. */
-  static final String LONG = String.join(" ", java.util.Collections.nCopies(40,
-      "Gradient checkpointing trades compute for memory by recomputing activations during the backward pass."));
-  static final List<String> PROBES = List.of("What is retrieval-augmented generation?", "Café naïve résumé — ﬁne ligatures",
-      "東京の天気はどうですか", "emoji 🙂 and\ttabs", LONG);
+  private static final String LONG = TestModels.LONG_TEXT;
+  private static final List<String> PROBES = TestModels.PROBES;
 
   @TempDir Path tmp;
 
