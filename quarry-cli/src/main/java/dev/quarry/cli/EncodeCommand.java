@@ -51,6 +51,11 @@ final class EncodeCommand implements Callable<Integer> {
   @Option(names = "--truncate-dim", description = "Keep the first N dimensions (Matryoshka).")
   int truncateDim;
 
+  @Option(names = "--task", paramLabel = "TASK",
+      description = "A Router model's route, as encode(task=...) takes it: query, document, ... (default: its default route)."
+          + " Models without a Router ignore it.")
+  String task;
+
   @Override
   public Integer call() {
     Path in = input == null || input.equals("-") ? null : Path.of(input);
@@ -63,7 +68,7 @@ final class EncodeCommand implements Callable<Integer> {
     }
     long start = System.nanoTime();
     try (SentenceTransformer m = model.load()) {
-      Embeddings e = m.encode(texts.texts(), options);
+      Embeddings e = m.encode(task, texts.texts(), options);
       EmbeddingOutput.write(output, texts.ids(), e);
       double secs = (System.nanoTime() - start) / 1e9;
       System.err.printf(Locale.ROOT, "quarry: encoded %d texts with %s in %.1f s (%d-d %s)%s%n", e.size(), m.folder().modelId(),

@@ -4,6 +4,7 @@ import dev.quarry.encode.RuntimeOptions;
 import dev.quarry.encode.SentenceTransformer;
 import dev.quarry.model.BuiltinModels;
 import dev.quarry.model.ModelFolder;
+import dev.quarry.model.ModelInfo;
 import dev.quarry.model.ModelResolver;
 import picocli.CommandLine.Option;
 
@@ -37,6 +38,11 @@ public final class ModelOptions {
   /** The folder even when it holds PyTorch weights only (training, ONNX export). */
   ModelFolder resolveForTraining() {
     return resolver().resolveForTraining(model, revision);
+  }
+
+  /** The folder described, whatever kind of model it holds (see {@link ModelInfo}). */
+  ModelInfo describe() {
+    return resolver().describe(model, revision);
   }
 
   private ModelResolver resolver() {

@@ -91,6 +91,26 @@ class QuarryCliTest {
     assertTrue(out.contains("BAAI/bge-small-en-v1.5") && out.contains("cls") && out.contains("512"), out);
   }
 
+  @Test
+  void infoDescribesAnyKindAndEncodeRefusesACrossEncoderInOneLine() throws Exception {
+    String builtin = captureOut(() -> assertEquals(0, QuarryCli.run("info", "-m", "all-MiniLM-L6-v2")));
+    assertTrue(builtin.contains("SentenceTransformer") && builtin.contains("256  (sentence_bert_config.json max_seq_length)")
+        && builtin.contains("Transformer -> Pooling [1_Pooling] -> Normalize [2_Normalize]") && builtin.contains("onnx/model.onnx"), builtin);
+    // A classic cross-encoder folder (as cross-encoder/ms-marco-MiniLM-L6-v2 is laid out): no modules.json.
+    Path ce = Files.createDirectories(tmp.resolve("ce"));
+    Files.writeString(ce.resolve("config.json"), "{\"architectures\": [\"BertForSequenceClassification\"], \"model_type\": \"bert\","
+        + " \"num_labels\": 1, \"id2label\": {\"0\": \"LABEL_0\"}, \"hidden_size\": 384,"
+        + " \"sentence_transformers\": {\"activation_fn\": \"torch.nn.modules.activation.Sigmoid\"}}");
+    String info = captureOut(() -> assertEquals(0, QuarryCli.run("info", "-m", ce.toString())));
+    assertTrue(info.contains("CrossEncoder") && info.contains("BertForSequenceClassification") && info.contains("Sigmoid")
+        && info.contains("loads in Quarry  no"), info);
+    Path in = tmp.resolve("texts.txt");
+    Files.writeString(in, "one\n");
+    String err = captureErr(() -> assertEquals(2, QuarryCli.run("encode", "-m", ce.toString(), in.toString())));
+    assertTrue(err.contains("CrossEncoder") && err.contains("quarry info"), err);
+    assertEquals(1, err.strip().lines().count(), err);
+  }
+
   static String captureOut(Runnable r) {
     return capture(r, false);
   }

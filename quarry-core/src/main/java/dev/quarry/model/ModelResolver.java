@@ -42,7 +42,7 @@ public record ModelResolver(Path cacheDir, String hubEndpoint, boolean offline, 
 
   /** Resolves {@code spec} (see class comment), pinning {@code revision} for hub ids (null = main). */
   public ModelFolder resolve(String spec, String revision) {
-    return resolve(spec, revision, ModelFolder::read, List.of());
+    return resolve(spec, revision, (dir, id) -> ModelFolder.read(dir, id, cacheDir), List.of());
   }
 
   /**
@@ -52,7 +52,7 @@ public record ModelResolver(Path cacheDir, String hubEndpoint, boolean offline, 
    */
   public ModelFolder resolve(String spec, String revision, String onnxFile) {
     String inRepo = onnxFile.contains("/") ? onnxFile : "onnx/" + onnxFile;
-    return resolve(spec, revision, ModelFolder::read, List.of(inRepo)).withOnnxFile(onnxFile);
+    return resolve(spec, revision, (dir, id) -> ModelFolder.read(dir, id, cacheDir), List.of(inRepo)).withOnnxFile(onnxFile);
   }
 
   /** As {@link #resolve(String, String)}, accepting folders with PyTorch weights only (for fine-tuning, export). */
@@ -60,7 +60,29 @@ public record ModelResolver(Path cacheDir, String hubEndpoint, boolean offline, 
     return resolve(spec, revision, ModelFolder::readForTraining, List.of());
   }
 
-  private ModelFolder resolve(String spec, String revision, BiFunction<Path, String, ModelFolder> reader, List<String> extraFiles) {
+  /**
+   * Where {@code spec} lives on disk (a hub model is downloaded into the cache first), without
+   * reading it as a model: for describing folders of any kind ({@link ModelInfo}).
+   */
+  public ModelInfo describe(String spec, String revision) {
+    return resolve(spec, revision, (dir, id) -> ModelInfo.of(dir, id, cacheDir, source(spec, dir)), List.of());
+  }
+
+  private String source(String spec, Path dir) {
+    if (spec == null || spec.isBlank()) {
+      spec = BuiltinModels.defaultId();
+    }
+    if (Files.isDirectory(Path.of(spec))) {
+      return "local folder " + dir.toAbsolutePath().normalize();
+    }
+    String builtin = BuiltinModels.find(spec);
+    if (builtin != null) {
+      return "built-in (" + BuiltinModels.carrier(builtin) + ", laid out in " + dir + ")";
+    }
+    return "hub " + hubEndpoint + " snapshot in " + dir;
+  }
+
+  private <T> T resolve(String spec, String revision, BiFunction<Path, String, T> reader, List<String> extraFiles) {
     if (spec == null || spec.isBlank()) {
       spec = BuiltinModels.defaultId();
     }

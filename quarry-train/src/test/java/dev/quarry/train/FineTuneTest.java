@@ -51,6 +51,17 @@ class FineTuneTest {
         float diff = TestModels.maxAbsDiff(trained, onnx);
         System.out.printf("saved model: max |PyTorch - ONNX Runtime| = %.3g%n", diff);
         assertTrue(diff <= 1e-4, "max abs diff " + diff);
+        // The same folder as save_pretrained leaves it, without onnx/: its safetensors are exported on first use.
+        Path safetensorsOnly = dir.resolve("safetensors-only");
+        copyTree(out, safetensorsOnly);
+        dev.quarry.FileTrees.delete(safetensorsOnly.resolve("onnx"));
+        ModelFolder exported = ModelFolder.read(safetensorsOnly, "fine-tuned", dir.resolve("cache"));
+        assertTrue(exported.onnxFile().startsWith(dir.resolve("cache")), exported.onnxFile().toString());
+        try (SentenceTransformer fromSafetensors = SentenceTransformer.load(exported, RuntimeOptions.defaults())) {
+          float exportDiff = TestModels.maxAbsDiff(onnx, fromSafetensors.encode(texts, EncodeOptions.defaults()).floats());
+          System.out.printf("safetensors-only folder: max |exported - saved ONNX| = %.3g%n", exportDiff);
+          assertTrue(exportDiff <= 1e-5, "max abs diff " + exportDiff);
+        }
       }
     }
   }
@@ -88,6 +99,14 @@ class FineTuneTest {
           .log().steps().get(0).loss();
       System.out.printf("first-step loss: pairs %.4f, positive repeated as negative %.4f (log 2 = 0.6931)%n", plain, doubled);
       assertTrue(doubled > plain + 0.3 && doubled > 0.45, "the negative column did not reach the loss: " + plain + " vs " + doubled);
+    }
+  }
+
+  private static void copyTree(Path from, Path to) throws java.io.IOException {
+    try (var files = java.nio.file.Files.walk(from)) {
+      for (Path p : files.toList()) {
+        java.nio.file.Files.copy(p, to.resolve(from.relativize(p).toString()));
+      }
     }
   }
 }

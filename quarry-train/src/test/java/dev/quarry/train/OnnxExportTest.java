@@ -1,16 +1,11 @@
 package dev.quarry.train;
 
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
-import dev.quarry.QuarryException;
 import dev.quarry.encode.EncodeOptions;
 import dev.quarry.encode.RuntimeOptions;
 import dev.quarry.encode.SentenceTransformer;
-import dev.quarry.inference.BertConfig;
-import dev.quarry.inference.BertWeights;
-import dev.quarry.inference.OnnxBertExporter;
 import dev.quarry.model.ModelFolder;
 import dev.quarry.tokenize.TransformersTokenizerRule;
 import dev.quarry.train.export.SentenceTransformerWriter;
@@ -46,18 +41,14 @@ class OnnxExportTest {
     assertTrue(!stConfig.contains("\"sentence_transformers\"") && stConfig.contains("\"quarry\""), stConfig);
 
     Files.delete(folder.resolve("onnx/model.onnx"));
-    QuarryException e = assertThrows(QuarryException.class, () -> ModelFolder.read(folder, "x"));
-    assertTrue(e.getMessage().contains("quarry export-onnx"), e.getMessage());
-
-    // Fine-tuning reads the safetensors directly...
+    // Fine-tuning reads the safetensors directly (no graph needed)...
     ModelFolder training = ModelFolder.readForTraining(folder, "x");
-    BertConfig config = BertConfig.read(folder.resolve("config.json"));
-    BertWeights weights = BertWeights.fromSafetensors(folder.resolve("model.safetensors"), config);
-    // ...and the export makes it servable.
-    OnnxBertExporter.export(config, weights, folder.resolve("onnx/model.onnx"));
+    // ...and inference exports them to ONNX on first use.
+    ModelFolder exported = ModelFolder.read(folder, "x", dir.resolve("cache"));
+    assertTrue(exported.onnxFile().startsWith(dir.resolve("cache")), exported.onnxFile().toString());
     List<String> texts = BertEncoderParityTest.texts();
     float[][] expected = TestModels.onnx(TestModels.BGE).encode(texts, EncodeOptions.defaults()).floats();
-    try (SentenceTransformer served = SentenceTransformer.load(ModelFolder.read(folder, "x"), RuntimeOptions.defaults())) {
+    try (SentenceTransformer served = SentenceTransformer.load(exported, RuntimeOptions.defaults())) {
       float[][] actual = served.encode(texts, EncodeOptions.defaults()).floats();
       float diff = TestModels.maxAbsDiff(expected, actual);
       System.out.printf("exported bge-small-en-v1.5 vs original export: max abs diff %.3g%n", diff);
