@@ -191,26 +191,33 @@ public final class HubClient {
     return snapshot;
   }
 
-  /** The files a sentence-transformers folder needs on the ONNX path, from the hub's sibling list. */
+  /**
+   * The files a sentence-transformers folder needs on the ONNX path, from the hub's sibling list.
+   * A Router model's routes keep their Transformers in folders such as {@code query_0_Transformer/};
+   * each takes its own ONNX graph when the repository has one, else its safetensors.
+   */
   static List<JsonNode> selectFiles(JsonNode siblings) {
     List<JsonNode> out = new ArrayList<>();
-    boolean hasOnnxDir = false;
-    boolean hasOnnx = false;
+    java.util.Set<String> names = new java.util.HashSet<>();
     for (JsonNode s : siblings) {
-      hasOnnxDir |= s.path("rfilename").asText().equals("onnx/model.onnx");
-      hasOnnx |= s.path("rfilename").asText().equals("model.onnx");
+      names.add(s.path("rfilename").asText());
     }
-    // No ONNX export on the hub: fetch the PyTorch weights, which `quarry export-onnx` (quarry-train)
-    // turns into onnx/model.onnx, and which fine-tuning reads directly.
-    boolean safetensorsOnly = !hasOnnxDir && !hasOnnx;
+    boolean hasOnnxDir = names.contains("onnx/model.onnx");
+    // No ONNX export on the hub: fetch the PyTorch weights, which loading exports to ONNX on first
+    // use (BERT), and which fine-tuning reads directly.
+    boolean safetensorsOnly = !hasOnnxDir && !names.contains("model.onnx");
     for (JsonNode s : siblings) {
       String name = s.path("rfilename").asText();
-      boolean config = name.endsWith(".json") && !name.startsWith("onnx/") && !name.startsWith("openvino/");
+      boolean config = name.endsWith(".json") && !name.startsWith("onnx/") && !name.startsWith("openvino/") && !name.contains("/onnx/");
       boolean onnx = hasOnnxDir ? name.equals("onnx/model.onnx") : name.equals("model.onnx");
-      // Module folders (2_Dense/...) keep their small weights; the transformer's own are replaced by ONNX.
-      boolean moduleWeights = name.matches("\\d+_[A-Za-z]+/model\\.safetensors");
+      // Module folders (2_Dense/..., query_3_Dense/...) keep their small weights; the transformer's own are replaced by ONNX.
+      boolean moduleWeights = name.matches("([^/]+_)?\\d+_[A-Za-z]+/model\\.safetensors") && !name.contains("_Transformer/");
       boolean weights = safetensorsOnly && name.equals("model.safetensors");
-      if (config || onnx || moduleWeights || weights || name.equals("vocab.txt")) {
+      boolean routeOnnx = name.matches("[^/]+_\\d+_Transformer/onnx/model\\.onnx");
+      boolean routeWeights = name.matches("[^/]+_\\d+_Transformer/model\\.safetensors")
+          && !names.contains(name.replace("model.safetensors", "onnx/model.onnx"));
+      boolean vocab = name.equals("vocab.txt") || name.matches("[^/]+_\\d+_Transformer/vocab\\.txt");
+      if (config || onnx || moduleWeights || weights || routeOnnx || routeWeights || vocab) {
         out.add(s);
       }
     }

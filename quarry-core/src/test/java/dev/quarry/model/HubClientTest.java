@@ -217,6 +217,25 @@ class HubClientTest {
   }
 
   @Test
+  void aRouterRepositoryBringsEachRoutesGraphOrWeights() throws Exception {
+    String[] repo = {"modules.json", "router_config.json", "config_sentence_transformers.json", "README.md",
+        "query_0_Transformer/config.json", "query_0_Transformer/tokenizer.json", "query_0_Transformer/model.safetensors",
+        "query_0_Transformer/onnx/model.onnx", "query_0_Transformer/onnx/model_O4.onnx", "query_1_Pooling/config.json",
+        "document_0_Transformer/config.json", "document_0_Transformer/tokenizer.json", "document_0_Transformer/model.safetensors",
+        "document_1_Pooling/config.json", "document_2_Dense/config.json", "document_2_Dense/model.safetensors"};
+    StringBuilder json = new StringBuilder("[");
+    for (String f : repo) {
+      json.append(json.length() > 1 ? "," : "").append("{\"rfilename\": \"").append(f).append("\"}");
+    }
+    List<String> picked = HubClient.selectFiles(dev.quarry.io.Json.reader().readTree(json + "]")).stream()
+        .map(n -> n.path("rfilename").asText()).toList();
+    assertEquals(List.of("modules.json", "router_config.json", "config_sentence_transformers.json", "query_0_Transformer/config.json",
+        "query_0_Transformer/tokenizer.json", "query_0_Transformer/onnx/model.onnx", "query_1_Pooling/config.json",
+        "document_0_Transformer/config.json", "document_0_Transformer/tokenizer.json", "document_0_Transformer/model.safetensors",
+        "document_1_Pooling/config.json", "document_2_Dense/config.json", "document_2_Dense/model.safetensors"), picked);
+  }
+
+  @Test
   void anInterruptedDownloadResumesWithARangeRequest() {
     cutNextOnnx.set(true);
     QuarryException first = assertThrows(QuarryException.class, () -> client(false).snapshot(REPO, "main"));

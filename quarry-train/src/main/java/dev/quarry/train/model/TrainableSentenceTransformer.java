@@ -50,6 +50,10 @@ public final class TrainableSentenceTransformer implements AutoCloseable {
 
   /** As {@link #load(ModelFolder, NDManager)}, with {@code weights} replacing the folder's own (resume, tests). */
   public static TrainableSentenceTransformer load(ModelFolder folder, NDManager parent, BertWeights weights) {
+    if (folder.routes() != null) {
+      throw new QuarryException(folder.root() + " is a Router model (routes " + folder.routes().byName().keySet()
+          + "); fine-tuning trains single-route Transformer → Pooling → Normalize models only.");
+    }
     boolean hasDense = folder.sentenceModules().stream().anyMatch(m -> !(m instanceof Normalize));
     if (hasDense) {
       throw new QuarryException(folder.root() + " has a Dense module after pooling; fine-tuning trains"
