@@ -10,7 +10,7 @@
  * <p>Packages are layered, and a package imports only from lower layers (checked by {@code
  * PackageLayersTest}): {@code io} (file formats, JSON) &lt; {@code similarity}, {@code tokenize},
  * {@code inference}, {@code modules}, {@code data} (they know nothing of each other) &lt; {@code model} (reads a
- * folder and builds its modules) &lt; {@code encode} &lt; {@code search} &lt; {@code eval}, {@code mine}. This root
+ * folder and builds its modules) &lt; {@code encode} &lt; {@code rerank} &lt; {@code search} &lt; {@code eval}, {@code mine}. This root
  * package ({@link dev.quarry.QuarryException} for the user's errors, {@link dev.quarry.QuarryFailure}
  * for the environment's) is below them all. Nothing in quarry-core imports the index, server,
  * training or CLI modules.

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 class PackageLayersTest {
   private static final Map<String, Integer> LAYER = Map.ofEntries(Map.entry("", 0), Map.entry("io", 1), Map.entry("similarity", 2),
       Map.entry("tokenize", 2), Map.entry("inference", 2), Map.entry("modules", 2), Map.entry("data", 2), Map.entry("model", 3),
-      Map.entry("encode", 4), Map.entry("search", 5), Map.entry("eval", 6), Map.entry("mine", 6));
+      Map.entry("encode", 4), Map.entry("rerank", 5), Map.entry("search", 6), Map.entry("eval", 7), Map.entry("mine", 7));
   private static final Pattern REFERENCE = Pattern.compile("\\bdev\\.quarry\\.(?:([a-z]+)\\.)?[A-Z]");
 
   @Test

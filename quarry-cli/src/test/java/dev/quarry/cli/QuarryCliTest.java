@@ -103,7 +103,7 @@ class QuarryCliTest {
         + " \"sentence_transformers\": {\"activation_fn\": \"torch.nn.modules.activation.Sigmoid\"}}");
     String info = captureOut(() -> assertEquals(0, QuarryCli.run("info", "-m", ce.toString())));
     assertTrue(info.contains("CrossEncoder") && info.contains("BertForSequenceClassification") && info.contains("Sigmoid")
-        && info.contains("loads in Quarry  no"), info);
+        && info.contains("loads in Quarry  as a reranker"), info);
     Path in = tmp.resolve("texts.txt");
     Files.writeString(in, "one\n");
     String err = captureErr(() -> assertEquals(2, QuarryCli.run("encode", "-m", ce.toString(), in.toString())));

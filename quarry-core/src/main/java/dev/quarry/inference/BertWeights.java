@@ -107,6 +107,37 @@ public final class BertWeights {
     return new BertWeights(out).validate(config, file);
   }
 
+  /**
+   * Reads a transformers {@code BertForSequenceClassification} checkpoint: the encoder as {@link
+   * #fromSafetensors}, plus the pooler and the {@code classifier} head, checked against {@code
+   * numLabels}.
+   */
+  public static BertWeights fromSafetensorsWithClassifier(Path file, BertConfig config, int numLabels) {
+    BertWeights encoder = fromSafetensors(file, config);
+    Safetensors st = Safetensors.open(file);
+    Map<String, Tensor> out = new LinkedHashMap<>(encoder.tensors());
+    int h = config.hiddenSize();
+    Map<String, long[]> head = new LinkedHashMap<>();
+    head.put("pooler.dense.weight", new long[] {h, h});
+    head.put("pooler.dense.bias", new long[] {h});
+    head.put("classifier.weight", new long[] {numLabels, h});
+    head.put("classifier.bias", new long[] {numLabels});
+    for (Map.Entry<String, long[]> e : head.entrySet()) {
+      String stored = st.tensors().containsKey("bert." + e.getKey()) ? "bert." + e.getKey() : e.getKey();
+      if (!st.tensors().containsKey(stored)) {
+        throw new QuarryException("Weight '" + e.getKey() + "' is missing from " + file
+            + ": a sequence-classification (cross-encoder) checkpoint needs the pooler and the classifier head.");
+      }
+      Tensor t = new Tensor(st.tensors().get(stored).shape(), st.readFloats(stored));
+      if (!Arrays.equals(e.getValue(), t.shape())) {
+        throw new QuarryException("Weight '" + e.getKey() + "' in " + file + " has shape " + Arrays.toString(t.shape())
+            + " but config.json implies " + Arrays.toString(e.getValue()) + " (num_labels " + numLabels + ").");
+      }
+      out.put(e.getKey(), t);
+    }
+    return new BertWeights(out);
+  }
+
   /** Reads the weights of a transformers ONNX export (see {@link OnnxWeights}). */
   public static BertWeights fromOnnx(Path file, BertConfig config) {
     return new BertWeights(OnnxWeights.read(file)).validate(config, file);

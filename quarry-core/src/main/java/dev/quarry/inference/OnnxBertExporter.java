@@ -32,9 +32,28 @@ public final class OnnxBertExporter {
 
   private OnnxBertExporter() {}
 
+  /** A feature-extraction graph: output {@code last_hidden_state} [batch, sequence, hidden]. */
   public static void export(BertConfig config, BertWeights weights, Path file) throws IOException {
+    export(config, weights, 0, file);
+  }
+
+  /**
+   * A sequence-classification graph, as transformers' {@code BertForSequenceClassification}: the
+   * [CLS] state through the pooler ({@code pooler.dense}, tanh) and the {@code classifier} linear
+   * layer; output {@code logits} [batch, numLabels]. {@code weights} must hold {@code
+   * pooler.dense.*} and {@code classifier.*}.
+   */
+  public static void exportSequenceClassification(BertConfig config, BertWeights weights, int numLabels, Path file)
+      throws IOException {
+    if (numLabels <= 0) {
+      throw new IllegalArgumentException("numLabels must be positive: " + numLabels);
+    }
+    export(config, weights, numLabels, file);
+  }
+
+  private static void export(BertConfig config, BertWeights weights, int numLabels, Path file) throws IOException {
     OnnxBertExporter ex = new OnnxBertExporter();
-    ex.build(config, weights);
+    ex.build(config, weights, numLabels);
     OnnxMl.ModelProto model = OnnxMl.ModelProto.newBuilder()
         .setIrVersion(8)
         .setProducerName("quarry")
@@ -47,12 +66,16 @@ public final class OnnxBertExporter {
     }
   }
 
-  private void build(BertConfig c, BertWeights w) {
+  private void build(BertConfig c, BertWeights w, int numLabels) {
     graph.addInput(valueInfo("input_ids", TensorProto.DataType.INT64, "batch_size", "sequence_length"));
     graph.addInput(valueInfo("attention_mask", TensorProto.DataType.INT64, "batch_size", "sequence_length"));
     graph.addInput(valueInfo("token_type_ids", TensorProto.DataType.INT64, "batch_size", "sequence_length"));
-    graph.addOutput(valueInfo("last_hidden_state", TensorProto.DataType.FLOAT, "batch_size", "sequence_length",
-        String.valueOf(c.hiddenSize())));
+    if (numLabels == 0) {
+      graph.addOutput(valueInfo("last_hidden_state", TensorProto.DataType.FLOAT, "batch_size", "sequence_length",
+          String.valueOf(c.hiddenSize())));
+    } else {
+      graph.addOutput(valueInfo("logits", TensorProto.DataType.FLOAT, "batch_size", String.valueOf(numLabels)));
+    }
 
     // Embeddings: word + position (0..seq-1) + token type, then LayerNorm.
     String seqLen = node("Gather", List.of(node("Shape", List.of("input_ids")), constLong(1)), axis(0));
@@ -85,7 +108,15 @@ public final class OnnxBertExporter {
       String inter = activation(linear(attn, w, p + "intermediate.dense"), c.hiddenAct());
       x = layerNorm(node("Add", List.of(linear(inter, w, p + "output.dense"), attn)), w, p + "output.LayerNorm", c);
     }
-    graph.addNode(NodeProto.newBuilder().setOpType("Identity").addInput(x).addOutput("last_hidden_state").setName("output"));
+    if (numLabels == 0) {
+      graph.addNode(NodeProto.newBuilder().setOpType("Identity").addInput(x).addOutput("last_hidden_state").setName("output"));
+      return;
+    }
+    // BertPooler: the first token's state, dense + tanh; then the classifier (dropout is off at inference).
+    String cls = node("Gather", List.of(x, constLong(0)), axis(1));
+    String pooled = node("Tanh", List.of(linear(cls, w, "pooler.dense")));
+    graph.addNode(NodeProto.newBuilder().setOpType("Identity").addInput(linear(pooled, w, "classifier")).addOutput("logits")
+        .setName("output"));
   }
 
   private String activation(String x, String act) {

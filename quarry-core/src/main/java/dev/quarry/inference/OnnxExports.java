@@ -51,6 +51,18 @@ public final class OnnxExports {
    * none for these weights. {@code progress} gets one line when an export runs.
    */
   public static Path graphFor(Path transformerDir, Path cacheDir, Consumer<String> progress) {
+    return export(transformerDir, cacheDir, progress, false);
+  }
+
+  /**
+   * As {@link #graphFor}, for a {@code *ForSequenceClassification} checkpoint (a cross-encoder):
+   * the graph ends in the pooler and classifier, output {@code logits}.
+   */
+  public static Path classifierGraphFor(Path transformerDir, Path cacheDir, Consumer<String> progress) {
+    return export(transformerDir, cacheDir, progress, true);
+  }
+
+  private static Path export(Path transformerDir, Path cacheDir, Consumer<String> progress, boolean classifier) {
     Path weights = transformerDir.resolve("model.safetensors");
     Path configFile = transformerDir.resolve("config.json");
     if (!Files.isRegularFile(configFile)) {
@@ -63,7 +75,12 @@ public final class OnnxExports {
           + " builds BERT graphs only (model_type \"bert\"). Export it with `optimum-cli export onnx --model "
           + transformerDir + " --task feature-extraction " + transformerDir.resolve("onnx") + "`.");
     }
-    String key = key(weights, configFile);
+    int labels = classifier ? Math.max(1, sequenceClassificationLabels(config)) : 0;
+    if (classifier && sequenceClassificationLabels(config) == 0) {
+      throw new QuarryException(configFile + ": architectures " + config.path("architectures") + " has no"
+          + " *ForSequenceClassification head, so these weights are not a cross-encoder.");
+    }
+    String key = key(weights, configFile, labels);
     Path dir = cacheDir.resolve(DIR).resolve(key);
     Path graph = dir.resolve("model.onnx");
     if (Files.isRegularFile(graph)) {
@@ -79,11 +96,16 @@ public final class OnnxExports {
           }
           long start = System.nanoTime();
           BertConfig bert = BertConfig.read(configFile);
-          progress.accept(String.format(Locale.ROOT, "exporting %s to ONNX on first use (%d layers, hidden %d) -> %s",
-              weights, bert.numHiddenLayers(), bert.hiddenSize(), graph));
+          progress.accept(String.format(Locale.ROOT, "exporting %s to ONNX on first use (%d layers, hidden %d%s) -> %s",
+              weights, bert.numHiddenLayers(), bert.hiddenSize(), labels > 0 ? ", classifier of " + labels + " labels" : "", graph));
           Path tmp = Files.createTempFile(dir, "model", ".onnx.part");
           try {
-            OnnxBertExporter.export(bert, BertWeights.fromSafetensors(weights, bert), tmp);
+            if (labels > 0) {
+              OnnxBertExporter.exportSequenceClassification(bert, BertWeights.fromSafetensorsWithClassifier(weights, bert, labels),
+                  labels, tmp);
+            } else {
+              OnnxBertExporter.export(bert, BertWeights.fromSafetensors(weights, bert), tmp);
+            }
             Files.move(tmp, graph, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
           } finally {
             Files.deleteIfExists(tmp);
@@ -98,16 +120,39 @@ public final class OnnxExports {
     }
   }
 
+  /**
+   * The number of labels of a {@code *ForSequenceClassification} config.json (a cross-encoder:
+   * {@code id2label}'s size, else {@code num_labels}, else transformers' default of 2), or 0 for
+   * any other architecture (a bare encoder, exported with output {@code last_hidden_state}).
+   */
+  public static int sequenceClassificationLabels(JsonNode config) {
+    boolean classifier = false;
+    for (JsonNode a : config.path("architectures")) {
+      classifier |= a.asText().endsWith("ForSequenceClassification");
+    }
+    if (!classifier) {
+      return 0;
+    }
+    if (config.path("id2label").isObject() && !config.get("id2label").isEmpty()) {
+      return config.get("id2label").size();
+    }
+    return config.path("num_labels").asInt(2);
+  }
+
   /** Where the export of {@code transformerDir}'s weights lives (whether or not it exists yet). */
   public static Path graphPath(Path transformerDir, Path cacheDir) {
-    return cacheDir.resolve(DIR).resolve(key(transformerDir.resolve("model.safetensors"), transformerDir.resolve("config.json")))
+    return cacheDir.resolve(DIR).resolve(key(transformerDir.resolve("model.safetensors"), transformerDir.resolve("config.json"), 0))
         .resolve("model.onnx");
   }
 
-  private static String key(Path weights, Path config) {
+  /** The weights, config.json and the head asked for (0: none; n: a classifier of n labels). */
+  private static String key(Path weights, Path config, int labels) {
     try {
       var md = Digests.sha256();
       md.update(fileDigest(weights).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      if (labels > 0) {
+        md.update(("classifier:" + labels).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      }
       md.update(Files.readAllBytes(config));
       return HexFormat.of().formatHex(md.digest()).substring(0, 32);
     } catch (IOException e) {

@@ -41,16 +41,7 @@ public final class OnnxTransformer implements AutoCloseable {
   public OnnxTransformer(Path onnxFile, int intraOpThreads) {
     this.file = onnxFile;
     this.env = OrtEnvironment.getEnvironment();
-    try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
-      opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-      opts.setIntraOpNumThreads(intraOpThreads);
-      opts.setInterOpNumThreads(1);
-      opts.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-      this.session = env.createSession(onnxFile.toString(), opts);
-    } catch (OrtException e) {
-      throw new QuarryException("Cannot load ONNX model " + onnxFile + ": " + e.getMessage()
-          + ". The file is missing, truncated or not an ONNX graph; re-download or re-export it.", e);
-    }
+    this.session = openSession(env, onnxFile, intraOpThreads);
     try {
       Set<String> inputs = session.getInputNames();
       if (!inputs.contains(INPUT_IDS) || !inputs.contains(ATTENTION_MASK)) {
@@ -82,6 +73,31 @@ public final class OnnxTransformer implements AutoCloseable {
     }
   }
 
+  /** A session as every Quarry graph runs: optimisation level ALL, sequential, {@code intraOpThreads} threads. */
+  static OrtSession openSession(OrtEnvironment env, Path onnxFile, int intraOpThreads) {
+    try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
+      opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+      opts.setIntraOpNumThreads(intraOpThreads);
+      opts.setInterOpNumThreads(1);
+      opts.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+      return env.createSession(onnxFile.toString(), opts);
+    } catch (OrtException e) {
+      throw new QuarryException("Cannot load ONNX model " + onnxFile + ": " + e.getMessage()
+          + ". The file is missing, truncated or not an ONNX graph; re-download or re-export it.", e);
+    }
+  }
+
+  /** The [batch, seq] int64 inputs of a BERT-style graph; {@code typeIds} null when the graph takes none. */
+  static void putInputs(OrtEnvironment env, Map<String, OnnxTensor> in, long[] ids, long[] mask, long[] typeIds, int batch, int seq)
+      throws OrtException {
+    long[] shape = {batch, seq};
+    in.put(INPUT_IDS, OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape));
+    in.put(ATTENTION_MASK, OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape));
+    if (typeIds != null) {
+      in.put(TOKEN_TYPE_IDS, OnnxTensor.createTensor(env, LongBuffer.wrap(typeIds), shape));
+    }
+  }
+
   /** Hidden size declared by the graph, or -1 when the export left it symbolic. */
   public int hiddenSize() {
     return hiddenSize;
@@ -96,14 +112,9 @@ public final class OnnxTransformer implements AutoCloseable {
    * @param consumer receives the [batch, seq, hidden] output while it is still alive
    */
   public <T> T run(long[] ids, long[] mask, long[] typeIds, int batch, int seq, HiddenStateConsumer<T> consumer) {
-    long[] shape = {batch, seq};
     Map<String, OnnxTensor> in = new HashMap<>();
     try {
-      in.put(INPUT_IDS, OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape));
-      in.put(ATTENTION_MASK, OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape));
-      if (needsTokenTypes) {
-        in.put(TOKEN_TYPE_IDS, OnnxTensor.createTensor(env, LongBuffer.wrap(typeIds), shape));
-      }
+      putInputs(env, in, ids, mask, needsTokenTypes ? typeIds : null, batch, seq);
       try (OrtSession.Result result = session.run(in, Set.of(outputName))) {
         OnnxTensor out = (OnnxTensor) result.get(0);
         long[] outShape = out.getInfo().getShape();

@@ -38,12 +38,16 @@ public record ModelInfo(Map<String, String> fields) {
         if (hf.has("num_labels") || hf.has("id2label")) {
           f.put("labels", hf.has("id2label") ? hf.get("id2label").toString() : hf.get("num_labels").asText());
         }
-        JsonNode act = hf.path("sentence_transformers").path("activation_fn");
+        JsonNode cst = Json.readIfExists(root.resolve("config_sentence_transformers.json"));
+        JsonNode act = cst != null && cst.hasNonNull("activation_fn") ? cst.get("activation_fn")
+            : hf.path("sentence_transformers").path("activation_fn");
         if (!act.isMissingNode()) {
           f.put("activation", act.asText());
         }
       }
-      f.put("loads in Quarry", "no: Quarry encodes with SentenceTransformer (bi-encoder) models");
+      f.put("loads in Quarry", kind.name().equals(ModelKind.CROSS_ENCODER)
+          ? "as a reranker (`quarry rerank`, library CrossEncoder); not as an encoder"
+          : "no: Quarry encodes with SentenceTransformer (bi-encoder) models");
       return new ModelInfo(f);
     }
     ModelFolder folder;

@@ -60,6 +60,14 @@ public record ModelResolver(Path cacheDir, String hubEndpoint, boolean offline, 
     return resolve(spec, revision, ModelFolder::readForTraining, List.of());
   }
 
+  /** A cross-encoder (reranker): a folder or a hub id, {@code @revision} or {@code revision} pinned. */
+  public CrossEncoderFolder resolveCrossEncoder(String spec, String revision) {
+    if (spec == null || spec.isBlank()) {
+      throw new QuarryException("No cross-encoder given: pass a folder or a hub id (org/name).");
+    }
+    return resolve(spec, revision, (dir, id) -> CrossEncoderFolder.read(dir, id, cacheDir), List.of());
+  }
+
   /**
    * Where {@code spec} lives on disk (a hub model is downloaded into the cache first), without
    * reading it as a model: for describing folders of any kind ({@link ModelInfo}).

@@ -36,7 +36,7 @@ public final class Dense implements SentenceModule {
       this.fn = fn;
     }
 
-    double apply(double x) {
+    public double apply(double x) {
       return fn.applyAsDouble(x);
     }
 

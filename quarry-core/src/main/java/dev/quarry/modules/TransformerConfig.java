@@ -35,6 +35,8 @@ public record TransformerConfig(int maxSeqLength, String maxSeqLengthSource, boo
   public static final String FILE = "sentence_bert_config.json";
   /** The only task that gives token embeddings for a bi-encoder. */
   public static final String FEATURE_EXTRACTION = "feature-extraction";
+  /** A cross-encoder's task: a classification head over the text pair. */
+  public static final String SEQUENCE_CLASSIFICATION = "sequence-classification";
   /** transformers' VERY_LARGE_INTEGER (int(1e30)) and anything near it mean "no limit". */
   private static final double NO_LIMIT = 1e18;
   /** When no file says anything: BERT's position table. */
@@ -45,17 +47,35 @@ public record TransformerConfig(int maxSeqLength, String maxSeqLengthSource, boo
    * that is not text through the model's forward pass.
    */
   public static TransformerConfig readFolder(Path dir) {
+    return readFolder(dir, FEATURE_EXTRACTION);
+  }
+
+  /**
+   * As {@link #readFolder(Path)}, for a Transformer of {@code expectedTask}: {@value
+   * #FEATURE_EXTRACTION} (a bi-encoder's) or {@value #SEQUENCE_CLASSIFICATION} (a cross-encoder's,
+   * whose module output is {@code scores} or {@code logits}).
+   */
+  public static TransformerConfig readFolder(Path dir, String expectedTask) {
     Path file = dir.resolve(FILE);
     JsonNode st = Json.readIfExists(file);
     JsonNode hf = Json.readIfExists(dir.resolve("config.json"));
-    String task = st == null ? FEATURE_EXTRACTION : st.path("transformer_task").asText(FEATURE_EXTRACTION);
-    checkTask(task, file);
-    if (st != null && st.has("modality_config")) {
-      checkModalities(st.get("modality_config"), file);
+    String task = st == null ? expectedTask : st.path("transformer_task").asText(expectedTask);
+    boolean classifier = expectedTask.equals(SEQUENCE_CLASSIFICATION);
+    if (classifier) {
+      if (!task.equals(SEQUENCE_CLASSIFICATION)) {
+        throw new QuarryException("transformer_task '" + task + "' in " + file + " is not a cross-encoder's: a CrossEncoder's"
+            + " Transformer has transformer_task 'sequence-classification'.");
+      }
+    } else {
+      checkTask(task, file);
     }
-    if (st != null && st.hasNonNull("module_output_name") && !st.get("module_output_name").asText().equals("token_embeddings")) {
-      throw new QuarryException("module_output_name '" + st.get("module_output_name").asText() + "' in " + file
-          + " is not supported: Quarry pools the Transformer's token_embeddings.");
+    if (st != null && st.has("modality_config")) {
+      checkModalities(st.get("modality_config"), file, classifier ? "logits" : "last_hidden_state");
+    }
+    String output = st == null || !st.hasNonNull("module_output_name") ? null : st.get("module_output_name").asText();
+    if (output != null && (classifier ? !output.equals("scores") && !output.equals("logits") : !output.equals("token_embeddings"))) {
+      throw new QuarryException("module_output_name '" + output + "' in " + file + " is not supported: Quarry "
+          + (classifier ? "scores pairs with the classifier's logits (scores)." : "pools the Transformer's token_embeddings."));
     }
     boolean lower = st != null && st.path("do_lower_case").asBoolean(false);
     if (st != null && st.hasNonNull("max_seq_length")) {
@@ -109,7 +129,7 @@ public record TransformerConfig(int maxSeqLength, String maxSeqLengthSource, boo
     }
   }
 
-  private static void checkModalities(JsonNode modalities, Path file) {
+  private static void checkModalities(JsonNode modalities, Path file, String expectedOutput) {
     if (!modalities.isObject() || modalities.isEmpty()) {
       throw new QuarryException("modality_config in " + file + " must be an object such as"
           + " {\"text\": {\"method\": \"forward\", ...}}.");
@@ -125,10 +145,10 @@ public record TransformerConfig(int maxSeqLength, String maxSeqLengthSource, boo
         throw new QuarryException("modality_config.text.method '" + method + "' in " + file
             + " is not supported: Quarry runs the model's forward pass.");
       }
-      String output = e.getValue().path("method_output_name").asText("last_hidden_state");
-      if (!output.equals("last_hidden_state")) {
+      String output = e.getValue().path("method_output_name").asText(expectedOutput);
+      if (!output.equals(expectedOutput)) {
         throw new QuarryException("modality_config.text.method_output_name '" + output + "' in " + file
-            + " is not supported: Quarry's ONNX graphs give last_hidden_state.");
+            + " is not supported: Quarry's ONNX graphs give " + expectedOutput + " here.");
       }
     }
   }

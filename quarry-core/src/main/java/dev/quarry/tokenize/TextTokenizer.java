@@ -2,6 +2,7 @@ package dev.quarry.tokenize;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.util.PairList;
 import dev.quarry.QuarryException;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -57,6 +58,27 @@ public final class TextTokenizer implements AutoCloseable {
       prepared[i] = prepare(texts.get(i));
     }
     Encoding[] enc = tokenizer.batchEncode(prepared);
+    TokenizedText[] out = new TokenizedText[enc.length];
+    for (int i = 0; i < enc.length; i++) {
+      out[i] = toTokenized(enc[i]);
+    }
+    return out;
+  }
+
+  /**
+   * Tokenises text pairs as the tokenizer's pair template lays them out ({@code [CLS] a [SEP] b
+   * [SEP]} for BERT, token types 0 then 1), truncating the longer side first, token by token, as
+   * transformers' {@code longest_first} does: the input of a cross-encoder.
+   */
+  public TokenizedText[] encodePairs(List<String> first, List<String> second) {
+    if (first.size() != second.size()) {
+      throw new IllegalArgumentException(first.size() + " first texts but " + second.size() + " second texts");
+    }
+    PairList<String, String> pairs = new PairList<>(first.size());
+    for (int i = 0; i < first.size(); i++) {
+      pairs.add(prepare(first.get(i)), prepare(second.get(i)));
+    }
+    Encoding[] enc = tokenizer.batchEncode(pairs);
     TokenizedText[] out = new TokenizedText[enc.length];
     for (int i = 0; i < enc.length; i++) {
       out[i] = toTokenized(enc[i]);
