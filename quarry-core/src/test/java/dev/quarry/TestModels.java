@@ -2,13 +2,20 @@ package dev.quarry;
 
 import dev.quarry.encode.RuntimeOptions;
 import dev.quarry.encode.SentenceTransformer;
+import dev.quarry.inference.BertConfig;
+import dev.quarry.inference.BertWeights;
+import dev.quarry.io.SafetensorsWriter;
+import dev.quarry.io.Tensor;
 import dev.quarry.model.BuiltinModels;
 import dev.quarry.model.ModelFolder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
@@ -72,4 +79,51 @@ public final class TestModels {
       throw new UncheckedIOException(e);
     }
   }
+  /**
+   * A classic cross-encoder folder (transformers' BertForSequenceClassification, no modules.json)
+   * built from all-MiniLM-L6-v2's encoder and a seeded classification head of {@code labels}
+   * labels, with model.safetensors and no ONNX file; {@code activation} goes into config.json's
+   * {@code sentence_transformers.activation_fn} when not null. No cross-encoder ships on Maven
+   * Central: its scores mean nothing, its mechanics are real.
+   */
+  public static Path crossEncoder(Path dir, int labels, String activation) {
+    try {
+      Path src = folder(MINILM);
+      BertConfig config = BertConfig.read(src.resolve("config.json"));
+      Map<String, Tensor> weights = new LinkedHashMap<>();
+      BertWeights.fromOnnx(src.resolve("onnx/model.onnx"), config).tensors().forEach((k, v) -> weights.put("bert." + k, v));
+      Random rnd = new Random(7);
+      int h = config.hiddenSize();
+      weights.put("bert.pooler.dense.weight", random(rnd, 0.05, h, h));
+      weights.put("bert.pooler.dense.bias", random(rnd, 0.02, h));
+      weights.put("classifier.weight", random(rnd, 0.3, labels, h));
+      weights.put("classifier.bias", random(rnd, 0.1, labels));
+      Files.createDirectories(dir);
+      SafetensorsWriter.write(dir.resolve("model.safetensors"), weights);
+      Files.copy(src.resolve("tokenizer.json"), dir.resolve("tokenizer.json"));
+      StringBuilder id2label = new StringBuilder();
+      for (int i = 0; i < labels; i++) {
+        id2label.append(i > 0 ? ", " : "").append("\"").append(i).append("\": \"LABEL_").append(i).append("\"");
+      }
+      String cfg = Files.readString(src.resolve("config.json")).strip();
+      cfg = cfg.substring(0, cfg.length() - 1).replace("\"architectures\": [\"BertModel\"]",
+          "\"architectures\": [\"BertForSequenceClassification\"]") + ", \"num_labels\": " + labels + ", \"id2label\": {" + id2label + "}"
+          + (activation != null ? ", \"sentence_transformers\": {\"activation_fn\": \"" + activation + "\"}" : "") + "}";
+      Files.writeString(dir.resolve("config.json"), cfg);
+      Files.writeString(dir.resolve("tokenizer_config.json"), "{\"model_max_length\": 512, \"do_lower_case\": true}");
+      return dir;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static Tensor random(Random rnd, double scale, int... shape) {
+    int n = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+    float[] v = new float[n];
+    for (int i = 0; i < n; i++) {
+      v[i] = (float) (rnd.nextGaussian() * scale);
+    }
+    return new Tensor(Arrays.stream(shape).asLongStream().toArray(), v);
+  }
+
 }

@@ -12,6 +12,7 @@ import dev.quarry.index.PassageIndex;
 import dev.quarry.index.SearchMode;
 import dev.quarry.search.EmbeddingCache;
 import dev.quarry.search.Hit;
+import dev.quarry.search.Reranker;
 import dev.quarry.search.Retriever;
 import dev.quarry.similarity.SimilarityFunction;
 import java.nio.file.Files;
@@ -33,6 +34,7 @@ final class EvalCommand implements Callable<Integer> {
   @Mixin ModelOptions model;
   @Mixin DatasetOptions data;
   @Mixin IndexOptions index;
+  @Mixin RerankOptions rerank;
 
   @Option(names = "--mode", description = "Retrieval: exact (default), dense (HNSW), bm25 or hybrid (RRF of both).")
   String mode = "exact";
@@ -88,6 +90,51 @@ final class EvalCommand implements Callable<Integer> {
   }
 
   IrResult run(SentenceTransformer m, BeirDataset ds) {
+    IrResult first = firstStage(m, ds);
+    Reranker reranker = rerank.open();
+    if (reranker == null) {
+      return first;
+    }
+    try {
+      return withReranking(first, reranker, ds);
+    } finally {
+      reranker.crossEncoder().close();
+    }
+  }
+
+  /**
+   * The first stage's runs beside each run reranked ({@code <run>+rerank}), scored by the same
+   * evaluator, as CrossEncoderRerankingEvaluator reports the base and the reranked metrics.
+   */
+  private IrResult withReranking(IrResult first, Reranker reranker, BeirDataset ds) {
+    IrMetrics defaults = IrMetrics.defaults();
+    IrMetrics metrics = new IrMetrics(defaults.accuracyAtK(), precisionRecallAt, defaults.mrrAtK(), defaults.ndcgAtK(), defaults.mapAtK());
+    InformationRetrievalEvaluator evaluator = new InformationRetrievalEvaluator(ds.queries().byId(), ds.qrels(), metrics, first.name());
+    Map<String, Map<String, List<Hit>>> runs = new LinkedHashMap<>();
+    long start = System.nanoTime();
+    int pairs = 0;
+    for (Map.Entry<String, Map<String, List<Hit>>> run : first.runs().entrySet()) {
+      runs.put(run.getKey(), run.getValue());
+      List<String> ids = new ArrayList<>(run.getValue().keySet());
+      List<List<Hit>> reranked = reranker.rerankAll(ids.stream().map(ds.queries()::get).toList(),
+          ids.stream().map(run.getValue()::get).toList(), id -> {
+            int i = ds.corpus().indexOf(id);
+            return i < 0 ? null : ds.corpus().get(i).fullText();
+          });
+      Map<String, List<Hit>> rr = new LinkedHashMap<>();
+      for (int i = 0; i < ids.size(); i++) {
+        rr.put(ids.get(i), reranked.get(i));
+        pairs += reranked.get(i).size();
+      }
+      runs.put(run.getKey() + "+rerank", rr);
+    }
+    double secs = (System.nanoTime() - start) / 1e9;
+    System.err.printf(Locale.ROOT, "quarry: reranked %d pairs (depth %d) with %s in %.1f s (%.1f ms per query and run)%n", pairs,
+        reranker.depth(), reranker.crossEncoder().folder().modelId(), secs, 1000 * secs / Math.max(1, first.queryCount() * first.runs().size()));
+    return evaluator.score(runs);
+  }
+
+  private IrResult firstStage(SentenceTransformer m, BeirDataset ds) {
     EncodeOptions base = EncodeOptions.defaults().withBatchSize(batchSize).withTruncateDim(truncateDim);
     EncodeOptions q = noPrompts ? base.withPrompt("") : queryPrompt != null ? base.withPrompt(queryPrompt) : base;
     EncodeOptions c = noPrompts ? base.withPrompt("") : corpusPrompt != null ? base.withPrompt(corpusPrompt) : base;

@@ -7,25 +7,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.quarry.TestModels;
 import dev.quarry.encode.RuntimeOptions;
-import dev.quarry.inference.BertConfig;
-import dev.quarry.inference.BertWeights;
 import dev.quarry.inference.OnnxTransformer;
-import dev.quarry.io.SafetensorsWriter;
 import dev.quarry.io.Tensor;
 import dev.quarry.model.CrossEncoderFolder;
 import dev.quarry.modules.ModuleType;
 import dev.quarry.tokenize.TextTokenizer;
 import dev.quarry.tokenize.TokenizedText;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -42,45 +36,8 @@ class CrossEncoderTest {
 
   @TempDir Path tmp;
 
-  /** A classic cross-encoder folder (transformers' BertForSequenceClassification, no modules.json). */
   static Path classic(Path dir, int labels, String activation) {
-    try {
-      Path src = TestModels.folder(TestModels.MINILM);
-      BertConfig config = BertConfig.read(src.resolve("config.json"));
-      Map<String, Tensor> weights = new LinkedHashMap<>();
-      BertWeights.fromOnnx(src.resolve("onnx/model.onnx"), config).tensors().forEach((k, v) -> weights.put("bert." + k, v));
-      Random rnd = new Random(7);
-      int h = config.hiddenSize();
-      weights.put("bert.pooler.dense.weight", random(rnd, 0.05, h, h));
-      weights.put("bert.pooler.dense.bias", random(rnd, 0.02, h));
-      weights.put("classifier.weight", random(rnd, 0.3, labels, h));
-      weights.put("classifier.bias", random(rnd, 0.1, labels));
-      Files.createDirectories(dir);
-      SafetensorsWriter.write(dir.resolve("model.safetensors"), weights);
-      Files.copy(src.resolve("tokenizer.json"), dir.resolve("tokenizer.json"));
-      StringBuilder id2label = new StringBuilder();
-      for (int i = 0; i < labels; i++) {
-        id2label.append(i > 0 ? ", " : "").append("\"").append(i).append("\": \"LABEL_").append(i).append("\"");
-      }
-      String cfg = Files.readString(src.resolve("config.json")).strip();
-      cfg = cfg.substring(0, cfg.length() - 1).replace("\"architectures\": [\"BertModel\"]",
-          "\"architectures\": [\"BertForSequenceClassification\"]") + ", \"num_labels\": " + labels + ", \"id2label\": {" + id2label + "}"
-          + (activation != null ? ", \"sentence_transformers\": {\"activation_fn\": \"" + activation + "\"}" : "") + "}";
-      Files.writeString(dir.resolve("config.json"), cfg);
-      Files.writeString(dir.resolve("tokenizer_config.json"), "{\"model_max_length\": 512, \"do_lower_case\": true}");
-      return dir;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  private static Tensor random(Random rnd, double scale, int... shape) {
-    int n = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
-    float[] v = new float[n];
-    for (int i = 0; i < n; i++) {
-      v[i] = (float) (rnd.nextGaussian() * scale);
-    }
-    return new Tensor(Arrays.stream(shape).asLongStream().toArray(), v);
+    return TestModels.crossEncoder(dir, labels, activation);
   }
 
   /** The head by hand: [CLS] state of the built-in graph → tanh(Wp x + bp) → Wc · + bc, in doubles. */
