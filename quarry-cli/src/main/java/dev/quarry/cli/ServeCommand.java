@@ -2,6 +2,7 @@ package dev.quarry.cli;
 
 import dev.quarry.encode.SentenceTransformer;
 import dev.quarry.index.PassageIndex;
+import dev.quarry.search.Reranker;
 import dev.quarry.server.QuarryServer;
 import dev.quarry.server.ServerConfig;
 import java.nio.file.Path;
@@ -21,6 +22,7 @@ final class ServeCommand implements Callable<Integer> {
   @Mixin ModelOptions model;
   @Mixin DatasetOptions data;
   @Mixin IndexOptions index;
+  @Mixin RerankOptions rerank;
 
   @Option(names = "--host", description = "Address to bind (default: ${DEFAULT-VALUE}).")
   String host = "127.0.0.1";
@@ -40,16 +42,22 @@ final class ServeCommand implements Callable<Integer> {
     Path dir = data.folder();
     SentenceTransformer m = model.load();
     PassageIndex idx = IndexAccess.open(m, dir, index);
+    Reranker reranker = rerank.open();
     QuarryServer server = QuarryServer.start(m, idx, ServerConfig.defaults().withHost(host).withPort(port).withToken(token)
-        .withAllowedHosts(allowedHosts));
+        .withAllowedHosts(allowedHosts), reranker);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       System.err.println("quarry: shutting down (finishing requests in flight, committing the index)");
       server.stop();
+      if (reranker != null) {
+        reranker.crossEncoder().close();
+      }
       m.close();
       stopped.countDown();
     }));
-    System.out.printf(Locale.ROOT, "Quarry is serving %d passages with %s at %s  (Ctrl-C stops)%n", idx.size(), m.folder().modelId(), server.url());
+    System.out.printf(Locale.ROOT, "Quarry is serving %d passages with %s%s at %s  (Ctrl-C stops)%n", idx.size(), m.folder().modelId(),
+        reranker == null ? "" : ", reranking the top " + reranker.depth() + " with " + reranker.crossEncoder().folder().modelId(),
+        server.url());
     stopped.await();
     return 0;
   }

@@ -3,6 +3,7 @@ package dev.quarry.server;
 import static dev.quarry.server.HttpExchanges.HttpError;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -12,28 +13,35 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntConsumer;
 
 /**
- * Encodes concurrent queries together: requests queue up, and each dispatcher thread takes
- * whatever is waiting (up to {@code maxBatch}, waiting at most {@code maxWaitMicros} for a batch to
- * fill) and encodes it in one inference. Under load the per-query cost falls with the batch size;
- * a lone query waits only the short window.
+ * Runs concurrent requests' inputs together: query texts to encode, or (query, passage) pairs to
+ * rerank. Inputs queue up, and each dispatcher thread takes whatever is waiting (up to {@code
+ * maxBatch}, waiting at most {@code maxWaitMicros} for a batch to fill) and runs it in one
+ * inference. Under load the per-input cost falls with the batch size; a lone input waits only the
+ * short window.
  *
  * <p>Invariants that keep a fault in one query from reaching others: the queue is bounded (a full
  * queue is refused with 503, not buffered without end); a query whose caller gave up is skipped, not
  * encoded; a batch that fails is retried one query at a time, so a bad text fails only its own
  * request; and a dispatcher survives any {@link Throwable}, an {@link OutOfMemoryError} included.
  */
-final class MicroBatcher implements AutoCloseable {
+final class MicroBatcher<I, O> implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(MicroBatcher.class.getName());
 
-  /** What the dispatchers call: one embedding per text, in order. */
+  /** What the query batcher calls: one embedding per text, in order. */
   interface Encoder {
     float[][] encode(List<String> texts);
   }
 
-  private record Pending(String text, CompletableFuture<float[]> result, long deadlineNanos) {}
+  /** What the dispatchers call: one output per input, in order. */
+  interface Work<I, O> {
+    List<O> run(List<I> inputs);
+  }
 
-  private final Encoder encoder;
-  private final BlockingQueue<Pending> queue;
+  private record Pending<I, O>(I input, CompletableFuture<O> result, long deadlineNanos) {}
+
+  private final Work<I, O> work;
+  private final String what;
+  private final BlockingQueue<Pending<I, O>> queue;
   private final int maxBatch;
   private final long maxWaitNanos;
   private final IntConsumer batchSizes;
@@ -45,33 +53,42 @@ final class MicroBatcher implements AutoCloseable {
    * @param maxQueued queries that may wait at once
    * @param batchSizes told the size of every batch encoded (for metrics)
    */
-  MicroBatcher(Encoder encoder, int dispatcherThreads, int maxBatch, int maxWaitMicros, int maxQueued, IntConsumer batchSizes) {
-    this.encoder = encoder;
+  MicroBatcher(String what, Work<I, O> work, int dispatcherThreads, int maxBatch, int maxWaitMicros, int maxQueued,
+      IntConsumer batchSizes) {
+    this.work = work;
+    this.what = what;
     this.queue = new ArrayBlockingQueue<>(maxQueued);
     this.maxBatch = maxBatch;
     this.maxWaitNanos = TimeUnit.MICROSECONDS.toNanos(maxWaitMicros);
     this.batchSizes = batchSizes;
     for (int i = 0; i < dispatcherThreads; i++) {
-      Thread t = new Thread(this::loop, "quarry-batcher-" + i);
+      Thread t = new Thread(this::loop, "quarry-batcher-" + what.replace(' ', '-') + "-" + i);
       t.setDaemon(true);
       t.start();
       dispatchers.add(t);
     }
   }
 
+  /** The query batcher: texts in, embeddings out. */
+  static MicroBatcher<String, float[]> forQueries(Encoder encoder, int dispatcherThreads, int maxBatch, int maxWaitMicros,
+      int maxQueued, IntConsumer batchSizes) {
+    return new MicroBatcher<>("queries to encode", texts -> Arrays.asList(encoder.encode(texts)), dispatcherThreads, maxBatch,
+        maxWaitMicros, maxQueued, batchSizes);
+  }
+
   /**
-   * The query's embedding, computed in some micro-batch. The caller waits at most {@code timeout};
-   * if it cancels the future then, the query is dropped unencoded.
+   * The input's output, computed in some micro-batch. The caller waits at most {@code timeout};
+   * if it cancels the future then, the input is dropped unrun.
    *
    * @throws HttpError 503 when the queue is full or the batcher is closing
    */
-  CompletableFuture<float[]> encodeQuery(String text, long timeout, TimeUnit unit) {
+  CompletableFuture<O> submit(I input, long timeout, TimeUnit unit) {
     if (closed) {
       throw new HttpError(503, "the server is shutting down");
     }
-    CompletableFuture<float[]> f = new CompletableFuture<>();
-    if (!queue.offer(new Pending(text, f, System.nanoTime() + unit.toNanos(timeout)))) {
-      throw new HttpError(503, "the server is overloaded: " + queue.size() + " queries are waiting to be encoded; retry shortly")
+    CompletableFuture<O> f = new CompletableFuture<>();
+    if (!queue.offer(new Pending<>(input, f, System.nanoTime() + unit.toNanos(timeout)))) {
+      throw new HttpError(503, "the server is overloaded: " + queue.size() + " " + what + " are waiting; retry shortly")
           .retryAfter(1);
     }
     return f;
@@ -81,7 +98,7 @@ final class MicroBatcher implements AutoCloseable {
   String problem() {
     long dead = dispatchers.stream().filter(t -> !t.isAlive()).count();
     if (dead > 0 && !closed) {
-      return dead + " of " + dispatchers.size() + " query encoder threads have stopped";
+      return dead + " of " + dispatchers.size() + " batcher threads (" + what + ") have stopped";
     }
     return lastFailure.get();
   }
@@ -92,10 +109,10 @@ final class MicroBatcher implements AutoCloseable {
   }
 
   private void loop() {
-    List<Pending> batch = new ArrayList<>(maxBatch);
+    List<Pending<I, O>> batch = new ArrayList<>(maxBatch);
     while (!closed || !queue.isEmpty()) {
       try {
-        Pending first = queue.poll(100, TimeUnit.MILLISECONDS);
+        Pending<I, O> first = queue.poll(100, TimeUnit.MILLISECONDS);
         if (first == null) {
           continue;
         }
@@ -107,7 +124,7 @@ final class MicroBatcher implements AutoCloseable {
           if (batch.size() >= maxBatch || left <= 0) {
             break;
           }
-          Pending more = queue.poll(left, TimeUnit.NANOSECONDS);
+          Pending<I, O> more = queue.poll(left, TimeUnit.NANOSECONDS);
           if (more != null) {
             batch.add(more);
           }
@@ -119,7 +136,7 @@ final class MicroBatcher implements AutoCloseable {
         return;
       } catch (Throwable t) { // an Error too: this thread must outlive any one batch
         batch.forEach(p -> p.result().completeExceptionally(t));
-        LOG.log(System.Logger.Level.ERROR, "query batch failed", t);
+        LOG.log(System.Logger.Level.ERROR, "batch of " + what + " failed", t);
       } finally {
         batch.clear();
       }
@@ -127,15 +144,16 @@ final class MicroBatcher implements AutoCloseable {
   }
 
   /** Drops queries whose caller has given up (cancelled) or whose deadline has passed. */
-  private static List<Pending> live(List<Pending> batch) {
+  private List<Pending<I, O>> live(List<Pending<I, O>> batch) {
     long now = System.nanoTime();
-    List<Pending> out = new ArrayList<>(batch.size());
-    for (Pending p : batch) {
+    List<Pending<I, O>> out = new ArrayList<>(batch.size());
+    for (Pending<I, O> p : batch) {
       if (p.result().isDone()) {
         continue;
       }
       if (now - p.deadlineNanos() > 0) {
-        p.result().completeExceptionally(new HttpError(503, "the query waited too long to be encoded; retry").retryAfter(1));
+        p.result().completeExceptionally(new HttpError(503, "the request waited too long in the queue of " + what + "; retry")
+            .retryAfter(1));
         continue;
       }
       out.add(p);
@@ -143,21 +161,21 @@ final class MicroBatcher implements AutoCloseable {
     return out;
   }
 
-  private void encode(List<Pending> batch) {
+  private void encode(List<Pending<I, O>> batch) {
     if (batch.isEmpty()) {
       return;
     }
     try {
-      complete(batch, encoder.encode(batch.stream().map(Pending::text).toList()));
+      complete(batch, work.run(batch.stream().map(Pending::input).toList()));
     } catch (Throwable t) {
       if (batch.size() == 1) {
         fail(batch.get(0), t);
         return;
       }
-      // Which text failed is unknown: encode each alone, so only the bad one fails.
-      for (Pending p : batch) {
+      // Which input failed is unknown: run each alone, so only the bad one fails.
+      for (Pending<I, O> p : batch) {
         try {
-          complete(List.of(p), encoder.encode(List.of(p.text())));
+          complete(List.of(p), work.run(List.of(p.input())));
         } catch (Throwable single) {
           fail(p, single);
         }
@@ -165,18 +183,18 @@ final class MicroBatcher implements AutoCloseable {
     }
   }
 
-  private void complete(List<Pending> batch, float[][] vectors) {
+  private void complete(List<Pending<I, O>> batch, List<O> outputs) {
     batchSizes.accept(batch.size());
     lastFailure.set(null);
     for (int i = 0; i < batch.size(); i++) {
-      batch.get(i).result().complete(vectors[i]);
+      batch.get(i).result().complete(outputs.get(i));
     }
   }
 
-  private void fail(Pending p, Throwable t) {
+  private void fail(Pending<I, O> p, Throwable t) {
     if (t instanceof Error) {
-      lastFailure.set("the last query batch failed with " + t.getClass().getSimpleName());
-      LOG.log(System.Logger.Level.ERROR, "query encoding failed", t);
+      lastFailure.set("the last batch of " + what + " failed with " + t.getClass().getSimpleName());
+      LOG.log(System.Logger.Level.ERROR, "a batch of " + what + " failed", t);
     }
     p.result().completeExceptionally(t);
   }

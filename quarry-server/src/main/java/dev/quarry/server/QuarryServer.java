@@ -16,7 +16,9 @@ import dev.quarry.index.LuceneIndex;
 import dev.quarry.index.PassageIndex;
 import dev.quarry.index.SearchMode;
 import dev.quarry.io.Json;
+import dev.quarry.rerank.TextPair;
 import dev.quarry.search.Hit;
+import dev.quarry.search.Reranker;
 import dev.quarry.search.Retriever;
 import java.io.IOException;
 import java.io.InputStream;
@@ -24,6 +26,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,7 +49,8 @@ import java.util.function.Predicate;
  * The HTTP API and web page over one model and one Lucene index.
  *
  * <pre>
- * POST   /search     {"query", "k"?, "mode"?}      top-k passages with scores and highlighted terms
+ * POST   /search     {"query", "k"?, "mode"?, "rerank"?, "rerank_depth"?}   top-k passages with scores and
+ *                    highlighted terms; with a reranker, the first stage's top rerank_depth re-scored by it
  * POST   /encode     {"texts", "prompt_name"?}      embeddings
  * POST   /documents  {"documents": [{"id", "title"?, "text"}]}   add or replace (bearer token)
  * DELETE /documents  {"ids": [...]}  or  DELETE /documents/{id}   (bearer token)
@@ -74,7 +79,10 @@ public final class QuarryServer implements AutoCloseable {
   private final ServerConfig.Limits limits;
   private final HttpServer http;
   private final ThreadPoolExecutor executor;
-  private final MicroBatcher batcher;
+  private final MicroBatcher<String, float[]> batcher;
+  /** The rerank stage and its pair batcher, or null without a reranker. */
+  private final Reranker reranker;
+  private final MicroBatcher<TextPair, Float> pairBatcher;
   private final ServerMetrics metrics = new ServerMetrics();
   private final RequestChecks checks;
   private final Semaphore admission;
@@ -84,14 +92,26 @@ public final class QuarryServer implements AutoCloseable {
   private final AtomicLong errorReferences = new AtomicLong();
   private volatile boolean stopping;
 
-  private QuarryServer(SentenceTransformer model, PassageIndex index, ServerConfig config) throws IOException {
+  private QuarryServer(SentenceTransformer model, PassageIndex index, ServerConfig config, Reranker reranker) throws IOException {
     this.model = model;
+    this.reranker = reranker;
+    // One dispatcher: the cross-encoder's session already spreads one batch over every core.
+    // Pairs of concurrent searches share batches, as queries do.
+    this.pairBatcher = reranker == null ? null : new MicroBatcher<>("pairs to rerank", pairs -> {
+      float[] scores = reranker.crossEncoder().predict(pairs);
+      List<Float> boxed = new ArrayList<>(scores.length);
+      for (float f : scores) {
+        boxed.add(f);
+      }
+      return boxed;
+    }, 1, Math.max(config.maxBatch(), reranker.depth()), config.maxWaitMicros(), config.limits().maxQueuedQueries() * reranker.depth(),
+        metrics::rerankBatch);
     this.index = index;
     this.config = config;
     this.limits = config.limits();
     this.checks = new RequestChecks(config.allowedHosts());
     this.admission = new Semaphore(limits.maxConcurrentRequests());
-    this.batcher = new MicroBatcher(texts -> model.encodeQueries(texts, EncodeOptions.defaults().withBatchSize(config.maxBatch())),
+    this.batcher = MicroBatcher.forQueries(texts -> model.encodeQueries(texts, EncodeOptions.defaults().withBatchSize(config.maxBatch())),
         Math.max(1, Runtime.getRuntime().availableProcessors()), config.maxBatch(), config.maxWaitMicros(),
         limits.maxQueuedQueries(), metrics::batch);
     for (String asset : List.of("index.html", "app.js", "app.css")) {
@@ -124,12 +144,22 @@ public final class QuarryServer implements AutoCloseable {
    * address without a token is refused: anyone who can reach it could rewrite the index.
    */
   public static QuarryServer start(SentenceTransformer model, PassageIndex index, ServerConfig config) {
+    return start(model, index, config, null);
+  }
+
+  /**
+   * As {@link #start(SentenceTransformer, PassageIndex, ServerConfig)}, with a rerank stage: {@code
+   * /search} then re-scores the first stage's top {@code rerank_depth} (default the reranker's
+   * depth) with its cross-encoder unless the request says {@code "rerank": false}. The caller
+   * closes the cross-encoder after {@link #stop()}.
+   */
+  public static QuarryServer start(SentenceTransformer model, PassageIndex index, ServerConfig config, Reranker reranker) {
     try {
       if (config.token() == null && !InetAddress.getByName(config.host()).isLoopbackAddress()) {
         throw new QuarryException("Refusing to serve on " + config.host() + " without a token: anyone who can reach it could add"
             + " or delete documents. Set --token (or QUARRY_TOKEN), or bind to 127.0.0.1.");
       }
-      QuarryServer s = new QuarryServer(model, index, config);
+      QuarryServer s = new QuarryServer(model, index, config, reranker);
       s.http.start();
       return s;
     } catch (IOException e) {
@@ -249,15 +279,27 @@ public final class QuarryServer implements AutoCloseable {
       throw new HttpError(400, "mode exact scores every vector and is limited to " + limits.maxExactDocuments()
           + " documents; this index holds " + index.size() + ". Use mode dense (HNSW).");
     }
+    int depth = rerankDepth(body);
     long start = System.nanoTime();
     Retriever retriever = index.retriever(mode);
     float[] vector = retriever.usesVectors() ? awaitQuery(query) : null;
-    List<Hit> hits = retriever.search(query, vector, k);
+    List<Hit> first = retriever.search(query, vector, depth > 0 ? Math.max(k, depth) : k);
+    Map<String, Integer> firstRank = new HashMap<>();
+    Map<String, Float> firstScore = new HashMap<>();
+    for (int i = 0; i < first.size(); i++) {
+      firstRank.put(first.get(i).id(), i + 1);
+      firstScore.put(first.get(i).id(), first.get(i).score());
+    }
+    List<Hit> hits = depth > 0 ? rerank(query, first.subList(0, Math.min(depth, first.size())), retriever) : first;
     ObjectNode out = Json.object();
     out.put("query", query);
     out.put("mode", mode.id());
+    if (depth > 0) {
+      out.put("reranked_by", reranker.crossEncoder().folder().modelId());
+      out.put("rerank_depth", depth);
+    }
     ArrayNode arr = out.putArray("hits");
-    for (Hit h : hits) {
+    for (Hit h : hits.subList(0, Math.min(k, hits.size()))) {
       Document d = retriever.document(h.id());
       if (d == null) {
         continue;
@@ -267,11 +309,78 @@ public final class QuarryServer implements AutoCloseable {
       o.put("title", d.title());
       o.put("text", d.text());
       o.put("score", h.score());
+      if (depth > 0) {
+        o.put("first_stage_score", firstScore.get(h.id()));
+        o.put("first_stage_rank", firstRank.get(h.id()));
+      }
       o.set("title_highlights", spans(query, d.title()));
       o.set("highlights", spans(query, d.text()));
     }
     out.put("took_ms", (System.nanoTime() - start) / 1e6);
     HttpExchanges.sendJson(ex, 200, out);
+  }
+
+  /** The request's rerank depth: 0 for no reranking (no reranker, or "rerank": false). */
+  private int rerankDepth(JsonNode body) {
+    JsonNode flag = body.get("rerank");
+    if (flag != null && !flag.isBoolean()) {
+      throw new HttpError(400, "field 'rerank' must be true or false");
+    }
+    JsonNode depthNode = body.get("rerank_depth");
+    if (depthNode != null && !depthNode.isInt()) {
+      throw new HttpError(400, "field 'rerank_depth' must be an integer");
+    }
+    boolean wanted = flag != null ? flag.asBoolean() : reranker != null;
+    if (!wanted) {
+      return 0;
+    }
+    if (reranker == null) {
+      throw new HttpError(400, "this server has no reranker: start it with `quarry serve --rerank MODEL` (a cross-encoder)");
+    }
+    int depth = depthNode == null ? reranker.depth() : depthNode.asInt();
+    if (depth < 1 || depth > limits.maxK()) {
+      throw new HttpError(400, "rerank_depth must be between 1 and " + limits.maxK() + ", got " + depth);
+    }
+    return depth;
+  }
+
+  /** The candidates re-scored through the pair batcher (batches shared with concurrent searches), best first. */
+  private List<Hit> rerank(String query, List<Hit> candidates, Retriever retriever) {
+    List<CompletableFuture<Float>> scores = new ArrayList<>(candidates.size());
+    try {
+      for (Hit h : candidates) {
+        Document d = retriever.document(h.id());
+        scores.add(pairBatcher.submit(new TextPair(query, d == null ? "" : d.fullText()), limits.queryTimeoutMillis(),
+            TimeUnit.MILLISECONDS));
+      }
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(limits.queryTimeoutMillis());
+      List<Hit> out = new ArrayList<>(candidates.size());
+      for (int i = 0; i < candidates.size(); i++) {
+        long left = Math.max(1, deadline - System.nanoTime());
+        Hit h = candidates.get(i);
+        out.add(new Hit(h.index(), h.id(), scores.get(i).get(left, TimeUnit.NANOSECONDS)));
+      }
+      List<Integer> order = new ArrayList<>();
+      for (int i = 0; i < out.size(); i++) {
+        order.add(i);
+      }
+      order.sort(Comparator.comparingDouble((Integer i) -> -out.get(i).score()).thenComparingInt(i -> i));
+      return order.stream().map(out::get).toList();
+    } catch (InterruptedException e) {
+      scores.forEach(f -> f.cancel(false));
+      Thread.currentThread().interrupt();
+      throw new HttpError(503, "interrupted");
+    } catch (TimeoutException e) {
+      scores.forEach(f -> f.cancel(false));
+      throw new HttpError(503, "reranking took longer than " + limits.queryTimeoutMillis() + " ms; the server is busy, retry")
+          .retryAfter(1);
+    } catch (ExecutionException e) {
+      scores.forEach(f -> f.cancel(false));
+      if (e.getCause() instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new QuarryFailure("reranking failed", e.getCause());
+    }
   }
 
   private ArrayNode spans(String query, String text) {
@@ -438,6 +547,10 @@ public final class QuarryServer implements AutoCloseable {
     requireMethod(ex, "GET");
     List<String> problems = new ArrayList<>();
     String encoding = batcher.problem();
+    String reranking = pairBatcher == null ? null : pairBatcher.problem();
+    if (reranking != null) {
+      problems.add(reranking);
+    }
     String writing = index.writeProblem();
     if (encoding != null) {
       problems.add(encoding);
@@ -449,6 +562,10 @@ public final class QuarryServer implements AutoCloseable {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("status", status);
     out.put("model", model.folder().modelId());
+    if (reranker != null) {
+      out.put("reranker", reranker.crossEncoder().folder().modelId());
+      out.put("rerank_depth", reranker.depth());
+    }
     out.put("documents", writing == null ? index.size() : -1);
     out.put("problems", problems);
     HttpExchanges.sendJson(ex, status.equals("ok") ? 200 : 503, out);
@@ -507,7 +624,7 @@ public final class QuarryServer implements AutoCloseable {
 
   /** The query's embedding from a micro-batch; a query that waits too long is dropped from the queue. */
   private float[] awaitQuery(String query) {
-    CompletableFuture<float[]> f = batcher.encodeQuery(query, limits.queryTimeoutMillis(), TimeUnit.MILLISECONDS);
+    CompletableFuture<float[]> f = batcher.submit(query, limits.queryTimeoutMillis(), TimeUnit.MILLISECONDS);
     try {
       return f.get(limits.queryTimeoutMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
@@ -558,6 +675,9 @@ public final class QuarryServer implements AutoCloseable {
       }
     }
     batcher.close();
+    if (pairBatcher != null) {
+      pairBatcher.close();
+    }
     if (index.writeProblem() == null) {
       index.commit();
       index.close();

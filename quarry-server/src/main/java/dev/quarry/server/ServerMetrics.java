@@ -19,6 +19,9 @@ final class ServerMetrics {
   private final LongAdder batches = new LongAdder();
   private final LongAdder batchedQueries = new LongAdder();
   private final AtomicLong maxBatch = new AtomicLong();
+  private final LongAdder rerankBatches = new LongAdder();
+  private final LongAdder rerankedPairs = new LongAdder();
+  private final AtomicLong maxRerankBatch = new AtomicLong();
 
   void record(String route, int status, long nanos) {
     requests.computeIfAbsent(route + "\",status=\"" + status, k -> new LongAdder()).increment();
@@ -29,6 +32,17 @@ final class ServerMetrics {
     batches.increment();
     batchedQueries.add(size);
     maxBatch.accumulateAndGet(size, Math::max);
+  }
+
+  void rerankBatch(int size) {
+    rerankBatches.increment();
+    rerankedPairs.add(size);
+    maxRerankBatch.accumulateAndGet(size, Math::max);
+  }
+
+  /** The largest batch of pairs the cross-encoder has scored (pairs of concurrent searches share batches). */
+  long maxRerankBatch() {
+    return maxRerankBatch.get();
   }
 
   String prometheus() {
@@ -47,6 +61,9 @@ final class ServerMetrics {
     sb.append("# TYPE quarry_encode_batched_queries_total counter\nquarry_encode_batched_queries_total ")
         .append(batchedQueries.sum()).append('\n');
     sb.append("# TYPE quarry_encode_batch_size_max gauge\nquarry_encode_batch_size_max ").append(maxBatch.get()).append('\n');
+    sb.append("# TYPE quarry_rerank_batches_total counter\nquarry_rerank_batches_total ").append(rerankBatches.sum()).append('\n');
+    sb.append("# TYPE quarry_reranked_pairs_total counter\nquarry_reranked_pairs_total ").append(rerankedPairs.sum()).append('\n');
+    sb.append("# TYPE quarry_rerank_batch_size_max gauge\nquarry_rerank_batch_size_max ").append(maxRerankBatch.get()).append('\n');
     return sb.toString();
   }
 

@@ -65,12 +65,12 @@ class MicroBatcherTest {
   void queriesThatWaitTogetherAreEncodedInOneBatch() throws Exception {
     Gate gate = new Gate();
     List<Integer> sizes = new CopyOnWriteArrayList<>();
-    try (MicroBatcher b = new MicroBatcher(gate, 1, 8, 0, 16, sizes::add)) {
-      CompletableFuture<float[]> holder = b.encodeQuery("holder", 30, TimeUnit.SECONDS);
+    try (MicroBatcher<String, float[]> b = MicroBatcher.forQueries(gate, 1, 8, 0, 16, sizes::add)) {
+      CompletableFuture<float[]> holder = b.submit("holder", 30, TimeUnit.SECONDS);
       await(gate.entered);
       List<CompletableFuture<float[]>> waiting = new java.util.ArrayList<>();
       for (int i = 0; i < 5; i++) {
-        waiting.add(b.encodeQuery("q" + i, 30, TimeUnit.SECONDS));
+        waiting.add(b.submit("q" + i, 30, TimeUnit.SECONDS));
       }
       gate.release.countDown();
       holder.get(30, TimeUnit.SECONDS);
@@ -86,15 +86,15 @@ class MicroBatcherTest {
   void aDispatcherSurvivesAnOutOfMemoryError() throws Exception {
     Gate gate = new Gate();
     gate.failFirstWith = new OutOfMemoryError("simulated");
-    try (MicroBatcher b = new MicroBatcher(gate, 1, 8, 0, 16, n -> {})) {
-      CompletableFuture<float[]> hit = b.encodeQuery("first", 30, TimeUnit.SECONDS);
+    try (MicroBatcher<String, float[]> b = MicroBatcher.forQueries(gate, 1, 8, 0, 16, n -> {})) {
+      CompletableFuture<float[]> hit = b.submit("first", 30, TimeUnit.SECONDS);
       await(gate.entered);
       gate.release.countDown();
       ExecutionException e = assertThrows(ExecutionException.class, () -> hit.get(30, TimeUnit.SECONDS));
       assertInstanceOf(OutOfMemoryError.class, e.getCause());
       assertNotNull(b.problem(), "an Error is reported to /health");
       // The same (only) dispatcher still serves the next query, and health recovers.
-      assertArrayEquals(new float[] {5}, b.encodeQuery("after", 30, TimeUnit.SECONDS).get(30, TimeUnit.SECONDS));
+      assertArrayEquals(new float[] {5}, b.submit("after", 30, TimeUnit.SECONDS).get(30, TimeUnit.SECONDS));
       assertNull(b.problem());
       assertFalse(b.failed());
     }
@@ -103,13 +103,13 @@ class MicroBatcherTest {
   @Test
   void aBadTextFailsOnlyItsOwnRequest() throws Exception {
     Gate gate = new Gate();
-    try (MicroBatcher b = new MicroBatcher(gate, 1, 8, 1_000_000, 16, n -> {})) {
-      CompletableFuture<float[]> holder = b.encodeQuery("holder", 30, TimeUnit.SECONDS);
+    try (MicroBatcher<String, float[]> b = MicroBatcher.forQueries(gate, 1, 8, 1_000_000, 16, n -> {})) {
+      CompletableFuture<float[]> holder = b.submit("holder", 30, TimeUnit.SECONDS);
       await(gate.entered);
       // Queued while the dispatcher is busy: these three go into one batch.
-      CompletableFuture<float[]> a = b.encodeQuery("good one", 30, TimeUnit.SECONDS);
-      CompletableFuture<float[]> bad = b.encodeQuery("poison pill", 30, TimeUnit.SECONDS);
-      CompletableFuture<float[]> c = b.encodeQuery("good two!", 30, TimeUnit.SECONDS);
+      CompletableFuture<float[]> a = b.submit("good one", 30, TimeUnit.SECONDS);
+      CompletableFuture<float[]> bad = b.submit("poison pill", 30, TimeUnit.SECONDS);
+      CompletableFuture<float[]> c = b.submit("good two!", 30, TimeUnit.SECONDS);
       gate.release.countDown();
       assertArrayEquals(new float[] {6}, holder.get(30, TimeUnit.SECONDS));
       assertArrayEquals(new float[] {8}, a.get(30, TimeUnit.SECONDS));
@@ -122,12 +122,12 @@ class MicroBatcherTest {
   @Test
   void aQueryWhoseCallerGaveUpIsNotEncoded() throws Exception {
     Gate gate = new Gate();
-    try (MicroBatcher b = new MicroBatcher(gate, 1, 8, 0, 16, n -> {})) {
-      CompletableFuture<float[]> holder = b.encodeQuery("holder", 30, TimeUnit.SECONDS);
+    try (MicroBatcher<String, float[]> b = MicroBatcher.forQueries(gate, 1, 8, 0, 16, n -> {})) {
+      CompletableFuture<float[]> holder = b.submit("holder", 30, TimeUnit.SECONDS);
       await(gate.entered);
-      CompletableFuture<float[]> abandoned = b.encodeQuery("abandoned", 30, TimeUnit.SECONDS);
-      CompletableFuture<float[]> expired = b.encodeQuery("expired", 1, TimeUnit.NANOSECONDS);
-      CompletableFuture<float[]> kept = b.encodeQuery("kept", 30, TimeUnit.SECONDS);
+      CompletableFuture<float[]> abandoned = b.submit("abandoned", 30, TimeUnit.SECONDS);
+      CompletableFuture<float[]> expired = b.submit("expired", 1, TimeUnit.NANOSECONDS);
+      CompletableFuture<float[]> kept = b.submit("kept", 30, TimeUnit.SECONDS);
       abandoned.cancel(false); // what QuarryServer does when its wait times out
       gate.release.countDown();
       holder.get(30, TimeUnit.SECONDS);
@@ -141,12 +141,12 @@ class MicroBatcherTest {
   @Test
   void aFullQueueIsRefusedWith503AndRetryAfter() throws Exception {
     Gate gate = new Gate();
-    try (MicroBatcher b = new MicroBatcher(gate, 1, 8, 0, 2, n -> {})) {
-      b.encodeQuery("holder", 30, TimeUnit.SECONDS);
+    try (MicroBatcher<String, float[]> b = MicroBatcher.forQueries(gate, 1, 8, 0, 2, n -> {})) {
+      b.submit("holder", 30, TimeUnit.SECONDS);
       await(gate.entered);
-      b.encodeQuery("q1", 30, TimeUnit.SECONDS);
-      b.encodeQuery("q2", 30, TimeUnit.SECONDS);
-      HttpExchanges.HttpError e = assertThrows(HttpExchanges.HttpError.class, () -> b.encodeQuery("q3", 30, TimeUnit.SECONDS));
+      b.submit("q1", 30, TimeUnit.SECONDS);
+      b.submit("q2", 30, TimeUnit.SECONDS);
+      HttpExchanges.HttpError e = assertThrows(HttpExchanges.HttpError.class, () -> b.submit("q3", 30, TimeUnit.SECONDS));
       assertEquals(503, e.status);
       assertEquals(1, e.retryAfterSeconds);
       gate.release.countDown();

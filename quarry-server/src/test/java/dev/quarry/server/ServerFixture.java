@@ -36,10 +36,14 @@ final class ServerFixture implements AutoCloseable {
   }
 
   ServerFixture(Path indexDir, ServerConfig config) {
+    this(indexDir, config, null);
+  }
+
+  ServerFixture(Path indexDir, ServerConfig config, dev.quarry.search.Reranker reranker) {
     this.indexDir = indexDir;
     this.index = CorpusIndexer.openSynced(indexDir, model(), Path.of("..", "datasets", "ai-qa", "corpus.jsonl"),
         IndexSettings.defaults());
-    this.server = QuarryServer.start(model(), index, config.withPort(0));
+    this.server = QuarryServer.start(model(), index, config.withPort(0), reranker);
   }
 
   ServerFixture(Path indexDir) {

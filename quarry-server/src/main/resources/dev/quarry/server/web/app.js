@@ -28,7 +28,9 @@ async function search(query) {
     });
     const body = await res.json();
     if (!res.ok) throw new Error(body.error || res.statusText);
-    status.textContent = body.hits.length + ' passages (' + body.mode + ', ' + body.took_ms.toFixed(1) + ' ms)';
+    status.textContent = body.hits.length + ' passages (' + body.mode
+      + (body.reranked_by ? ', top ' + body.rerank_depth + ' reranked by ' + body.reranked_by : '')
+      + ', ' + body.took_ms.toFixed(1) + ' ms)';
     for (const hit of body.hits) {
       const li = document.createElement('li');
       li.className = 'hit';
@@ -40,7 +42,9 @@ async function search(query) {
       title.append(marked(hit.title || '(untitled)', hit.title_highlights));
       const score = document.createElement('span');
       score.className = 'score';
-      score.textContent = 'score ' + hit.score.toFixed(4);
+      // With a reranker, both stages' scores: the cross-encoder's and the first stage's (and its rank there).
+      score.textContent = hit.first_stage_score === undefined ? 'score ' + hit.score.toFixed(4)
+        : 'rerank ' + hit.score.toFixed(4) + ' · ' + body.mode + ' ' + hit.first_stage_score.toFixed(4) + ' (#' + hit.first_stage_rank + ')';
       head.append(title, score);
       const text = document.createElement('p');
       text.className = 'text';
