@@ -3,9 +3,11 @@ package dev.quarry.cli;
 import dev.quarry.encode.RuntimeOptions;
 import dev.quarry.encode.SentenceTransformer;
 import dev.quarry.model.BuiltinModels;
+import dev.quarry.model.CrossEncoderFolder;
 import dev.quarry.model.ModelFolder;
 import dev.quarry.model.ModelInfo;
 import dev.quarry.model.ModelResolver;
+import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
 /** Which model to load and how: shared by every command that encodes. */
@@ -38,6 +40,17 @@ public final class ModelOptions {
   /** The folder even when it holds PyTorch weights only (training, ONNX export). */
   ModelFolder resolveForTraining() {
     return resolver().resolveForTraining(model, revision);
+  }
+
+  /** Where the model lives on disk, whatever kind it is. */
+  Path locate() {
+    return resolver().locate(model, revision);
+  }
+
+  /** The model as a cross-encoder (for quantize), with --onnx-file applied. */
+  CrossEncoderFolder resolveCrossEncoder() {
+    CrossEncoderFolder ce = resolver().resolveCrossEncoder(model, revision);
+    return onnxFile == null ? ce : ce.withOnnxFile(onnxFile);
   }
 
   /** The folder described, whatever kind of model it holds (see {@link ModelInfo}). */

@@ -1,7 +1,9 @@
 package dev.quarry.cli;
 
 import dev.quarry.QuarryException;
+import dev.quarry.model.CrossEncoderFolder;
 import dev.quarry.model.ModelFolder;
+import dev.quarry.model.ModelKind;
 import dev.quarry.train.export.OnnxQuantizer;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -34,21 +36,37 @@ final class QuantizeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    ModelFolder folder = model.resolve();
-    Path target = folder.root().resolve("onnx").resolve(fileName);
+    // A cross-encoder is quantised the same way: its classifier head is two more MatMuls.
+    Path located = model.locate();
+    boolean crossEncoder = ModelKind.detect(located).name().equals(ModelKind.CROSS_ENCODER);
+    Path floatGraph;
+    Path root;
+    String id;
+    if (crossEncoder) {
+      CrossEncoderFolder ce = model.resolveCrossEncoder();
+      floatGraph = ce.onnxFile();
+      root = ce.transformerDir();
+      id = ce.modelId();
+    } else {
+      ModelFolder folder = model.resolve();
+      floatGraph = folder.onnxFile();
+      root = folder.root();
+      id = folder.modelId();
+    }
+    Path target = root.resolve("onnx").resolve(fileName);
     long t0 = System.nanoTime();
     OnnxQuantizer.Form f = switch (form) {
       case "dynamic-quantize-matmul" -> OnnxQuantizer.Form.DYNAMIC_QUANTIZE_MATMUL;
       case "matmul-integer" -> OnnxQuantizer.Form.MATMUL_INTEGER;
       default -> throw new QuarryException("--form: '" + form + "' is not dynamic-quantize-matmul or matmul-integer.");
     };
-    OnnxQuantizer.Report r = OnnxQuantizer.quantize(folder.onnxFile(), target, !perTensor, f,
+    OnnxQuantizer.Report r = OnnxQuantizer.quantize(floatGraph, target, !perTensor, f,
         keepFloat == null ? null : Pattern.compile(keepFloat));
     System.out.printf(Locale.ROOT, "Wrote %s: %d MatMul weights int8 (%s), %d MatMuls left float (activation x activation, or --keep-float);"
         + " %.1f MB -> %.1f MB in %.1f s%n", target, r.matMulsQuantized(), perTensor ? "per tensor" : "per channel",
         r.matMulsKept(), r.floatBytesBefore() / 1e6, r.bytesAfter() / 1e6, (System.nanoTime() - t0) / 1e9);
-    System.out.printf(Locale.ROOT, "Use it with --onnx-file %s (e.g. quarry eval --model %s --onnx-file %s)%n", fileName,
-        folder.modelId(), fileName);
+    System.out.printf(Locale.ROOT, crossEncoder ? "Use it with quarry rerank --model %2$s --onnx-file %1$s (or --rerank-onnx-file %1$s)%n"
+        : "Use it with --onnx-file %1$s (e.g. quarry eval --model %2$s --onnx-file %1$s)%n", fileName, id);
     return 0;
   }
 }

@@ -1,6 +1,7 @@
 package dev.quarry.cli;
 
 import dev.quarry.encode.RuntimeOptions;
+import dev.quarry.model.CrossEncoderFolder;
 import dev.quarry.model.ModelResolver;
 import dev.quarry.rerank.CrossEncoder;
 import dev.quarry.rerank.RankedDocument;
@@ -40,12 +41,17 @@ final class RerankCommand implements Callable<Integer> {
 
   @Option(names = "--threads", description = "CPU threads for inference (default: all cores).") Integer threads;
 
+  @Option(names = "--onnx-file", paramLabel = "NAME",
+      description = "Run another ONNX file of the cross-encoder, e.g. model_qint8_avx512_vnni.onnx (see `quarry quantize`).")
+  String onnxFile;
+
   @Override
   public Integer call() {
     Path in = input.equals("-") ? null : Path.of(input);
     TextInput texts = TextInput.read(in, jsonl || (in != null && in.toString().endsWith(".jsonl")), textField);
     RuntimeOptions runtime = threads == null ? RuntimeOptions.defaults() : RuntimeOptions.defaults().withThreads(threads);
-    try (CrossEncoder ce = CrossEncoder.load(ModelResolver.defaults().resolveCrossEncoder(model, revision), runtime)) {
+    CrossEncoderFolder folder = ModelResolver.defaults().resolveCrossEncoder(model, revision);
+    try (CrossEncoder ce = CrossEncoder.load(onnxFile == null ? folder : folder.withOnnxFile(onnxFile), runtime)) {
       List<RankedDocument> ranked = ce.rank(query, texts.texts(), scoresOnly ? 0 : topK, true);
       if (scoresOnly) {
         float[] byInput = new float[ranked.size()];

@@ -1,6 +1,7 @@
 package dev.quarry.cli;
 
 import dev.quarry.encode.RuntimeOptions;
+import dev.quarry.model.CrossEncoderFolder;
 import dev.quarry.model.ModelResolver;
 import dev.quarry.rerank.CrossEncoder;
 import dev.quarry.search.Reranker;
@@ -15,11 +16,16 @@ final class RerankOptions {
   @Option(names = "--rerank-depth", paramLabel = "N", description = "Candidates the cross-encoder re-scores (default: ${DEFAULT-VALUE}).")
   int depth = Reranker.DEFAULT_DEPTH;
 
+  @Option(names = "--rerank-onnx-file", paramLabel = "NAME",
+      description = "Run another ONNX file of the cross-encoder, e.g. model_qint8_avx512_vnni.onnx (see `quarry quantize`).")
+  String onnxFile;
+
   /** The reranker, or null without --rerank; the caller closes its cross-encoder. */
   Reranker open() {
     if (model == null) {
       return null;
     }
-    return new Reranker(CrossEncoder.load(ModelResolver.defaults().resolveCrossEncoder(model, null), RuntimeOptions.defaults()), depth);
+    CrossEncoderFolder folder = ModelResolver.defaults().resolveCrossEncoder(model, null);
+    return new Reranker(CrossEncoder.load(onnxFile == null ? folder : folder.withOnnxFile(onnxFile), RuntimeOptions.defaults()), depth);
   }
 }

@@ -38,6 +38,22 @@ class RerankCommandTest {
       assertEquals(want[i], Float.parseFloat(lines.get(i)), 0f, "passage " + i);
     }
 
+    // int8, as for bi-encoders: quarry quantize writes the file beside the cross-encoder, --onnx-file runs it.
+    // The test head is random and steep (logits of several units), so int8 rounding of the encoder
+    // moves its probabilities by up to ~0.15; a trained reranker's int8 quality is measured, not tested.
+    String quantized = captureOut(() -> assertEquals(0, QuarryCli.run("quantize", "-m", ce.toString())));
+    assertTrue(quantized.contains("quarry rerank --model"), quantized);
+    String int8 = captureOut(() -> assertEquals(0, QuarryCli.run("rerank", "-m", ce.toString(), "--onnx-file",
+        "model_qint8_avx512_vnni.onnx", "--scores", query, file.toString())));
+    List<String> int8Lines = int8.strip().lines().toList();
+    boolean moved = false;
+    for (int i = 0; i < 3; i++) {
+      float s8 = Float.parseFloat(int8Lines.get(i));
+      assertEquals(want[i], s8, 0.25, "int8 score of passage " + i);
+      moved |= s8 != want[i];
+    }
+    assertTrue(moved, "the int8 file was not the one run");
+
     String search = captureOut(() -> assertEquals(0, QuarryCli.run("search", "--rerank", ce.toString(), "--rerank-depth", "10",
         "-k", "3", "Why warm up the learning rate?")));
     assertTrue(search.contains("reranked by ce") && search.contains("[rerank ") && search.contains(", was #"), search);

@@ -54,6 +54,22 @@ public record CrossEncoderFolder(
     return labels.size();
   }
 
+  /**
+   * The same cross-encoder running another ONNX file of its folder ({@code onnx/<name>}, e.g. the
+   * int8 file {@code quarry quantize} writes), as sentence-transformers' {@code
+   * model_kwargs={"file_name": ...}}.
+   */
+  public CrossEncoderFolder withOnnxFile(String fileName) {
+    Path file = firstExisting(transformerDir.resolve("onnx").resolve(fileName), transformerDir.resolve(fileName),
+        root.resolve("onnx").resolve(fileName));
+    if (file == null || !file.toAbsolutePath().normalize().startsWith(root.toAbsolutePath().normalize())) {
+      throw new QuarryException("No ONNX file '" + fileName + "' in " + root.resolve("onnx")
+          + (fileName.contains("qint8") ? ". Write one with `quarry quantize --model " + root + "`." : "."));
+    }
+    return new CrossEncoderFolder(root, modelId, transformerDir, file, tokenizerFile, maxLength, maxLengthSource, doLowerCase,
+        labels, activation, activationSource, dialect);
+  }
+
   /** Reads a cross-encoder folder, exporting model.safetensors to ONNX under {@link Quarry#home()} if it has no graph. */
   public static CrossEncoderFolder read(Path root, String modelId) {
     return read(root, modelId, Quarry.home());

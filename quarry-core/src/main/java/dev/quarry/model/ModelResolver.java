@@ -60,6 +60,11 @@ public record ModelResolver(Path cacheDir, String hubEndpoint, boolean offline, 
     return resolve(spec, revision, ModelFolder::readForTraining, List.of());
   }
 
+  /** Where {@code spec} lives on disk (a hub model is downloaded first), whatever kind of model it holds. */
+  public Path locate(String spec, String revision) {
+    return resolve(spec, revision, (dir, id) -> dir, List.of());
+  }
+
   /** A cross-encoder (reranker): a folder or a hub id, {@code @revision} or {@code revision} pinned. */
   public CrossEncoderFolder resolveCrossEncoder(String spec, String revision) {
     if (spec == null || spec.isBlank()) {
