@@ -59,11 +59,6 @@ public record Routes(Map<String, ModelFolder> byName, String defaultRoute, Map<S
     return defaultRoute;
   }
 
-  /** The pipeline of {@code task}'s route. */
-  public ModelFolder pipelineFor(String task) {
-    return byName.get(resolve(task));
-  }
-
   /** The routes as {@code quarry info} shows them. */
   public String describe() {
     List<String> parts = new ArrayList<>();

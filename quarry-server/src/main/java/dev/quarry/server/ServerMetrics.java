@@ -40,11 +40,6 @@ final class ServerMetrics {
     maxRerankBatch.accumulateAndGet(size, Math::max);
   }
 
-  /** The largest batch of pairs the cross-encoder has scored (pairs of concurrent searches share batches). */
-  long maxRerankBatch() {
-    return maxRerankBatch.get();
-  }
-
   String prometheus() {
     StringBuilder sb = new StringBuilder();
     sb.append("# TYPE quarry_requests_total counter\n");
