@@ -4,7 +4,15 @@ package dev.quarry.encode;
  * The output of one {@code encode} call: float vectors, or bytes when a quantised precision was
  * asked for (see {@link Quantization} for how to read them).
  */
-public record Embeddings(Precision precision, float[][] floats, byte[][] bytes, int dimension) {
+public record Embeddings(Precision precision, float[][] floats, byte[][] bytes, int dimension, int[] tokenCounts) {
+  /**
+   * The tokens each text was encoded from: its prompt and the special tokens included, after
+   * truncation at the maximum length (what an API bills as {@code usage.prompt_tokens}).
+   */
+  public int[] tokenCounts() {
+    return tokenCounts;
+  }
+
   /** Number of texts encoded. */
   public int size() {
     return floats != null ? floats.length : bytes.length;

@@ -10,6 +10,7 @@ import dev.quarry.modules.Pooling;
 import dev.quarry.modules.SentenceModule;
 import dev.quarry.similarity.SimilarityFunction;
 import dev.quarry.tokenize.TextTokenizer;
+import dev.quarry.tokenize.Tokenization;
 import dev.quarry.tokenize.TokenizedText;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -143,6 +144,21 @@ public final class SentenceTransformer implements AutoCloseable {
     return routeModels.get(folder.routes().resolve(task)).encode(texts, options);
   }
 
+  /**
+   * The texts tokenised as {@link #encode(String, List, EncodeOptions)} would encode them (the
+   * prompt the options resolve to prepended, the route's tokenizer, truncated at the maximum
+   * length), with each token's string, offsets and special flag: what TEI's {@code /tokenize}
+   * shows, and how a server tells that a text would be truncated.
+   */
+  public List<Tokenization> tokenize(String task, List<String> texts, EncodeOptions options) {
+    if (routeModels != null) {
+      return routeModels.get(folder.routes().resolve(task)).tokenize(null, texts, options);
+    }
+    String prompt = resolvePrompt(options);
+    TextTokenizer tokenizer = tokenizerFor(options.maxLength() == 0 ? folder.maxSeqLength() : options.maxLength());
+    return tokenizer.inspect(prompt.isEmpty() ? texts : texts.stream().map(t -> prompt + t).toList());
+  }
+
   /** A Router model's route names; empty for a plain model. */
   public List<String> routes() {
     return routeModels == null ? List.of() : List.copyOf(routeModels.keySet());
@@ -192,7 +208,11 @@ public final class SentenceTransformer implements AutoCloseable {
 
     float[][] out = new float[texts.size()][];
     runBatches(tokens, options, promptLength, out);
-    return finish(out, options);
+    int[] counts = new int[tokens.length];
+    for (int i = 0; i < counts.length; i++) {
+      counts[i] = tokens[i].length();
+    }
+    return finish(out, options, counts);
   }
 
   private void runBatches(TokenizedText[] tokens, EncodeOptions options, int promptLength, float[][] out) {
@@ -276,7 +296,7 @@ public final class SentenceTransformer implements AutoCloseable {
     return pooled;
   }
 
-  private Embeddings finish(float[][] vectors, EncodeOptions options) {
+  private Embeddings finish(float[][] vectors, EncodeOptions options, int[] tokenCounts) {
     int dim = folder.dimension();
     if (options.truncateDim() > 0 && options.truncateDim() < dim) {
       dim = options.truncateDim();
@@ -290,10 +310,10 @@ public final class SentenceTransformer implements AutoCloseable {
       }
     }
     if (options.precision() == Precision.FLOAT32) {
-      return new Embeddings(Precision.FLOAT32, vectors, null, dim);
+      return new Embeddings(Precision.FLOAT32, vectors, null, dim, tokenCounts);
     }
     byte[][] q = Quantization.quantize(vectors, options.precision(), options.calibration());
-    return new Embeddings(options.precision(), null, q, dim);
+    return new Embeddings(options.precision(), null, q, dim, tokenCounts);
   }
 
   private String resolvePrompt(EncodeOptions options) {

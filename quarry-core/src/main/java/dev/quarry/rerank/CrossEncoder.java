@@ -72,6 +72,21 @@ public final class CrossEncoder implements AutoCloseable {
 
   /** Every label's score per pair, [pairs, labels], after the activation. */
   public float[][] predictAll(List<TextPair> pairs, int batchSize) {
+    float[][] out = logits(pairs, batchSize);
+    for (float[] row : out) {
+      for (int k = 0; k < row.length; k++) {
+        row[k] = activate(row[k]);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Every label's raw logit per pair, [pairs, labels], float32 and before the activation: what
+   * TEI's {@code /rerank} answers with {@code raw_scores}, and what a batcher shared by callers
+   * that want either form computes once.
+   */
+  public float[][] logits(List<TextPair> pairs, int batchSize) {
     if (batchSize <= 0) {
       throw new QuarryException("batch size must be positive, got " + batchSize);
     }
@@ -103,14 +118,28 @@ public final class CrossEncoder implements AutoCloseable {
       }
       float[][] logits = classifier.run(ids, mask, types, n, seq);
       for (int j = 0; j < n; j++) {
-        float[] row = logits[j];
-        for (int k = 0; k < row.length; k++) {
-          row[k] = (float) folder.activation().apply(row[k]);
-        }
-        out[order[start + j]] = row;
+        out[order[start + j]] = logits[j];
       }
     }
     return out;
+  }
+
+  /** A logit through the model's activation (computed in double, returned as float32 as Python does). */
+  public float activate(float logit) {
+    return (float) folder.activation().apply(logit);
+  }
+
+  /**
+   * Whether each pair is longer than the model's maximum length and would be truncated
+   * (longest_first) before scoring.
+   */
+  public boolean[] exceedsMaxLength(List<TextPair> pairs) {
+    return tokenizer.pairsExceedMaxLength(pairs.stream().map(TextPair::first).toList(), pairs.stream().map(TextPair::second).toList());
+  }
+
+  /** The model's maximum pair length in tokens. */
+  public int maxLength() {
+    return tokenizer.maxLength();
   }
 
   /**

@@ -2,10 +2,12 @@ package dev.quarry.tokenize;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.huggingface.tokenizers.jni.CharSpan;
 import ai.djl.util.PairList;
 import dev.quarry.QuarryException;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -93,6 +95,51 @@ public final class TextTokenizer implements AutoCloseable {
   public int promptLength(String prompt) {
     Encoding e = tokenizer.encode(prepare(prompt));
     return Math.max(0, e.getIds().length - 1);
+  }
+
+  /**
+   * Each text's tokens with their ids, strings, character offsets and special flags, truncated as
+   * {@link #encodeAll} truncates, and whether truncation dropped tokens. Offsets are into the text
+   * the tokenizer read: the text itself, lower-cased first for a {@code do_lower_case} model.
+   */
+  public List<Tokenization> inspect(List<String> texts) {
+    String[] prepared = new String[texts.size()];
+    for (int i = 0; i < prepared.length; i++) {
+      prepared[i] = prepare(texts.get(i));
+    }
+    Encoding[] enc = tokenizer.batchEncode(prepared);
+    List<Tokenization> out = new ArrayList<>(enc.length);
+    for (Encoding e : enc) {
+      long[] ids = e.getIds();
+      String[] strings = e.getTokens();
+      long[] special = e.getSpecialTokenMask();
+      CharSpan[] spans = e.getCharTokenSpans();
+      List<Token> tokens = new ArrayList<>(ids.length);
+      for (int t = 0; t < ids.length; t++) {
+        boolean isSpecial = special[t] == 1;
+        CharSpan span = isSpecial || spans == null || t >= spans.length ? null : spans[t];
+        tokens.add(new Token(ids[t], strings[t], isSpecial, span == null ? -1 : span.getStart(), span == null ? -1 : span.getEnd()));
+      }
+      out.add(new Tokenization(tokens, e.exceedMaxLength()));
+    }
+    return out;
+  }
+
+  /**
+   * Whether each pair is longer than the maximum length, so that {@link #encodePairs} cuts it (a
+   * server told not to truncate refuses such a pair).
+   */
+  public boolean[] pairsExceedMaxLength(List<String> first, List<String> second) {
+    PairList<String, String> pairs = new PairList<>(first.size());
+    for (int i = 0; i < first.size(); i++) {
+      pairs.add(prepare(first.get(i)), prepare(second.get(i)));
+    }
+    Encoding[] enc = tokenizer.batchEncode(pairs);
+    boolean[] out = new boolean[enc.length];
+    for (int i = 0; i < enc.length; i++) {
+      out[i] = enc[i].exceedMaxLength();
+    }
+    return out;
   }
 
   /** Splits a text into its word-piece strings (for display and debugging). */

@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
 import java.util.function.IntConsumer;
 
 /** Reading bounded JSON bodies and writing JSON or error answers on a JDK HttpExchange. */
@@ -26,6 +25,10 @@ final class HttpExchanges {
 
     final int status;
     int retryAfterSeconds = -1;
+    /** The request field at fault (OpenAI's {@code error.param}), or null. */
+    String param;
+    /** A machine-readable reason (OpenAI's {@code error.code}, e.g. {@code model_not_found}), or null. */
+    String code;
 
     HttpError(int status, String message) {
       super(message, null, false, false); // an answer, not a fault: no stack trace to fill
@@ -35,6 +38,16 @@ final class HttpExchanges {
     /** Adds a {@code Retry-After} header: the client may try again after this many seconds. */
     HttpError retryAfter(int seconds) {
       this.retryAfterSeconds = seconds;
+      return this;
+    }
+
+    HttpError param(String field) {
+      this.param = field;
+      return this;
+    }
+
+    HttpError code(String reason) {
+      this.code = reason;
       return this;
     }
   }
@@ -93,15 +106,15 @@ final class HttpExchanges {
     }
   }
 
-  static void sendError(HttpExchange ex, HttpError e) throws IOException {
+  static void sendError(HttpExchange ex, HttpError e, ErrorShape shape) throws IOException {
     if (e.retryAfterSeconds >= 0) {
       ex.getResponseHeaders().set("Retry-After", Integer.toString(e.retryAfterSeconds));
     }
-    sendError(ex, e.status, e.getMessage());
+    sendJson(ex, e.status, shape.body(e.status, e.getMessage(), e.param, e.code));
   }
 
-  static void sendError(HttpExchange ex, int status, String message) throws IOException {
-    sendJson(ex, status, Map.of("error", message));
+  static void sendError(HttpExchange ex, int status, String message, ErrorShape shape) throws IOException {
+    sendJson(ex, status, shape.body(status, message, null, null));
   }
 
   private static void headers(HttpExchange ex, String contentType) {

@@ -16,7 +16,7 @@ import dev.quarry.index.LuceneIndex;
 import dev.quarry.index.PassageIndex;
 import dev.quarry.index.SearchMode;
 import dev.quarry.io.Json;
-import dev.quarry.rerank.TextPair;
+import dev.quarry.modules.Normalize;
 import dev.quarry.search.Hit;
 import dev.quarry.search.Reranker;
 import dev.quarry.search.Retriever;
@@ -26,7 +26,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -80,9 +79,10 @@ public final class QuarryServer implements AutoCloseable {
   private final HttpServer http;
   private final ThreadPoolExecutor executor;
   private final MicroBatcher<String, float[]> batcher;
-  /** The rerank stage and its pair batcher, or null without a reranker. */
+  /** The rerank stage and its pair scorer, or null without a reranker. */
   private final Reranker reranker;
-  private final MicroBatcher<TextPair, Float> pairBatcher;
+  private final PairScorer pairs;
+  private final EmbeddingService embeddings;
   private final ServerMetrics metrics = new ServerMetrics();
   private final RequestChecks checks;
   private final Semaphore admission;
@@ -95,17 +95,11 @@ public final class QuarryServer implements AutoCloseable {
   private QuarryServer(SentenceTransformer model, PassageIndex index, ServerConfig config, Reranker reranker) throws IOException {
     this.model = model;
     this.reranker = reranker;
-    // One dispatcher: the cross-encoder's session already spreads one batch over every core.
-    // Pairs of concurrent searches share batches, as queries do.
-    this.pairBatcher = reranker == null ? null : new MicroBatcher<>("pairs to rerank", pairs -> {
-      float[] scores = reranker.crossEncoder().predict(pairs);
-      List<Float> boxed = new ArrayList<>(scores.length);
-      for (float f : scores) {
-        boxed.add(f);
-      }
-      return boxed;
-    }, 1, Math.max(config.maxBatch(), reranker.depth()), config.maxWaitMicros(), config.limits().maxQueuedQueries() * reranker.depth(),
+    // Pairs of concurrent searches and rerank requests share batches, as queries do.
+    this.pairs = reranker == null ? null : new PairScorer(reranker.crossEncoder(), Math.max(config.maxBatch(), reranker.depth()),
+        config.maxWaitMicros(), config.limits().maxQueuedQueries() * Math.max(reranker.depth(), config.limits().maxTexts()),
         metrics::rerankBatch);
+    this.embeddings = new EmbeddingService(model, config, metrics::embedBatch);
     this.index = index;
     this.config = config;
     this.limits = config.limits();
@@ -136,6 +130,11 @@ public final class QuarryServer implements AutoCloseable {
     route("/health", "health", p -> p.equals("/health"), false, this::health);
     route("/metrics", "metrics", p -> p.equals("/metrics"), false,
         ex -> HttpExchanges.send(ex, 200, "text/plain; version=0.0.4", HttpExchanges.utf8(metrics.prometheus())));
+    // The APIs clients already speak, beside Quarry's own: same admission, limits, token and checks.
+    Backends backends = new Backends(model, embeddings, pairs, config, checks, System.currentTimeMillis() / 1000);
+    new OpenAiApi(backends).register(this::route);
+    new TeiApi(backends).register(this::route);
+    new CohereRerankApi(backends).register(this::route);
     route("/", "page", p -> true, false, this::page);
   }
 
@@ -186,17 +185,19 @@ public final class QuarryServer implements AutoCloseable {
     return inFlight.get();
   }
 
-  private interface Handler {
-    void handle(HttpExchange ex) throws IOException;
-  }
-
   /**
    * @param exact which paths the route serves (the JDK matches contexts by prefix, so {@code
    *     /searchX} would otherwise reach {@code /search})
    * @param admitted whether the request counts against {@code maxConcurrentRequests}; health,
    *     metrics and the page do not, so they answer under overload
    */
-  private void route(String path, String name, Predicate<String> exact, boolean admitted, Handler handler) {
+  private void route(String path, String name, Predicate<String> exact, boolean admitted, Backends.Endpoint handler) {
+    route(path, name, exact, admitted, ErrorShape.QUARRY, handler);
+  }
+
+  /** As above, with errors laid out as the route's API family's clients expect them. */
+  private void route(String path, String name, Predicate<String> exact, boolean admitted, ErrorShape shape,
+      Backends.Endpoint handler) {
     http.createContext(path, ex -> {
       inFlight.incrementAndGet();
       long start = System.nanoTime();
@@ -226,9 +227,9 @@ public final class QuarryServer implements AutoCloseable {
         }
         handler.handle(ex);
       } catch (HttpError e) {
-        HttpExchanges.sendError(ex, e);
+        HttpExchanges.sendError(ex, e, shape);
       } catch (QuarryException e) {
-        HttpExchanges.sendError(ex, 400, e.getMessage());
+        HttpExchanges.sendError(ex, 400, e.getMessage(), shape);
       } catch (IOException e) {
         // The client went away or was cut off by a time limit mid-request: nobody to answer.
         LOG.log(System.Logger.Level.DEBUG, "connection failed: " + e);
@@ -236,7 +237,7 @@ public final class QuarryServer implements AutoCloseable {
         long ref = errorReferences.incrementAndGet();
         LOG.log(System.Logger.Level.ERROR, "request " + ex.getRequestMethod() + " " + ex.getRequestURI().getPath()
             + " failed (reference " + ref + ")", e);
-        sendQuietly(ex, 500, "internal error (reference " + ref + " in the server log)");
+        sendQuietly(ex, 500, "internal error (reference " + ref + " in the server log)", shape);
       } finally {
         if (admittedNow) {
           admission.release();
@@ -248,10 +249,10 @@ public final class QuarryServer implements AutoCloseable {
     });
   }
 
-  private static void sendQuietly(HttpExchange ex, int status, String message) {
+  private static void sendQuietly(HttpExchange ex, int status, String message, ErrorShape shape) {
     try {
       if (ex.getResponseCode() < 0) { // nothing sent yet
-        HttpExchanges.sendError(ex, status, message);
+        HttpExchanges.sendError(ex, status, message, shape);
       }
     } catch (IOException | RuntimeException ignored) {
       // the client is gone; the log has the failure
@@ -344,43 +345,20 @@ public final class QuarryServer implements AutoCloseable {
     return depth;
   }
 
-  /** The candidates re-scored through the pair batcher (batches shared with concurrent searches), best first. */
+  /** The candidates re-scored through the pair scorer (batches shared with concurrent requests), best first. */
   private List<Hit> rerank(String query, List<Hit> candidates, Retriever retriever) {
-    List<CompletableFuture<Float>> scores = new ArrayList<>(candidates.size());
-    try {
-      for (Hit h : candidates) {
-        Document d = retriever.document(h.id());
-        scores.add(pairBatcher.submit(new TextPair(query, d == null ? "" : d.fullText()), limits.queryTimeoutMillis(),
-            TimeUnit.MILLISECONDS));
-      }
-      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(limits.queryTimeoutMillis());
-      List<Hit> out = new ArrayList<>(candidates.size());
-      for (int i = 0; i < candidates.size(); i++) {
-        long left = Math.max(1, deadline - System.nanoTime());
-        Hit h = candidates.get(i);
-        out.add(new Hit(h.index(), h.id(), scores.get(i).get(left, TimeUnit.NANOSECONDS)));
-      }
-      List<Integer> order = new ArrayList<>();
-      for (int i = 0; i < out.size(); i++) {
-        order.add(i);
-      }
-      order.sort(Comparator.comparingDouble((Integer i) -> -out.get(i).score()).thenComparingInt(i -> i));
-      return order.stream().map(out::get).toList();
-    } catch (InterruptedException e) {
-      scores.forEach(f -> f.cancel(false));
-      Thread.currentThread().interrupt();
-      throw new HttpError(503, "interrupted");
-    } catch (TimeoutException e) {
-      scores.forEach(f -> f.cancel(false));
-      throw new HttpError(503, "reranking took longer than " + limits.queryTimeoutMillis() + " ms; the server is busy, retry")
-          .retryAfter(1);
-    } catch (ExecutionException e) {
-      scores.forEach(f -> f.cancel(false));
-      if (e.getCause() instanceof RuntimeException re) {
-        throw re;
-      }
-      throw new QuarryFailure("reranking failed", e.getCause());
+    List<String> texts = new ArrayList<>(candidates.size());
+    for (Hit h : candidates) {
+      Document d = retriever.document(h.id());
+      texts.add(d == null ? "" : d.fullText());
     }
+    float[] scores = pairs.scores(query, texts, false, limits.queryTimeoutMillis());
+    List<Hit> out = new ArrayList<>(candidates.size());
+    for (int i : TeiApi.byScore(scores)) {
+      Hit h = candidates.get(i);
+      out.add(new Hit(h.index(), h.id(), scores[i]));
+    }
+    return out;
   }
 
   private ArrayNode spans(String query, String text) {
@@ -403,9 +381,17 @@ public final class QuarryServer implements AutoCloseable {
     if (normalize != null && !normalize.isBoolean()) {
       throw new HttpError(400, "field 'normalize' must be true or false");
     }
-    EncodeOptions options = EncodeOptions.defaults().withPromptName(prompt == null || prompt.isNull() ? null : prompt.asText())
-        .withNormalize(normalize != null && normalize.asBoolean());
-    float[][] vectors = model.encode(list, options).floats();
+    String promptName = prompt == null || prompt.isNull() ? null : prompt.asText();
+    if (promptName != null && !model.folder().prompts().containsKey(promptName)) {
+      throw new HttpError(400, "prompt_name '" + promptName + "' is not one of the model's prompts " + model.folder().prompts().keySet());
+    }
+    float[][] vectors = embeddings.embed(new EmbeddingService.Job(list, EmbeddingService.Role.DEFAULT, promptName),
+        limits.queryTimeoutMillis()).vectors();
+    if (normalize != null && normalize.asBoolean()) {
+      for (float[] v : vectors) {
+        Normalize.l2NormalizeInPlace(v);
+      }
+    }
     HttpExchanges.streamJson(ex, 200, Map.of("model", model.folder().modelId(), "dimension", model.dimension(), "embeddings", vectors));
   }
 
@@ -547,7 +533,10 @@ public final class QuarryServer implements AutoCloseable {
     requireMethod(ex, "GET");
     List<String> problems = new ArrayList<>();
     String encoding = batcher.problem();
-    String reranking = pairBatcher == null ? null : pairBatcher.problem();
+    String reranking = pairs == null ? null : pairs.problem();
+    if (embeddings.problem() != null) {
+      problems.add(embeddings.problem());
+    }
     if (reranking != null) {
       problems.add(reranking);
     }
@@ -675,8 +664,9 @@ public final class QuarryServer implements AutoCloseable {
       }
     }
     batcher.close();
-    if (pairBatcher != null) {
-      pairBatcher.close();
+    embeddings.close();
+    if (pairs != null) {
+      pairs.close();
     }
     if (index.writeProblem() == null) {
       index.commit();

@@ -19,6 +19,8 @@ final class ServerMetrics {
   private final LongAdder batches = new LongAdder();
   private final LongAdder batchedQueries = new LongAdder();
   private final AtomicLong maxBatch = new AtomicLong();
+  private final LongAdder embedBatches = new LongAdder();
+  private final LongAdder embedRequests = new LongAdder();
   private final LongAdder rerankBatches = new LongAdder();
   private final LongAdder rerankedPairs = new LongAdder();
   private final AtomicLong maxRerankBatch = new AtomicLong();
@@ -32,6 +34,12 @@ final class ServerMetrics {
     batches.increment();
     batchedQueries.add(size);
     maxBatch.accumulateAndGet(size, Math::max);
+  }
+
+  /** One micro-batch of embedding requests (/encode, /v1/embeddings, /embed) of {@code size} requests. */
+  void embedBatch(int size) {
+    embedBatches.increment();
+    embedRequests.add(size);
   }
 
   void rerankBatch(int size) {
@@ -56,6 +64,9 @@ final class ServerMetrics {
     sb.append("# TYPE quarry_encode_batched_queries_total counter\nquarry_encode_batched_queries_total ")
         .append(batchedQueries.sum()).append('\n');
     sb.append("# TYPE quarry_encode_batch_size_max gauge\nquarry_encode_batch_size_max ").append(maxBatch.get()).append('\n');
+    sb.append("# TYPE quarry_embed_batches_total counter\nquarry_embed_batches_total ").append(embedBatches.sum()).append('\n');
+    sb.append("# TYPE quarry_embed_batched_requests_total counter\nquarry_embed_batched_requests_total ").append(embedRequests.sum())
+        .append('\n');
     sb.append("# TYPE quarry_rerank_batches_total counter\nquarry_rerank_batches_total ").append(rerankBatches.sum()).append('\n');
     sb.append("# TYPE quarry_reranked_pairs_total counter\nquarry_reranked_pairs_total ").append(rerankedPairs.sum()).append('\n');
     sb.append("# TYPE quarry_rerank_batch_size_max gauge\nquarry_rerank_batch_size_max ").append(maxRerankBatch.get()).append('\n');

@@ -40,10 +40,14 @@ final class ServerFixture implements AutoCloseable {
   }
 
   ServerFixture(Path indexDir, ServerConfig config, dev.quarry.search.Reranker reranker) {
+    this(indexDir, config, reranker, model(), Path.of("..", "datasets", "ai-qa", "corpus.jsonl"));
+  }
+
+  /** Another model over another corpus (a small one keeps a second model's indexing short). */
+  ServerFixture(Path indexDir, ServerConfig config, dev.quarry.search.Reranker reranker, SentenceTransformer served, Path corpus) {
     this.indexDir = indexDir;
-    this.index = CorpusIndexer.openSynced(indexDir, model(), Path.of("..", "datasets", "ai-qa", "corpus.jsonl"),
-        IndexSettings.defaults());
-    this.server = QuarryServer.start(model(), index, config.withPort(0), reranker);
+    this.index = CorpusIndexer.openSynced(indexDir, served, corpus, IndexSettings.defaults());
+    this.server = QuarryServer.start(served, index, config.withPort(0), reranker);
   }
 
   ServerFixture(Path indexDir) {
