@@ -105,6 +105,15 @@ class ServerFaultTest {
       HttpResponse<String> refused = f.post("/search", "{\"query\": \"overloaded?\"}", null);
       assertError(refused, 503, "limit of 1 requests at once");
       assertEquals("1", refused.headers().firstValue("Retry-After").orElse(""));
+      // The compatibility APIs go through the same admission, each answering in its own shape.
+      HttpResponse<String> openAi = f.post("/v1/embeddings", "{\"input\": \"overloaded?\"}", TOKEN);
+      assertEquals(503, openAi.statusCode(), openAi.body());
+      assertTrue(ServerFixture.json(openAi).get("error").get("message").asText().contains("limit of 1 requests at once"));
+      assertEquals("1", openAi.headers().firstValue("Retry-After").orElse(""));
+      HttpResponse<String> tei = f.post("/embed", "{\"inputs\": \"overloaded?\"}", TOKEN);
+      assertEquals(503, tei.statusCode(), tei.body());
+      assertEquals("Overloaded", ServerFixture.json(tei).get("error_type").asText());
+      assertEquals(503, f.post("/v1/rerank", "{\"query\": \"q\", \"documents\": [\"d\"]}", TOKEN).statusCode());
       assertEquals(200, f.get("/health").statusCode(), "health is not subject to admission");
       // Once the stalled request is cut off (request time limit), the permit is back.
       assertTrue(RawHttp.closedWithin(slow, 10_000));

@@ -5,6 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.quarry.TestModels;
+import dev.quarry.encode.RuntimeOptions;
+import dev.quarry.model.CrossEncoderFolder;
+import dev.quarry.rerank.CrossEncoder;
+import dev.quarry.search.Reranker;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -25,13 +31,21 @@ import org.junit.jupiter.api.io.TempDir;
 @Tag("slow") // real models at size, servers, fine-tunes: left out of the fast tier (-Pfast)
 class ServerFuzzTest {
   private static final Set<Integer> CLIENT_OR_OK = Set.of(200, 400, 401, 403, 404, 405, 413, 415);
-  private static final List<String> SEEDS = List.of(
-      "{\"query\": \"what is dropout\", \"k\": 3, \"mode\": \"dense\"}",
-      "{\"query\": \"adam weight decay\", \"k\": 5, \"mode\": \"hybrid\"}",
-      "{\"query\": \"attention\", \"mode\": \"bm25\"}",
-      "{\"texts\": [\"a\", \"b c\"], \"normalize\": true}",
-      "{\"documents\": [{\"id\": \"fz\", \"title\": \"T\", \"text\": \"fuzzed text\"}]}",
-      "{\"ids\": [\"fz\", \"other\"]}");
+  /** Valid requests, one or more per endpoint: path, method, body. */
+  private static final List<String[]> SEEDS = List.of(
+      new String[] {"/search", "POST", "{\"query\": \"what is dropout\", \"k\": 3, \"mode\": \"dense\"}"},
+      new String[] {"/search", "POST", "{\"query\": \"adam weight decay\", \"k\": 5, \"mode\": \"hybrid\", \"rerank_depth\": 5}"},
+      new String[] {"/search", "POST", "{\"query\": \"attention\", \"mode\": \"bm25\", \"rerank\": false}"},
+      new String[] {"/encode", "POST", "{\"texts\": [\"a\", \"b c\"], \"normalize\": true}"},
+      new String[] {"/documents", "POST", "{\"documents\": [{\"id\": \"fz\", \"title\": \"T\", \"text\": \"fuzzed text\"}]}"},
+      new String[] {"/documents", "DELETE", "{\"ids\": [\"fz\", \"other\"]}"},
+      new String[] {"/v1/embeddings", "POST", "{\"input\": [\"a\", \"b\"], \"model\": \"all-MiniLM-L6-v2\", \"encoding_format\":"
+          + " \"base64\", \"dimensions\": 64, \"input_type\": \"query\", \"user\": \"u\"}"},
+      new String[] {"/embed", "POST", "{\"inputs\": \"a b\", \"normalize\": false, \"truncate\": false, \"dimensions\": 32}"},
+      new String[] {"/rerank", "POST", "{\"query\": \"q\", \"texts\": [\"a\", \"b\"], \"raw_scores\": true, \"return_text\": true}"},
+      new String[] {"/tokenize", "POST", "{\"inputs\": [\"tok en\"], \"add_special_tokens\": false}"},
+      new String[] {"/v1/rerank", "POST", "{\"model\": \"ce\", \"query\": \"q\", \"documents\": [{\"text\": \"a\"}, \"b\"],"
+          + " \"top_n\": 1, \"return_documents\": true}"});
   private static final List<String> ODD_VALUES = List.of("null", "true", "-1", "0", "1e309", "9".repeat(1200), "\"\"",
       "\"\\u0000\\ud800\"", "[]", "{}", "[\"x\", 1, null]", "\"" + "é".repeat(50) + "\"", "{\"a\": ".repeat(1100) + "1" + "}".repeat(1100));
 
@@ -40,14 +54,17 @@ class ServerFuzzTest {
   @Test
   void noInputMakesTheServerFail() throws Exception {
     Random random = new Random(20261128);
-    try (ServerFixture f = new ServerFixture(tmp.resolve("index"))) {
-      for (int i = 0; i < 400; i++) {
-        String seed = SEEDS.get(random.nextInt(SEEDS.size()));
-        String body = mutate(seed, random);
-        String path = seed.contains("query") ? "/search" : seed.contains("texts") ? "/encode" : "/documents";
-        String method = seed.contains("\"ids\"") ? "DELETE" : "POST";
+    CrossEncoder ce = CrossEncoder.load(CrossEncoderFolder.read(TestModels.crossEncoder(tmp.resolve("ce"), 1, null), "ce",
+        tmp.resolve("cache")), RuntimeOptions.defaults());
+    try (ServerFixture f = new ServerFixture(tmp.resolve("index"), ServerConfig.defaults().withToken(TOKEN), new Reranker(ce, 5))) {
+      for (int i = 0; i < 600; i++) {
+        String[] seed = SEEDS.get(random.nextInt(SEEDS.size()));
+        String body = mutate(seed[2], random);
+        String path = seed[0];
+        String method = seed[1];
         if (random.nextInt(10) == 0) {
-          path = List.of("/documents/" + "%41%2F%25", "/search/", "/encode?x=1", "//documents", "/documents/").get(random.nextInt(5));
+          path = List.of("/documents/" + "%41%2F%25", "/search/", "/encode?x=1", "//documents", "/documents/", "/v1/embeddings/",
+              "/v1/models/x%2F..", "/embedx", "/v1//rerank").get(random.nextInt(9));
         }
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(f.server.url() + path.substring(1)))
             .method(method, HttpRequest.BodyPublishers.ofByteArray(body.getBytes(StandardCharsets.UTF_8)))
@@ -61,11 +78,27 @@ class ServerFuzzTest {
         assertFalse(r.body().contains("Exception") || r.body().contains("at dev.quarry") || r.body().contains(tmp.toString()), where);
         // The JDK answers a request it cannot route at all ("//x" has no path) with its own HTML 404.
         if (r.statusCode() != 200 && !r.body().startsWith("<h1>404")) {
-          assertTrue(r.body().startsWith("{\"error\"") && ServerFixture.json(r).get("error").asText().length() > 5, where);
+          assertTrue(errorMessage(ServerFixture.json(r)).length() > 5, where);
         }
       }
       assertEquals(200, f.get("/health").statusCode(), f.get("/health").body());
+      String metrics = f.get("/metrics").body();
+      assertFalse(metrics.contains("status=\"500\""), metrics);
+    } finally {
+      ce.close();
     }
+  }
+
+  /** The message of any API family's error shape: Quarry's and TEI's, OpenAI's, Cohere's. */
+  private static String errorMessage(JsonNode body) {
+    JsonNode e = body.get("error");
+    if (e != null && e.isTextual()) {
+      return e.asText();
+    }
+    if (e != null && e.isObject() && e.path("message").isTextual()) {
+      return e.get("message").asText();
+    }
+    return body.path("message").asText("");
   }
 
   /** One of: a flipped byte, a cut, a field replaced by an odd value, or nesting around the whole body. */
