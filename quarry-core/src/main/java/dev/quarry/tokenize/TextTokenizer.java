@@ -73,6 +73,15 @@ public final class TextTokenizer implements AutoCloseable {
    * transformers' {@code longest_first} does: the input of a cross-encoder.
    */
   public TokenizedText[] encodePairs(List<String> first, List<String> second) {
+    Encoding[] enc = encodePairEncodings(first, second);
+    TokenizedText[] out = new TokenizedText[enc.length];
+    for (int i = 0; i < enc.length; i++) {
+      out[i] = toTokenized(enc[i]);
+    }
+    return out;
+  }
+
+  private Encoding[] encodePairEncodings(List<String> first, List<String> second) {
     if (first.size() != second.size()) {
       throw new IllegalArgumentException(first.size() + " first texts but " + second.size() + " second texts");
     }
@@ -80,12 +89,7 @@ public final class TextTokenizer implements AutoCloseable {
     for (int i = 0; i < first.size(); i++) {
       pairs.add(prepare(first.get(i)), prepare(second.get(i)));
     }
-    Encoding[] enc = tokenizer.batchEncode(pairs);
-    TokenizedText[] out = new TokenizedText[enc.length];
-    for (int i = 0; i < enc.length; i++) {
-      out[i] = toTokenized(enc[i]);
-    }
-    return out;
+    return tokenizer.batchEncode(pairs);
   }
 
   /**
@@ -130,11 +134,7 @@ public final class TextTokenizer implements AutoCloseable {
    * server told not to truncate refuses such a pair).
    */
   public boolean[] pairsExceedMaxLength(List<String> first, List<String> second) {
-    PairList<String, String> pairs = new PairList<>(first.size());
-    for (int i = 0; i < first.size(); i++) {
-      pairs.add(prepare(first.get(i)), prepare(second.get(i)));
-    }
-    Encoding[] enc = tokenizer.batchEncode(pairs);
+    Encoding[] enc = encodePairEncodings(first, second);
     boolean[] out = new boolean[enc.length];
     for (int i = 0; i < enc.length; i++) {
       out[i] = enc[i].exceedMaxLength();

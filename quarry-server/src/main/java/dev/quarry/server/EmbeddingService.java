@@ -1,8 +1,5 @@
 package dev.quarry.server;
 
-import static dev.quarry.server.HttpExchanges.HttpError;
-
-import dev.quarry.QuarryFailure;
 import dev.quarry.encode.Embeddings;
 import dev.quarry.encode.EncodeOptions;
 import dev.quarry.encode.SentenceTransformer;
@@ -12,10 +9,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.IntConsumer;
 
 /**
@@ -66,22 +59,7 @@ final class EmbeddingService implements AutoCloseable {
    * still queued then is dropped unrun.
    */
   Result embed(Job job, long timeoutMillis) {
-    CompletableFuture<Result> f = batcher.submit(job, timeoutMillis, TimeUnit.MILLISECONDS);
-    try {
-      return f.get(timeoutMillis, TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      f.cancel(false);
-      Thread.currentThread().interrupt();
-      throw new HttpError(503, "interrupted");
-    } catch (TimeoutException e) {
-      f.cancel(false);
-      throw new HttpError(503, "embedding took longer than " + timeoutMillis + " ms; the server is busy, retry").retryAfter(1);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof RuntimeException re) {
-        throw re;
-      }
-      throw new QuarryFailure("embedding failed", e.getCause());
-    }
+    return batcher.await(job, timeoutMillis, "embedding");
   }
 
   /** Why embedding is unhealthy, or null. */

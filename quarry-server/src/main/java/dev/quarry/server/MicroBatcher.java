@@ -2,13 +2,16 @@ package dev.quarry.server;
 
 import static dev.quarry.server.HttpExchanges.HttpError;
 
+import dev.quarry.QuarryFailure;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntConsumer;
 
@@ -92,6 +95,31 @@ final class MicroBatcher<I, O> implements AutoCloseable {
           .retryAfter(1);
     }
     return f;
+  }
+
+  /**
+   * Submits the input and waits for its output: at most {@code timeoutMillis} in all, after which the
+   * caller gets 503 with {@code Retry-After} and the input, if still queued, is dropped unrun.
+   *
+   * @param doing what the work is, for the message ("encoding the query")
+   */
+  O await(I input, long timeoutMillis, String doing) {
+    CompletableFuture<O> f = submit(input, timeoutMillis, TimeUnit.MILLISECONDS);
+    try {
+      return f.get(timeoutMillis, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      f.cancel(false);
+      Thread.currentThread().interrupt();
+      throw new HttpError(503, "interrupted");
+    } catch (TimeoutException e) {
+      f.cancel(false);
+      throw new HttpError(503, doing + " took longer than " + timeoutMillis + " ms; the server is busy, retry").retryAfter(1);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new QuarryFailure(doing + " failed", e.getCause());
+    }
   }
 
   /** Why query encoding is unhealthy (a dispatcher died, or the last batch failed with an Error), or null. */

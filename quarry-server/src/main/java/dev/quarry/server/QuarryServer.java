@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.quarry.QuarryException;
-import dev.quarry.QuarryFailure;
 import dev.quarry.data.Document;
 import dev.quarry.encode.EncodeOptions;
 import dev.quarry.encode.SentenceTransformer;
@@ -33,19 +32,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntConsumer;
 import java.util.function.Predicate;
 
 /**
- * The HTTP API and web page over one model and one Lucene index.
+ * The HTTP API and web page over one model and one passage index (local Lucene or SolrCloud).
  *
  * <pre>
  * POST   /search     {"query", "k"?, "mode"?, "rerank"?, "rerank_depth"?}   top-k passages with scores and
@@ -55,6 +51,11 @@ import java.util.function.Predicate;
  * DELETE /documents  {"ids": [...]}  or  DELETE /documents/{id}   (bearer token)
  * GET    /health, /metrics (Prometheus text), /  (the search page)
  * </pre>
+ *
+ * <p>Beside these, the APIs that clients already speak: OpenAI's {@code /v1/embeddings} and {@code
+ * /v1/models} ({@link OpenAiApi}), TEI's {@code /embed}, {@code /rerank}, {@code /tokenize}, {@code
+ * /info} ({@link TeiApi}) and Cohere's {@code /v1/rerank} ({@link CohereRerankApi}), through the same
+ * admission, limits, checks, batchers and metrics.
  *
  * <p>Writes are validated whole, applied all or nothing, serialised, and committed before they are
  * acknowledged, so an acknowledged write survives a crash. Client faults get 4xx with a message
@@ -613,24 +614,7 @@ public final class QuarryServer implements AutoCloseable {
 
   /** The query's embedding from a micro-batch; a query that waits too long is dropped from the queue. */
   private float[] awaitQuery(String query) {
-    CompletableFuture<float[]> f = batcher.submit(query, limits.queryTimeoutMillis(), TimeUnit.MILLISECONDS);
-    try {
-      return f.get(limits.queryTimeoutMillis(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      f.cancel(false);
-      Thread.currentThread().interrupt();
-      throw new HttpError(503, "interrupted");
-    } catch (TimeoutException e) {
-      f.cancel(false);
-      throw new HttpError(503, "encoding the query took longer than " + limits.queryTimeoutMillis() + " ms; the server is busy, retry")
-          .retryAfter(1);
-    } catch (ExecutionException e) {
-      Throwable cause = e.getCause();
-      if (cause instanceof RuntimeException re) {
-        throw re;
-      }
-      throw new QuarryFailure("encoding the query failed", cause);
-    }
+    return batcher.await(query, limits.queryTimeoutMillis(), "encoding the query");
   }
 
   /**

@@ -28,13 +28,16 @@ public record ServerConfig(String host, int port, String token, List<String> all
    * @param maxBodyBytes requests with a larger body get 413
    * @param maxK largest k a search may ask for
    * @param maxTextChars longest single query or document text
-   * @param maxTexts most texts in one {@code /encode} request, or documents in one write (413 beyond)
+   * @param maxTexts most texts in one {@code /encode}, {@code /v1/embeddings}, {@code /embed} or rerank
+   *     request, or documents in one write (413 beyond)
    * @param maxTotalChars most characters over all texts of one request (413 beyond)
    * @param maxExactDocuments largest index that {@code "mode": "exact"} may scan (each exact query
    *     reads every vector)
    * @param maxConcurrentRequests searches, encodes and writes processed at once; more get 503 with
    *     {@code Retry-After} at once instead of piling up behind the busy cores
-   * @param maxQueuedQueries queries waiting for a micro-batch; more get 503 with {@code Retry-After}
+   * @param maxQueuedQueries queries (and, separately, embedding requests of {@code /encode}, {@code
+   *     /v1/embeddings} and {@code /embed}) waiting for a micro-batch; more get 503 with {@code
+   *     Retry-After}
    * @param queryTimeoutMillis how long a query waits for its embedding; a query that gives up is
    *     dropped from the queue, not encoded for nobody
    */
