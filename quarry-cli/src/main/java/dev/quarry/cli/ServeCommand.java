@@ -58,8 +58,8 @@ final class ServeCommand implements Callable<Integer> {
     System.out.printf(Locale.ROOT, "Quarry is serving %d passages with %s%s at %s  (Ctrl-C stops)%n", idx.size(), m.folder().modelId(),
         reranker == null ? "" : ", reranking the top " + reranker.depth() + " with " + reranker.crossEncoder().folder().modelId(),
         server.url());
-    System.out.printf(Locale.ROOT, "  also OpenAI %sv1/embeddings, TEI %sembed%s, Cohere %s%n", server.url(), server.url(),
-        reranker == null ? "" : " and /rerank", reranker == null ? "rerank needs --rerank" : server.url() + "v1/rerank");
+    System.out.printf(Locale.ROOT, "  also OpenAI %sv1/embeddings, TEI %sembed%s%n", server.url(), server.url(),
+        reranker == null ? " (the rerank APIs need --rerank)" : " and /rerank, Cohere " + server.url() + "v1/rerank");
     stopped.await();
     return 0;
   }
