@@ -72,26 +72,27 @@ final class CohereRerankApi {
     HttpExchanges.sendJson(ex, 200, out);
   }
 
-  /** Strings, or objects with a {@code text} field (Cohere's v1 and Jina's form). */
+  /** Each a string or an object with a {@code text} field (Cohere's v1 and Jina's form), mixed as the client likes. */
   private List<String> documents(JsonNode docs) {
-    if (docs != null && docs.isArray() && !docs.isEmpty() && docs.get(0).isObject()) {
-      if (docs.size() > backends.limits().maxTexts()) {
-        throw new HttpError(413, "'documents' holds " + docs.size() + " entries; the limit is " + backends.limits().maxTexts()
-            + " per request");
-      }
-      List<String> out = new ArrayList<>();
-      long total = 0;
-      for (int i = 0; i < docs.size(); i++) {
-        JsonNode text = docs.get(i).isObject() ? docs.get(i).get("text") : null;
-        if (text == null || !text.isTextual()) {
-          throw new HttpError(400, "documents[" + i + "] must be a string or an object with a string 'text'");
-        }
-        out.add(ApiRequests.checkLength(text.asText(), "documents[" + i + "].text", backends.limits()));
-        total += text.asText().length();
-      }
-      ApiRequests.checkTotal(total, backends.limits());
-      return out;
+    if (docs == null || !docs.isArray() || docs.isEmpty()) {
+      throw new HttpError(400, "field 'documents' must be a non-empty array of strings or {\"text\"} objects");
     }
-    return ApiRequests.texts(docs, "documents", backends.limits());
+    if (docs.size() > backends.limits().maxTexts()) {
+      throw new HttpError(413, "'documents' holds " + docs.size() + " entries; the limit is " + backends.limits().maxTexts()
+          + " per request");
+    }
+    List<String> out = new ArrayList<>(docs.size());
+    long total = 0;
+    for (int i = 0; i < docs.size(); i++) {
+      JsonNode d = docs.get(i);
+      JsonNode text = d.isObject() ? d.get("text") : d;
+      if (text == null || !text.isTextual()) {
+        throw new HttpError(400, "documents[" + i + "] must be a string or an object with a string 'text'");
+      }
+      out.add(ApiRequests.checkLength(text.asText(), "documents[" + i + "]", backends.limits()));
+      total += text.asText().length();
+    }
+    ApiRequests.checkTotal(total, backends.limits());
+    return out;
   }
 }

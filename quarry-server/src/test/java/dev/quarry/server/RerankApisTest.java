@@ -99,9 +99,11 @@ class RerankApisTest {
       assertEquals(want.get(r).score(), results.get(r).get("relevance_score").floatValue(), 1e-6);
       assertEquals(want.get(r).text(), results.get(r).get("document").get("text").asText());
     }
-    // Jina's and Cohere v1's {text} documents, and no model named.
+    // Jina's and Cohere v1's {text} documents (mixed with strings), and no model named.
+    List<Object> mixed = new java.util.ArrayList<>(DOCS.stream().map(d -> (Object) java.util.Map.of("text", d)).toList());
+    mixed.set(1, DOCS.get(1));
     String objects = "{\"query\": " + Json.writer().writeValueAsString(QUERY) + ", \"documents\": "
-        + Json.writer().writeValueAsString(DOCS.stream().map(d -> java.util.Map.of("text", d)).toList()) + "}";
+        + Json.writer().writeValueAsString(mixed) + "}";
     JsonNode all = ok(f.post("/v1/rerank", objects, TOKEN)).get("results");
     assertEquals(DOCS.size(), all.size());
     assertEquals(want.get(0).corpusId(), all.get(0).get("index").asInt());
