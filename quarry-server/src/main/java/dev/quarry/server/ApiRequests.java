@@ -131,6 +131,17 @@ final class ApiRequests {
     }
   }
 
+  /**
+   * What every compatible API does before reading a POST: the method, the bearer token, the
+   * Origin/Content-Type checks, then the body as a bounded JSON object.
+   */
+  static JsonNode readPost(HttpExchange ex, Backends backends) throws java.io.IOException {
+    requireMethod(ex, "POST");
+    requireToken(ex, backends.config().token());
+    backends.checks().checkWrite(ex.getRequestHeaders());
+    return HttpExchanges.readJson(ex, backends.limits().maxBodyBytes());
+  }
+
   static void requireMethod(HttpExchange ex, String method) {
     if (!ex.getRequestMethod().equals(method)) {
       throw new HttpError(405, "use " + method + " on " + ex.getRequestURI().getPath());

@@ -36,10 +36,7 @@ final class CohereRerankApi {
   }
 
   private void rerank(HttpExchange ex) throws IOException {
-    ApiRequests.requireMethod(ex, "POST");
-    ApiRequests.requireToken(ex, backends.config().token());
-    backends.checks().checkWrite(ex.getRequestHeaders());
-    JsonNode body = HttpExchanges.readJson(ex, backends.limits().maxBodyBytes());
+    JsonNode body = ApiRequests.readPost(ex, backends);
     PairScorer pairs = TeiApi.requireReranker(backends);
     String model = ApiRequests.optionalString(body, "model");
     String id = pairs.crossEncoder().folder().modelId();

@@ -46,10 +46,7 @@ final class OpenAiApi {
   }
 
   private void embeddings(HttpExchange ex) throws IOException {
-    ApiRequests.requireMethod(ex, "POST");
-    ApiRequests.requireToken(ex, backends.config().token());
-    backends.checks().checkWrite(ex.getRequestHeaders());
-    JsonNode body = HttpExchanges.readJson(ex, backends.limits().maxBodyBytes());
+    JsonNode body = ApiRequests.readPost(ex, backends);
     String modelName = requireServedModel(ApiRequests.optionalString(body, "model"));
     List<String> input = ApiRequests.texts(body.get("input"), "input", backends.limits());
     for (int i = 0; i < input.size(); i++) {

@@ -51,10 +51,7 @@ final class TeiApi {
   }
 
   private JsonNode post(HttpExchange ex) throws IOException {
-    ApiRequests.requireMethod(ex, "POST");
-    ApiRequests.requireToken(ex, backends.config().token());
-    backends.checks().checkWrite(ex.getRequestHeaders());
-    JsonNode body = HttpExchanges.readJson(ex, backends.limits().maxBodyBytes());
+    JsonNode body = ApiRequests.readPost(ex, backends);
     String direction = ApiRequests.optionalString(body, "truncation_direction");
     if (direction != null && !direction.equalsIgnoreCase("right")) {
       throw new HttpError(400, "truncation_direction '" + OpenAiApi.abbreviate(direction) + "' is not supported: Quarry truncates"
