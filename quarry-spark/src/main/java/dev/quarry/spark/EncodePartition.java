@@ -26,13 +26,16 @@ final class EncodePartition implements MapPartitionsFunction<Row, Row> {
       .add("vector", DataTypes.createArrayType(DataTypes.FloatType, false), false);
 
   private final String model;
+  /** Another ONNX file of the model folder (int8), or null for its default graph. */
+  private final String onnxFile;
   private final int chunk;
   private final int batchSize;
   /** Test hook: this partition's first attempt fails half way through its first chunk (-1: never). */
   private final int failOncePartition;
 
-  EncodePartition(String model, int chunk, int batchSize, int failOncePartition) {
+  EncodePartition(String model, String onnxFile, int chunk, int batchSize, int failOncePartition) {
     this.model = model;
+    this.onnxFile = onnxFile;
     this.chunk = chunk;
     this.batchSize = batchSize;
     this.failOncePartition = failOncePartition;
@@ -40,7 +43,7 @@ final class EncodePartition implements MapPartitionsFunction<Row, Row> {
 
   @Override
   public Iterator<Row> call(Iterator<Row> rows) {
-    SentenceTransformer m = ExecutorModels.get(model);
+    SentenceTransformer m = ExecutorModels.get(model, onnxFile);
     EncodeOptions options = EncodeOptions.defaults().withBatchSize(batchSize);
     TaskContext task = TaskContext.get();
     boolean fail = task != null && task.partitionId() == failOncePartition && task.attemptNumber() == 0;

@@ -21,7 +21,18 @@ final class ExecutorModels {
   private ExecutorModels() {}
 
   static SentenceTransformer get(String spec) {
-    return MODELS.computeIfAbsent(spec, s -> SentenceTransformer.load(resolve(s), runtime()));
+    return get(spec, null);
+  }
+
+  /**
+   * The model with {@code onnxFile} (e.g. {@code model_qint8_avx512_vnni.onnx}) as its graph instead of
+   * the default one; null for the default. Each (model, file) pair is its own shared instance.
+   */
+  static SentenceTransformer get(String spec, String onnxFile) {
+    return MODELS.computeIfAbsent(onnxFile == null ? spec : spec + " | onnx file " + onnxFile, key -> {
+      ModelFolder folder = resolve(spec);
+      return SentenceTransformer.load(onnxFile == null ? folder : folder.withOnnxFile(onnxFile), runtime());
+    });
   }
 
   /**

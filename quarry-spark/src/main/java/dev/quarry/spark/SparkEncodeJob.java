@@ -45,6 +45,11 @@ public final class SparkEncodeJob implements Callable<Integer> {
       + " (default: ${DEFAULT-VALUE}).")
   String model = "sentence-transformers/all-MiniLM-L6-v2";
 
+  @Option(names = "--onnx-file", paramLabel = "NAME",
+      description = "Run another ONNX file of the model folder, e.g. model_qint8_avx512_vnni.onnx from `quarry quantize`"
+          + " (as quarry encode --onnx-file); the fingerprint follows the file.")
+  String onnxFile;
+
   @Option(names = "--parquet", paramLabel = "DIR", description = "Write (id, vector, model_fingerprint) rows here.")
   String parquet;
 
@@ -104,7 +109,7 @@ public final class SparkEncodeJob implements Callable<Integer> {
     try {
       Summary s = run(spark);
       System.out.printf(Locale.ROOT, "quarry-spark: encoded %d passages in %.1f s (%.1f passages/s) with %s (fingerprint %s)%n", s.rows(),
-          s.seconds(), s.rows() / s.seconds(), model, s.fingerprint());
+          s.seconds(), s.rows() / s.seconds(), onnxFile == null ? model : model + " (" + onnxFile + ")", s.fingerprint());
       return 0;
     } finally {
       spark.stop();
@@ -123,7 +128,7 @@ public final class SparkEncodeJob implements Callable<Integer> {
       throw new QuarryException(parquet + " exists; the job writes a new Parquet table (delete it or choose another --parquet).");
     }
     long start = System.nanoTime();
-    SentenceTransformer driverModel = ExecutorModels.get(model); // the metadata; shared with tasks in local mode
+    SentenceTransformer driverModel = ExecutorModels.get(model, onnxFile); // the metadata; shared with tasks in local mode
     String fingerprint = ModelFingerprint.of(driverModel.folder());
     IndexSinks.Meta meta = IndexSinks.Meta.of(CorpusIndexer.metadataOf(driverModel));
     IndexSettings settings = IndexSettings.defaults();
@@ -131,7 +136,7 @@ public final class SparkEncodeJob implements Callable<Integer> {
     Dataset<Row> table = CorpusTable.read(spark, input);
     int parts = partitions != null ? partitions : Math.max(table.rdd().getNumPartitions(), 2 * spark.sparkContext().defaultParallelism());
     Dataset<Row> encoded = table.repartition(parts).mapPartitions(
-        (MapPartitionsFunction<Row, Row>) new EncodePartition(model, chunk, batchSize, failOncePartition),
+        (MapPartitionsFunction<Row, Row>) new EncodePartition(model, onnxFile, chunk, batchSize, failOncePartition),
         Encoders.row(EncodePartition.SCHEMA));
     // Several outputs share one encoding.
     encoded = encoded.persist(StorageLevel.MEMORY_AND_DISK());
