@@ -182,14 +182,12 @@ public final class EncodePathsBenchmark {
 
   /** The Spark job as the README runs it (java -cp, local[*]), writing Parquet. */
   private static double spark(Path corpus, Path out, String onnxFile) throws Exception {
-    String java = ProcessHandle.current().info().command().orElse("java");
-    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx4g", "-Dai.djl.offline=true"));
-    if (Runtime.version().feature() >= 22) {
-      cmd.add("--enable-native-access=ALL-UNNAMED");
-    }
+    // The java on the PATH (17 here), as the README's command: Spark 4.0's Hadoop client calls
+    // Subject.getSubject, which Java 24+ refuses.
+    List<String> cmd = new ArrayList<>(List.of("java", "-Xmx4g", "-Dai.djl.offline=true"));
     // The opens the README's plain-java command gives Spark 4 on Java 17+.
     for (String p : List.of("java.base/java.lang", "java.base/java.nio", "java.base/sun.nio.ch", "java.base/java.util",
-        "java.base/java.lang.invoke", "java.base/sun.util.calendar")) {
+        "java.base/java.lang.invoke")) {
       cmd.add("--add-opens=" + p + "=ALL-UNNAMED");
     }
     cmd.addAll(List.of("-cp", "quarry-spark/target/quarry-spark.jar:quarry-spark/target/lib/*", "dev.quarry.spark.SparkEncodeJob",

@@ -30,7 +30,7 @@ final class EncodeCommand implements Callable<Integer> {
   @Option(names = "--text-field", description = "JSONL field holding the text (default: ${DEFAULT-VALUE}).")
   String textField = "text";
 
-  @Option(names = "--batch-size", description = "Texts per inference (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--batch-size", description = "Texts per inference at most; long texts go in fewer (see --max-batch-tokens) (default: ${DEFAULT-VALUE}).")
   int batchSize = EncodeOptions.DEFAULT_BATCH_SIZE;
 
   @Option(names = "--normalize", description = "L2-normalise the output vectors.")

@@ -29,6 +29,11 @@ public final class ModelOptions {
   @Option(names = "--threads", description = "CPU threads for inference (default: all cores).")
   Integer threads;
 
+  @Option(names = "--max-batch-tokens", paramLabel = "N",
+      description = "Most padded tokens per inference batch: long texts go in smaller batches, which stay in the CPU caches"
+          + " (default: ${DEFAULT-VALUE}; 0 = batches of --batch-size whatever the length).")
+  int maxBatchTokens = RuntimeOptions.DEFAULT_MAX_BATCH_TOKENS;
+
   @Option(names = "--onnx-file", paramLabel = "NAME",
       description = "Run another ONNX file of the model folder, e.g. model_qint8_avx512_vnni.onnx (see `quarry quantize`, `quarry models`).")
   String onnxFile;
@@ -74,6 +79,7 @@ public final class ModelOptions {
     if (threads != null) {
       runtime = runtime.withThreads(threads);
     }
+    runtime = runtime.withMaxBatchTokens(maxBatchTokens);
     return SentenceTransformer.load(resolve(), runtime);
   }
 }

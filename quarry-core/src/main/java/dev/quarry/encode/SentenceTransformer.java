@@ -219,9 +219,10 @@ public final class SentenceTransformer implements AutoCloseable {
     // Longest first, as sentence-transformers sorts: similar lengths share a batch, so padding is small.
     Integer[] order = IntStream.range(0, tokens.length).boxed().toArray(Integer[]::new);
     Arrays.sort(order, Comparator.comparingInt((Integer i) -> -tokens[i].length()).thenComparingInt(i -> i));
+    // A batch's first text is its longest: the token cap sizes each batch from it.
     List<int[]> batches = new ArrayList<>();
-    for (int start = 0; start < order.length; start += options.batchSize()) {
-      int end = Math.min(order.length, start + options.batchSize());
+    for (int start = 0, end; start < order.length; start = end) {
+      end = Math.min(order.length, start + runtime.batchSizeFor(options.batchSize(), tokens[order[start]].length()));
       int[] batch = new int[end - start];
       for (int j = start; j < end; j++) {
         batch[j - start] = order[j];

@@ -28,9 +28,11 @@ public final class CrossEncoder implements AutoCloseable {
   private final CrossEncoderFolder folder;
   private final OnnxClassifier classifier;
   private final TextTokenizer tokenizer;
+  private final RuntimeOptions runtime;
 
   private CrossEncoder(CrossEncoderFolder folder, RuntimeOptions runtime) {
     this.folder = folder;
+    this.runtime = runtime;
     this.classifier = new OnnxClassifier(folder.onnxFile(), runtime.threads());
     if (classifier.labels() > 0 && classifier.labels() != folder.numLabels()) {
       classifier.close();
@@ -100,8 +102,9 @@ public final class CrossEncoder implements AutoCloseable {
     Integer[] order = IntStream.range(0, tokens.length).boxed().toArray(Integer[]::new);
     Arrays.sort(order, Comparator.comparingInt((Integer i) -> -tokens[i].length()).thenComparingInt(i -> i));
     float[][] out = new float[tokens.length][];
-    for (int start = 0; start < order.length; start += batchSize) {
-      int end = Math.min(order.length, start + batchSize);
+    // As SentenceTransformer batches: the first pair of a batch is its longest, and sizes it under the token cap.
+    for (int start = 0, end; start < order.length; start = end) {
+      end = Math.min(order.length, start + runtime.batchSizeFor(batchSize, tokens[order[start]].length()));
       int seq = 0;
       for (int j = start; j < end; j++) {
         seq = Math.max(seq, tokens[order[j]].length());

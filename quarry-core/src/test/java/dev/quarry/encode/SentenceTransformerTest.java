@@ -177,6 +177,45 @@ class SentenceTransformerTest {
     assertEquals(TEXTS.size(), seen.stream().mapToInt(Integer::intValue).max().orElse(0));
   }
 
+  /**
+   * The padded-token cap: six 256-token texts go in batches of 2 under the default 512, six short
+   * ones still in one batch, and no vector changes against uncapped batches of 32.
+   */
+  @Test
+  void theTokenCapSizesEachBatchByItsLongestTextAndChangesNoVector() {
+    List<String> texts = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      texts.add(i + " " + TestModels.LONG_TEXT);
+      texts.add("short question number " + i);
+    }
+    dev.quarry.model.ModelFolder folder = dev.quarry.model.ModelFolder.read(TestModels.folder(TestModels.MINILM), TestModels.MINILM);
+    try (SentenceTransformer capped = SentenceTransformer.load(folder, RuntimeOptions.defaults());
+        SentenceTransformer uncapped = SentenceTransformer.load(folder, RuntimeOptions.defaults().withMaxBatchTokens(0))) {
+      assertEquals(RuntimeOptions.DEFAULT_MAX_BATCH_TOKENS, RuntimeOptions.defaults().maxBatchTokens());
+      assertEquals(List.of(2, 2, 2, 6), batchSizes(capped, texts));
+      assertEquals(List.of(12), batchSizes(uncapped, texts));
+      float[][] a = capped.encode(texts, EncodeOptions.defaults()).floats();
+      float[][] b = uncapped.encode(texts, EncodeOptions.defaults()).floats();
+      for (int i = 0; i < texts.size(); i++) {
+        assertTrue(maxAbsDiff(a[i], b[i]) < 1e-5, "text " + i);
+      }
+    }
+    assertTrue(org.junit.jupiter.api.Assertions.assertThrows(dev.quarry.QuarryException.class,
+        () -> RuntimeOptions.defaults().withMaxBatchTokens(-1)).getMessage().contains("max batch tokens"));
+  }
+
+  /** The batch sizes a call ran, sorted, read from its progress reports (cumulative counts). */
+  private static List<Integer> batchSizes(SentenceTransformer model, List<String> texts) {
+    List<Integer> done = java.util.Collections.synchronizedList(new ArrayList<>());
+    model.encode(texts, EncodeOptions.defaults().withProgress((d, total) -> done.add(d)));
+    List<Integer> sorted = done.stream().sorted().toList();
+    List<Integer> sizes = new ArrayList<>();
+    for (int i = 0; i < sorted.size(); i++) {
+      sizes.add(sorted.get(i) - (i == 0 ? 0 : sorted.get(i - 1)));
+    }
+    return sizes.stream().sorted().toList();
+  }
+
   static float maxAbsDiff(float[] a, float[] b) {
     assertEquals(a.length, b.length);
     float m = 0;
