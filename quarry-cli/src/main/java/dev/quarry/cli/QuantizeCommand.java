@@ -30,6 +30,10 @@ final class QuantizeCommand implements Callable<Integer> {
       + " fuses into MatMulIntegerToFloat; the default, faster) or dynamic-quantize-matmul (ONNX Runtime's contrib operator).")
   String form = "matmul-integer";
 
+  @Option(names = "--reduce-range", description = "7-bit weights, as quantize_dynamic(reduce_range=True): for CPUs with AVX2 but"
+      + " without VNNI, whose u8 x s8 kernel can saturate on full-range weights. Costs one bit of weight precision.")
+  boolean reduceRange;
+
   @Option(names = "--keep-float", paramLabel = "REGEX",
       description = "Leave float the MatMuls whose node name matches, e.g. 'layer\\.11/' (last layer) or '/output/dense/' (feed-forward outputs).")
   String keepFloat;
@@ -61,9 +65,9 @@ final class QuantizeCommand implements Callable<Integer> {
       default -> throw new QuarryException("--form: '" + form + "' is not dynamic-quantize-matmul or matmul-integer.");
     };
     OnnxQuantizer.Report r = OnnxQuantizer.quantize(floatGraph, target, !perTensor, f,
-        keepFloat == null ? null : Pattern.compile(keepFloat));
+        keepFloat == null ? null : Pattern.compile(keepFloat), reduceRange);
     System.out.printf(Locale.ROOT, "Wrote %s: %d MatMul weights int8 (%s), %d MatMuls left float (activation x activation, or --keep-float);"
-        + " %.1f MB -> %.1f MB in %.1f s%n", target, r.matMulsQuantized(), perTensor ? "per tensor" : "per channel",
+        + " %.1f MB -> %.1f MB in %.1f s%n", target, r.matMulsQuantized(), (perTensor ? "per tensor" : "per channel") + (reduceRange ? ", 7-bit" : ""),
         r.matMulsKept(), r.floatBytesBefore() / 1e6, r.bytesAfter() / 1e6, (System.nanoTime() - t0) / 1e9);
     System.out.printf(Locale.ROOT, crossEncoder ? "Use it with quarry rerank --model %2$s --onnx-file %1$s (or --rerank-onnx-file %1$s)%n"
         : "Use it with --onnx-file %1$s (e.g. quarry eval --model %2$s --onnx-file %1$s)%n", fileName, id);

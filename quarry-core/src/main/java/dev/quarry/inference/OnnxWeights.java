@@ -1,14 +1,18 @@
 package dev.quarry.inference;
 
 import ai.onnx.proto.OnnxMl;
+import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedInputStream;
 import dev.quarry.QuarryException;
+import dev.quarry.QuarryFailure;
 import dev.quarry.io.Tensor;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -77,13 +81,76 @@ public final class OnnxWeights {
   }
 
   /** Parses an ONNX file of any size (protobuf's default limit of 64 MB is below a BERT's). */
+  /**
+   * The graph of {@code file} with every initializer's values inside it: tensors an exporter stored as
+   * external data (large models: {@code model.onnx} + {@code model.onnx_data}) are read in, so that
+   * every reader sees their values instead of an empty tensor.
+   */
   public static OnnxMl.ModelProto readModel(Path file) {
+    OnnxMl.ModelProto model;
     try (InputStream in = Files.newInputStream(file)) {
       CodedInputStream cis = CodedInputStream.newInstance(in);
       cis.setSizeLimit(Integer.MAX_VALUE);
-      return OnnxMl.ModelProto.parseFrom(cis);
+      model = OnnxMl.ModelProto.parseFrom(cis);
     } catch (IOException e) {
       throw new QuarryException("Cannot read ONNX model " + file + ": " + e.getMessage(), e);
+    }
+    return inlineExternalData(model, file);
+  }
+
+  private static OnnxMl.ModelProto inlineExternalData(OnnxMl.ModelProto model, Path file) {
+    if (model.getGraph().getInitializerList().stream().noneMatch(t -> t.getDataLocation() == OnnxMl.TensorProto.DataLocation.EXTERNAL)) {
+      return model;
+    }
+    Path dir = file.toAbsolutePath().normalize().getParent();
+    OnnxMl.ModelProto.Builder b = model.toBuilder();
+    OnnxMl.GraphProto.Builder g = b.getGraphBuilder();
+    for (int i = 0; i < g.getInitializerCount(); i++) {
+      OnnxMl.TensorProto t = g.getInitializer(i);
+      if (t.getDataLocation() != OnnxMl.TensorProto.DataLocation.EXTERNAL) {
+        continue;
+      }
+      String location = null;
+      long offset = 0;
+      long length = -1;
+      for (OnnxMl.StringStringEntryProto e : t.getExternalDataList()) {
+        switch (e.getKey()) {
+          case "location" -> location = e.getValue();
+          case "offset" -> offset = Long.parseLong(e.getValue());
+          case "length" -> length = Long.parseLong(e.getValue());
+          default -> { } // checksum: not needed to read
+        }
+      }
+      String what = "ONNX model " + file + ": initializer '" + t.getName() + "' is stored as external data";
+      if (location == null) {
+        throw new QuarryException(what + " without a location.");
+      }
+      Path data = dir.resolve(location).normalize();
+      if (!data.startsWith(dir)) {
+        throw new QuarryException(what + " in " + location + ", outside the model's folder; refusing to read it.");
+      }
+      g.setInitializer(i, t.toBuilder().clearExternalData().clearDataLocation()
+          .setRawData(readRange(data, offset, length, what)).build());
+    }
+    return b.build();
+  }
+
+  private static ByteString readRange(Path data, long offset, long length, String what) {
+    try (FileChannel ch = FileChannel.open(data)) {
+      long n = length >= 0 ? length : ch.size() - offset;
+      if (offset < 0 || offset + n > ch.size() || n > Integer.MAX_VALUE) {
+        throw new QuarryException(what + " at bytes " + offset + ".." + (offset + n) + " of " + data + ", which has " + ch.size()
+            + " bytes: the data file is truncated or belongs to another export.");
+      }
+      ByteBuffer buf = ByteBuffer.allocate((int) n);
+      while (buf.hasRemaining() && ch.read(buf, offset + buf.position()) >= 0) {
+        // FileChannel.read may return fewer bytes than asked
+      }
+      return ByteString.copyFrom(buf.flip());
+    } catch (NoSuchFileException e) {
+      throw new QuarryException(what + " in " + data + ", which is missing. Copy it beside the .onnx file.", e);
+    } catch (IOException e) {
+      throw new QuarryFailure(what + " in " + data + ", which cannot be read: " + e.getMessage(), e);
     }
   }
 

@@ -85,6 +85,18 @@ public final class OnnxQuantizer {
    * {@code quantize_dynamic}'s {@code nodes_to_exclude} does, for layers too sensitive to rounding.
    */
   public static Report quantize(Path source, Path target, boolean perChannel, Form form, Pattern keepFloat) {
+    return quantize(source, target, perChannel, form, keepFloat, false);
+  }
+
+  /**
+   * As above, with {@code reduceRange} storing the weights in 7 bits ([-63, 63]) as {@code
+   * quantize_dynamic(reduce_range=True)} does. CPUs with AVX2 but without VNNI multiply u8 × s8 with
+   * {@code vpmaddubsw}, which adds two products in 16 bits and saturates: 255 × 127 × 2 is past
+   * 32,767, so a full-range weight next to a large activation can clip a product sum (measured here:
+   * one output −1.78 for −2.34). 7-bit weights cannot overflow (255 × 63 × 2 = 32,130), at the
+   * price of one bit of weight precision. CPUs with VNNI or AVX-512 do not saturate.
+   */
+  public static Report quantize(Path source, Path target, boolean perChannel, Form form, Pattern keepFloat, boolean reduceRange) {
     ModelProto model = OnnxWeights.readModel(source);
     Map<String, TensorProto> inits = new HashMap<>();
     for (TensorProto t : model.getGraph().getInitializerList()) {
@@ -100,6 +112,7 @@ public final class OnnxQuantizer {
     ModelProto.Builder out = model.toBuilder();
     out.getGraphBuilder().clearNode();
     Set<String> replaced = new HashSet<>();
+    Map<String, Integer> rewrittenUses = new HashMap<>(); // by weight: how many of its readers became integer MatMuls
     Set<String> quantizedInputs = new HashSet<>();
     int quantized = 0;
     int kept = 0;
@@ -112,8 +125,9 @@ public final class OnnxQuantizer {
         continue;
       }
       String name = w.getName();
+      rewrittenUses.merge(name, 1, Integer::sum);
       if (!replaced.contains(name)) {
-        for (TensorProto t : quantizeWeight(w, perChannel)) {
+        for (TensorProto t : quantizeWeight(w, perChannel, reduceRange ? REDUCED_MAX : FULL_MAX)) {
           out.getGraphBuilder().addInitializer(t);
         }
         replaced.add(name);
@@ -147,9 +161,10 @@ public final class OnnxQuantizer {
     if (quantized == 0) {
       throw new QuarryException(source + " has no MatMul with a float weight matrix: nothing to quantise.");
     }
-    // Drop the float weights no other node reads.
+    // Drop the float weights no remaining node reads: a weight also read by a node left float (another
+    // op, or a MatMul that --keep-float kept) stays.
     List<TensorProto> keptInits = out.getGraphBuilder().getInitializerList().stream()
-        .filter(t -> !replaced.contains(t.getName()) || uses.getOrDefault(t.getName(), 0) > countMatMulUses(model, t.getName()))
+        .filter(t -> !replaced.contains(t.getName()) || uses.getOrDefault(t.getName(), 0) > rewrittenUses.getOrDefault(t.getName(), 0))
         .toList();
     out.getGraphBuilder().clearInitializer().addAllInitializer(keptInits);
     if (form == Form.DYNAMIC_QUANTIZE_MATMUL && out.getOpsetImportList().stream().noneMatch(o -> o.getDomain().equals(MS_DOMAIN))) {
@@ -160,18 +175,18 @@ public final class OnnxQuantizer {
     return new Report(quantized, kept, before, sizeOf(target));
   }
 
-  private static int countMatMulUses(ModelProto model, String init) {
-    int n = 0;
-    for (NodeProto node : model.getGraph().getNodeList()) {
-      if (node.getOpType().equals("MatMul") && node.getInputCount() == 2 && node.getInput(1).equals(init)) {
-        n++;
-      }
-    }
-    return n;
-  }
+  /** The largest |int8 weight|: full range, and 7 bits (see {@link #quantize(Path, Path, boolean, Form, Pattern, boolean)}). */
+  static final int FULL_MAX = 127;
+
+  static final int REDUCED_MAX = 63;
 
   /** int8 weights (symmetric, round to nearest) and their scales: one per column of [K, N], or one. */
   static List<TensorProto> quantizeWeight(TensorProto w, boolean perChannel) {
+    return quantizeWeight(w, perChannel, FULL_MAX);
+  }
+
+  /** As above, with the weights in [-qmax, qmax]. */
+  static List<TensorProto> quantizeWeight(TensorProto w, boolean perChannel, int qmax) {
     int k = (int) w.getDims(0);
     int cols = (int) w.getDims(1);
     float[] data = OnnxWeights.floats(w);
@@ -183,13 +198,13 @@ public final class OnnxQuantizer {
       }
     }
     for (int s = 0; s < scales.length; s++) {
-      scales[s] = scales[s] == 0 ? 1f : scales[s] / 127f; // an all-zero column quantises to zeros
+      scales[s] = scales[s] == 0 ? 1f : scales[s] / qmax; // an all-zero column quantises to zeros
     }
     byte[] q = new byte[data.length];
     for (int r = 0; r < k; r++) {
       for (int c = 0; c < cols; c++) {
         int i = r * cols + c;
-        q[i] = (byte) Math.max(-127, Math.min(127, Math.round(data[i] / scales[perChannel ? c : 0])));
+        q[i] = (byte) Math.max(-qmax, Math.min(qmax, Math.round(data[i] / scales[perChannel ? c : 0])));
       }
     }
     ByteBuffer sb = ByteBuffer.allocate(4 * scales.length).order(ByteOrder.LITTLE_ENDIAN);
