@@ -2,7 +2,6 @@ package dev.quarry.eval;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.quarry.TestModels;
 import dev.quarry.data.BeirDataset;
@@ -95,7 +94,7 @@ class EvaluatorOnRealDataTest {
   @Test
   void reproducesPublishedBgeSmallScoresOnSciFact() {
     Path scifact = SHARED.resolve("scifact");
-    assumeTrue(Files.isDirectory(scifact), "SciFact reproduction skipped: " + scifact.toAbsolutePath()
+    dev.quarry.TestRequirements.require(Files.isDirectory(scifact), "SciFact reproduction skipped: " + scifact.toAbsolutePath()
         + " is absent (it lives in ../shared/datasets; set -Dquarry.shared.dir)");
     BeirDataset ds = BeirDataset.load(scifact, "test", false);
     assertEquals(300, ds.qrels().queryCount());

@@ -2,7 +2,6 @@ package dev.quarry.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.File;
 import java.nio.file.Files;
@@ -35,7 +34,7 @@ class BrowserSearchTest {
 
   @Test
   void aPersonTypesAQuestionAndSeesTheAnsweringPassage() throws Exception {
-    assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(DRIVER),
+    dev.quarry.TestRequirements.require(Files.isExecutable(CHROMIUM) && Files.isExecutable(DRIVER),
         "browser test skipped: install Debian's chromium and chromium-driver (.ci/run does)");
     try (ServerFixture f = new ServerFixture(tmp.resolve("index"))) {
       ChromeOptions options = new ChromeOptions();

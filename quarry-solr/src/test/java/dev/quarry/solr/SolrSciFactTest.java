@@ -1,7 +1,6 @@
 package dev.quarry.solr;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.quarry.TestModels;
 import dev.quarry.data.BeirDataset;
@@ -45,7 +44,7 @@ class SolrSciFactTest {
 
   @Test
   void sameMetricsAsTheLocalIndex() throws Exception {
-    assumeTrue(Files.isDirectory(SCIFACT), "SciFact on Solr skipped: " + SCIFACT.toAbsolutePath()
+    dev.quarry.TestRequirements.require(Files.isDirectory(SCIFACT), "SciFact on Solr skipped: " + SCIFACT.toAbsolutePath()
         + " is absent (it lives in ../shared/datasets; set -Dquarry.shared.dir)");
     BeirDataset ds = BeirDataset.load(SCIFACT, "test", false);
     SentenceTransformer model = TestModels.model(TestModels.MINILM);

@@ -2,7 +2,6 @@ package dev.quarry.spark;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.quarry.TestModels;
 import dev.quarry.data.BeirDataset;
@@ -54,7 +53,7 @@ class SparkEncodeJobTest {
 
   @Test
   void jobEqualsQuarryEncodeSurvivesAFailedTaskAndFeedsSolrAndLucene() throws Exception {
-    assumeTrue(Files.isDirectory(SCIFACT), "Spark job test skipped: " + SCIFACT.toAbsolutePath()
+    dev.quarry.TestRequirements.require(Files.isDirectory(SCIFACT), "Spark job test skipped: " + SCIFACT.toAbsolutePath()
         + " is absent (it lives in ../shared/datasets; set -Dquarry.shared.dir)");
     Path slice = sciFactSlice(tmp.resolve("scifact-2k"));
     MiniSolrCloudCluster cluster = new MiniSolrCloudCluster.Builder(1, tmp.resolve("solr")).configure();
