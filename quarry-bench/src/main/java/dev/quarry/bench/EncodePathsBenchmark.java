@@ -84,7 +84,7 @@ public final class EncodePathsBenchmark {
     Files.write(passagesFile, jsonl);
 
     // The int8 file as a user makes it.
-    run(List.of(launcher.toString(), "quantize", "-m", MODEL), null);
+    run(List.of(launcher.toString(), "quantize", "-m", MODEL));
     ModelFolder fp32 = ModelResolver.defaults().resolve(MODEL);
     ModelFolder int8 = fp32.withOnnxFile(INT8);
 
@@ -96,7 +96,7 @@ public final class EncodePathsBenchmark {
     Map<String, List<Double>> seconds = new LinkedHashMap<>();
     List<Double> jvmStart = new ArrayList<>();
     for (int rep = 0; rep < reps; rep++) {
-      jvmStart.add(wall(() -> run(List.of(launcher.toString(), "--version"), null)));
+      jvmStart.add(wall(() -> run(List.of(launcher.toString(), "--version"))));
       List<String> order = rep % 2 == 0 ? List.of("fp32", "int8") : List.of("int8", "fp32");
       for (String precision : order) {
         List<String> onnx = precision.equals("int8") ? List.of("--onnx-file", INT8) : List.of();
@@ -104,13 +104,13 @@ public final class EncodePathsBenchmark {
           List<String> cmd = new ArrayList<>(List.of(launcher.toString(), "encode", passagesFile.toString(), "-o",
               work.resolve("out.npy").toString(), "--max-length", Integer.toString(maxLength)));
           cmd.addAll(onnx);
-          add(seconds, "quarry encode|" + maxLength + "|" + precision, seconds(run(cmd, null), ENCODED_IN));
+          add(seconds, "quarry encode|" + maxLength + "|" + precision, seconds(run(cmd), ENCODED_IN));
         }
         Path indexDir = work.resolve("index-" + precision + "-" + rep);
         List<String> index = new ArrayList<>(List.of(launcher.toString(), "index", "-d", corpusDir.toString(), "--index",
             indexDir.toString()));
         index.addAll(onnx);
-        add(seconds, "quarry index|256|" + precision, seconds(run(index, null), READY_IN));
+        add(seconds, "quarry index|256|" + precision, seconds(run(index), READY_IN));
         add(seconds, "serve /v1/embeddings|256|" + precision, serve(precision.equals("int8") ? int8 : fp32, passages, work));
         add(seconds, "Spark job|256|" + precision, spark(corpusDir.resolve("corpus.jsonl"), work.resolve("spark-" + precision + "-" + rep),
             precision.equals("int8") ? INT8 : null));
@@ -195,7 +195,7 @@ public final class EncodePathsBenchmark {
     if (onnxFile != null) {
       cmd.addAll(List.of("--onnx-file", onnxFile));
     }
-    return seconds(run(cmd, null), ENCODED_IN);
+    return seconds(run(cmd), ENCODED_IN);
   }
 
   private static double seconds(String output, Pattern p) {
@@ -207,12 +207,8 @@ public final class EncodePathsBenchmark {
   }
 
   /** Runs a command, returns stdout and stderr together; fails on a non-zero exit. */
-  private static String run(List<String> cmd, Path dir) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-    if (dir != null) {
-      pb.directory(dir.toFile());
-    }
-    Process p = pb.start();
+  private static String run(List<String> cmd) throws Exception {
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     StringBuilder out = new StringBuilder();
     try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
       for (String line; (line = r.readLine()) != null; ) {
