@@ -30,21 +30,45 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = {"-p", "--port"}, description = "Port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
   int port = 8080;
 
-  @Option(names = "--token", description = "Bearer token required by POST/DELETE /documents (default: $QUARRY_TOKEN, else none).")
+  @Option(names = "--token", description = "Bearer token (at least 16 characters) required by writes and the compatibility APIs, and on a"
+          + " non-loopback --host by every endpoint but /health (default: $QUARRY_TOKEN, else none).")
   String token = System.getenv("QUARRY_TOKEN");
 
   @Option(names = "--allowed-host", split = ",", paramLabel = "NAME",
       description = "Host names clients may use besides localhost and IP addresses (others are refused, against DNS rebinding).")
   List<String> allowedHosts = new ArrayList<>();
 
+  @Option(names = "--public-read",
+      description = "On a non-loopback --host, serve /search, /encode and /metrics without the token (writes and the OpenAI, TEI"
+          + " and Cohere APIs still need it).")
+  boolean publicRead;
+
+  @Option(names = "--cors-origin", split = ",", paramLabel = "ORIGIN",
+      description = "Origins whose pages may call the API from the browser (e.g. https://app.example); all others are refused.")
+  List<String> corsOrigins = new ArrayList<>();
+
+  @Option(names = "--max-concurrent-requests", paramLabel = "N",
+      description = "Searches, encodes and writes processed at once; more get 503 with Retry-After at once (default: ${DEFAULT-VALUE}).")
+  int maxConcurrentRequests = ServerConfig.Limits.defaults().maxConcurrentRequests();
+
+  @Option(names = "--max-queued-queries", paramLabel = "N",
+      description = "Queries (and, apart, embedding requests) waiting for a micro-batch; more get 503 (default: ${DEFAULT-VALUE}).")
+  int maxQueuedQueries = ServerConfig.Limits.defaults().maxQueuedQueries();
+
   @Override
   public Integer call() throws InterruptedException {
+    if (maxConcurrentRequests < 1 || maxQueuedQueries < 1) {
+      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+          "--max-concurrent-requests and --max-queued-queries must be at least 1");
+    }
     Path dir = data.folder();
     SentenceTransformer m = model.load();
     PassageIndex idx = IndexAccess.open(m, dir, index);
     Reranker reranker = rerank.open();
+    ServerConfig.Limits limits = ServerConfig.Limits.defaults();
+    limits = limits.withAdmission(maxConcurrentRequests, maxQueuedQueries, limits.queryTimeoutMillis());
     QuarryServer server = QuarryServer.start(m, idx, ServerConfig.defaults().withHost(host).withPort(port).withToken(token)
-        .withAllowedHosts(allowedHosts), reranker);
+        .withAllowedHosts(allowedHosts).withPublicRead(publicRead).withCorsOrigins(corsOrigins).withLimits(limits), reranker);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       System.err.println("quarry: shutting down (finishing requests in flight, committing the index)");

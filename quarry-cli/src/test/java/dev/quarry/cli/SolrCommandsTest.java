@@ -70,7 +70,7 @@ class SolrCommandsTest {
       options.collection = "aiqa";
       ModelOptions model = new ModelOptions();
       try (SentenceTransformer m = model.load(); PassageIndex index = IndexAccess.open(m, data, options)) {
-        QuarryServer server = QuarryServer.start(m, index, ServerConfig.defaults().withPort(0).withToken("t"));
+        QuarryServer server = QuarryServer.start(m, index, ServerConfig.defaults().withPort(0).withToken("solr-commands-test-token"));
         try {
           HttpClient http = HttpClient.newHttpClient();
           JsonNode hits = post(http, server, "/search", "{\"query\": \"What is dropout?\", \"k\": 3, \"mode\": \"dense\"}", null);

@@ -23,8 +23,10 @@ public final class ConnectionLimits {
     m.put("sun.net.httpserver.maxReqTime", "20");
     // Seconds from the end of the request to the end of the answer (the handler's work included).
     m.put("sun.net.httpserver.maxRspTime", "120");
-    // Open connections; further ones are closed as soon as they are accepted.
-    m.put("jdk.httpserver.maxConnections", "256");
+    // Open connections; further ones are closed as soon as they are accepted. Each open connection
+    // has at most one exchange, and each exchange its own thread (QuarryServer): this also bounds
+    // the threads, while leaving room for hundreds of stalled clients beside working ones.
+    m.put("jdk.httpserver.maxConnections", "1024");
     // Header lines and total header bytes of one request.
     m.put("sun.net.httpserver.maxReqHeaders", "64");
     m.put("sun.net.httpserver.maxReqHeaderSize", "16384");

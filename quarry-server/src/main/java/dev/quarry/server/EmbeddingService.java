@@ -1,5 +1,7 @@
 package dev.quarry.server;
 
+import static dev.quarry.server.HttpExchanges.HttpError;
+
 import dev.quarry.encode.Embeddings;
 import dev.quarry.encode.EncodeOptions;
 import dev.quarry.encode.SentenceTransformer;
@@ -9,14 +11,21 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntConsumer;
 
 /**
- * Embeds the texts of {@code /encode}, {@code /v1/embeddings} and {@code /embed} through one
- * micro-batcher: concurrent requests are encoded together (one queue slot per request, so a request
- * of many texts is never split across the queue limit), one inference at a time, the model's
- * session spreading each over every core. Requests asking for different prompts or roles share a
- * dispatch but not an encode call.
+ * Embeds the texts of {@code /encode}, {@code /v1/embeddings}, {@code /embed} and document writes
+ * through one micro-batcher: concurrent requests are encoded together (one queue slot per request,
+ * so a request of many texts is never split across the queue limit), one inference at a time, the
+ * model's session spreading each over every core. Requests asking for different prompts or roles
+ * share a dispatch but not an encode call.
+ *
+ * <p>Admission is by work, not by count: a request is refused at once when the characters already
+ * admitted would, at the rate measured on recent model calls, keep it waiting past half its time
+ * limit. A request that does get in is therefore answered in time, and the work of one that gave
+ * up is dropped between chunks instead of being computed for nobody.
  */
 final class EmbeddingService implements AutoCloseable {
   /** Which side of an asymmetric model a text is: its prompt and (for a Router model) its route. */
@@ -45,8 +54,27 @@ final class EmbeddingService implements AutoCloseable {
     }
   }
 
+  /**
+   * Texts encoded in one model call: between two calls the service drops the texts of requests that
+   * were abandoned (timed out, or the server is stopping), so no call runs long for nobody.
+   */
+  static final int CHUNK_TEXTS = 64;
+
+  /** A queued job and how to tell that nobody waits for it any more. */
+  private record Queued(Job job, long chars, long deadlineNanos, AtomicBoolean abandoned) {
+    boolean live(long now) {
+      return !abandoned.get() && now - deadlineNanos < 0;
+    }
+  }
+
   private final SentenceTransformer model;
-  private final MicroBatcher<Job, Result> batcher;
+  private final MicroBatcher<Queued, Result> batcher;
+  /** Characters of text admitted and not yet answered. */
+  private long backlogChars;
+  /** Characters encoded per second, averaged over recent model calls; 0 until the first is measured. */
+  private volatile double charsPerSecond;
+  private volatile boolean closing;
+  private final java.util.concurrent.atomic.AtomicLong textsEncoded = new java.util.concurrent.atomic.AtomicLong();
 
   EmbeddingService(SentenceTransformer model, ServerConfig config, IntConsumer batchSizes) {
     this.model = model;
@@ -55,11 +83,48 @@ final class EmbeddingService implements AutoCloseable {
   }
 
   /**
-   * The job's vectors from some micro-batch. The job waits at most {@code timeoutMillis} in all; one
-   * still queued then is dropped unrun.
+   * The job's vectors from some micro-batch. A job whose texts would wait longer than half of
+   * {@code timeoutMillis} behind the work already admitted (at the measured rate) is refused with
+   * 503 at once: the server takes on only what it can answer in time. An admitted job waits at most
+   * {@code timeoutMillis} in all; one still queued or part-way then is dropped before its next chunk.
    */
   Result embed(Job job, long timeoutMillis) {
-    return batcher.await(job, timeoutMillis, "embedding");
+    long chars = job.texts().stream().mapToLong(String::length).sum();
+    admit(chars, timeoutMillis);
+    Queued q = new Queued(job, chars, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis), new AtomicBoolean());
+    try {
+      Result r = batcher.await(q, timeoutMillis, "embedding");
+      if (r == null) { // dropped part-way at its deadline, before the caller's own wait ended
+        throw new HttpError(503, "embedding took longer than " + timeoutMillis + " ms; the server is busy, retry").retryAfter(1);
+      }
+      return r;
+    } finally {
+      q.abandoned().set(true);
+      release(chars);
+    }
+  }
+
+  private synchronized void admit(long chars, long timeoutMillis) {
+    if (backlogChars > 0) {
+      double rate = charsPerSecond;
+      double waitMillis = rate > 0 ? (backlogChars + chars) / rate * 1000 : Double.POSITIVE_INFINITY;
+      if (waitMillis > timeoutMillis / 2.0) {
+        long retry = rate > 0 ? Math.max(1, (long) Math.ceil(backlogChars / rate)) : 1;
+        throw new HttpError(503, "the server is busy embedding " + backlogChars + " characters of earlier requests"
+            + (rate > 0 ? String.format(java.util.Locale.ROOT, " (about %.1f s of work)", backlogChars / rate) : "")
+            + "; retry shortly").retryAfter((int) Math.min(retry, 60));
+      }
+    }
+    backlogChars += chars;
+  }
+
+  private synchronized void release(long chars) {
+    backlogChars -= chars;
+  }
+
+  /** Texts run through the model so far (a dropped request's unrun texts are not counted). */
+  long textsEncoded() {
+    return textsEncoded.get();
   }
 
   /** Why embedding is unhealthy, or null. */
@@ -67,28 +132,71 @@ final class EmbeddingService implements AutoCloseable {
     return batcher.problem();
   }
 
-  /** Jobs of the same role and prompt run as one encode call; results go back in job order. */
-  private List<Result> run(List<Job> jobs) {
+  /**
+   * Jobs of the same role and prompt are encoded together, {@link #CHUNK_TEXTS} texts per model
+   * call; results go back in job order, null for a job dropped part-way.
+   */
+  private List<Result> run(List<Queued> jobs) {
     Map<String, List<Integer>> groups = new LinkedHashMap<>();
     for (int j = 0; j < jobs.size(); j++) {
-      groups.computeIfAbsent(jobs.get(j).role() + "\u0000" + jobs.get(j).promptName(), k -> new ArrayList<>()).add(j);
+      Job job = jobs.get(j).job();
+      groups.computeIfAbsent(job.role() + "\u0000" + job.promptName(), k -> new ArrayList<>()).add(j);
     }
-    Result[] out = new Result[jobs.size()];
+    float[][][] vectors = new float[jobs.size()][][];
+    int[][] tokens = new int[jobs.size()][];
+    for (int j = 0; j < jobs.size(); j++) {
+      vectors[j] = new float[jobs.get(j).job().texts().size()][];
+      tokens[j] = new int[vectors[j].length];
+    }
+    boolean[] dropped = new boolean[jobs.size()];
     for (List<Integer> members : groups.values()) {
-      Job first = jobs.get(members.get(0));
-      List<String> texts = new ArrayList<>();
+      Job first = jobs.get(members.get(0)).job();
+      List<int[]> slots = new ArrayList<>(); // {job, text}
       for (int j : members) {
-        texts.addAll(jobs.get(j).texts());
+        for (int t = 0; t < jobs.get(j).job().texts().size(); t++) {
+          slots.add(new int[] {j, t});
+        }
       }
-      Embeddings e = model.encode(first.role().task, texts, options(first));
-      int at = 0;
-      for (int j : members) {
-        int n = jobs.get(j).texts().size();
-        out[j] = new Result(Arrays.copyOfRange(e.floats(), at, at + n), Arrays.copyOfRange(e.tokenCounts(), at, at + n));
-        at += n;
+      for (int from = 0; from < slots.size(); from += CHUNK_TEXTS) {
+        long now = System.nanoTime();
+        List<int[]> chunk = new ArrayList<>();
+        List<String> texts = new ArrayList<>();
+        long chars = 0;
+        for (int[] slot : slots.subList(from, Math.min(slots.size(), from + CHUNK_TEXTS))) {
+          if (closing || !jobs.get(slot[0]).live(now)) {
+            dropped[slot[0]] = true;
+            continue;
+          }
+          String text = jobs.get(slot[0]).job().texts().get(slot[1]);
+          chunk.add(slot);
+          texts.add(text);
+          chars += text.length();
+        }
+        if (texts.isEmpty()) {
+          continue;
+        }
+        long start = System.nanoTime();
+        Embeddings e = model.encode(first.role().task, texts, options(first));
+        measure(chars, System.nanoTime() - start);
+        textsEncoded.addAndGet(texts.size());
+        for (int i = 0; i < chunk.size(); i++) {
+          int[] slot = chunk.get(i);
+          vectors[slot[0]][slot[1]] = e.floats()[i];
+          tokens[slot[0]][slot[1]] = e.tokenCounts()[i];
+        }
       }
     }
-    return Arrays.asList(out);
+    List<Result> out = new ArrayList<>(jobs.size());
+    for (int j = 0; j < jobs.size(); j++) {
+      out.add(dropped[j] ? null : new Result(vectors[j], tokens[j]));
+    }
+    return out;
+  }
+
+  private void measure(long chars, long nanos) {
+    double rate = chars / Math.max(1e-3, nanos / 1e9);
+    double old = charsPerSecond;
+    charsPerSecond = old == 0 ? rate : 0.7 * old + 0.3 * rate;
   }
 
   private EncodeOptions options(Job job) {
@@ -98,8 +206,10 @@ final class EmbeddingService implements AutoCloseable {
     return prompt == null ? options : options.withPromptName(prompt);
   }
 
+  /** Refuses new jobs, cancels queued ones, and stops a running one at its next chunk. */
   @Override
   public void close() {
+    closing = true;
     batcher.close();
   }
 }

@@ -52,8 +52,36 @@ final class HttpExchanges {
     }
   }
 
-  /** Reads the body as a JSON object; too large → 413, malformed → 400. */
+  /** Exchange attribute holding the request body, read whole before the request is admitted. */
+  static final String BODY = "quarry.body";
+
+  /**
+   * Reads the whole body (too large → 413) and keeps it on the exchange for {@link #readJson}. The
+   * server does this before admitting a request, so a client that sends its body slowly holds a
+   * connection and a thread, never an admission permit.
+   */
+  static void readBody(HttpExchange ex, int maxBytes) throws IOException {
+    ex.setAttribute(BODY, read(ex, maxBytes));
+  }
+
+  /** Parses the body (read before, or now) as a JSON object; too large → 413, malformed → 400. */
   static JsonNode readJson(HttpExchange ex, int maxBytes) throws IOException {
+    byte[] body = ex.getAttribute(BODY) instanceof byte[] read ? read : read(ex, maxBytes);
+    try {
+      JsonNode node = Json.reader().readTree(body);
+      if (node == null || !node.isObject()) {
+        throw new HttpError(400, "the request body must be a JSON object");
+      }
+      return node;
+    } catch (JsonProcessingException e) {
+      // Jackson's stream constraints (nesting depth, number length) report no location.
+      JsonLocation at = e.getLocation();
+      throw new HttpError(400, "malformed JSON" + (at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr())
+          + ": " + e.getOriginalMessage());
+    }
+  }
+
+  private static byte[] read(HttpExchange ex, int maxBytes) throws IOException {
     String declared = ex.getRequestHeaders().getFirst("Content-Length");
     byte[] body;
     try (InputStream in = ex.getRequestBody()) {
@@ -70,18 +98,7 @@ final class HttpExchanges {
             + " exceeds the limit of " + maxBytes + " bytes");
       }
     }
-    try {
-      JsonNode node = Json.reader().readTree(body);
-      if (node == null || !node.isObject()) {
-        throw new HttpError(400, "the request body must be a JSON object");
-      }
-      return node;
-    } catch (JsonProcessingException e) {
-      // Jackson's stream constraints (nesting depth, number length) report no location.
-      JsonLocation at = e.getLocation();
-      throw new HttpError(400, "malformed JSON" + (at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr())
-          + ": " + e.getOriginalMessage());
-    }
+    return body;
   }
 
   /**

@@ -138,7 +138,7 @@ final class MicroBatcher<I, O> implements AutoCloseable {
 
   private void loop() {
     List<Pending<I, O>> batch = new ArrayList<>(maxBatch);
-    while (!closed || !queue.isEmpty()) {
+    while (!closed) {
       try {
         Pending<I, O> first = queue.poll(100, TimeUnit.MILLISECONDS);
         if (first == null) {
@@ -227,10 +227,18 @@ final class MicroBatcher<I, O> implements AutoCloseable {
     p.result().completeExceptionally(t);
   }
 
-  /** Stops taking queries, encodes those already queued, and waits for the dispatchers to finish. */
+  /**
+   * Stops taking inputs, answers those still queued with 503 unrun (at shutdown nobody should wait
+   * for a backlog), and waits for the batch being computed: the model is closed after this returns.
+   */
   @Override
   public void close() {
     closed = true;
+    List<Pending<I, O>> queued = new ArrayList<>();
+    queue.drainTo(queued);
+    for (Pending<I, O> p : queued) {
+      p.result().completeExceptionally(new HttpError(503, "the server is shutting down"));
+    }
     for (Thread t : dispatchers) {
       boolean interrupted = false;
       while (t.isAlive()) {
@@ -243,6 +251,10 @@ final class MicroBatcher<I, O> implements AutoCloseable {
       if (interrupted) {
         Thread.currentThread().interrupt();
       }
+    }
+    queue.drainTo(queued = new ArrayList<>()); // offered while the dispatchers stopped
+    for (Pending<I, O> p : queued) {
+      p.result().completeExceptionally(new HttpError(503, "the server is shutting down"));
     }
   }
 }

@@ -31,8 +31,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -69,7 +70,6 @@ public final class QuarryServer implements AutoCloseable {
   }
 
   private static final System.Logger LOG = System.getLogger(QuarryServer.class.getName());
-  private static final int WORKER_THREADS = 64;
   private static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
       + "img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
@@ -78,7 +78,9 @@ public final class QuarryServer implements AutoCloseable {
   private final ServerConfig config;
   private final ServerConfig.Limits limits;
   private final HttpServer http;
-  private final ThreadPoolExecutor executor;
+  private final ExecutorService executor;
+  /** Whether reads (search, encode, metrics) need the token: on a non-loopback bind, unless --public-read. */
+  private final boolean readsNeedToken;
   private final MicroBatcher<String, float[]> batcher;
   /** The rerank stage and its pair scorer, or null without a reranker. */
   private final Reranker reranker;
@@ -104,7 +106,8 @@ public final class QuarryServer implements AutoCloseable {
     this.index = index;
     this.config = config;
     this.limits = config.limits();
-    this.checks = new RequestChecks(config.allowedHosts());
+    this.checks = new RequestChecks(config.allowedHosts(), config.corsOrigins());
+    this.readsNeedToken = config.token() != null && !config.publicRead() && !loopback(config.host());
     this.admission = new Semaphore(limits.maxConcurrentRequests());
     this.batcher = MicroBatcher.forQueries(texts -> model.encodeQueries(texts, EncodeOptions.defaults().withBatchSize(config.maxBatch())),
         Math.max(1, Runtime.getRuntime().availableProcessors()), config.maxBatch(), config.maxWaitMicros(),
@@ -115,20 +118,22 @@ public final class QuarryServer implements AutoCloseable {
       }
     }
     this.http = HttpServer.create(new InetSocketAddress(config.host(), config.port()), 256);
-    // Bounded: the JDK server has at most jdk.httpserver.maxConnections exchanges at once, so the
-    // queue never fills in practice; if it does, the JDK closes the connection instead of queueing.
-    this.executor = new ThreadPoolExecutor(WORKER_THREADS, WORKER_THREADS, 60, TimeUnit.SECONDS,
-        new ArrayBlockingQueue<>(1024), r -> {
-          Thread t = new Thread(r, "quarry-http");
-          t.setDaemon(true);
-          return t;
-        });
+    // A thread per exchange, no queue: a request is never parked behind others before admission
+    // decides on it, and a client that stalls holds only its own thread, never /health's. The
+    // number of threads is bounded by jdk.httpserver.maxConnections (one exchange per connection
+    // at a time). Platform threads, not virtual ones: handlers call into native inference, which
+    // would pin a virtual thread's carrier, and Java 17 has none (see the README, Reliability).
+    this.executor = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
+      Thread t = new Thread(r, "quarry-http");
+      t.setDaemon(true);
+      return t;
+    });
     http.setExecutor(executor);
     route("/search", "search", p -> p.equals("/search"), true, this::search);
     route("/encode", "encode", p -> p.equals("/encode"), true, this::encode);
     route("/documents", "documents", p -> p.equals("/documents") || p.startsWith("/documents/") && p.length() > 11, true,
         this::documents);
-    route("/health", "health", p -> p.equals("/health"), false, this::health);
+    route("/health", "health", p -> p.equals("/health"), false, Access.OPEN, ErrorShape.QUARRY, this::health);
     route("/metrics", "metrics", p -> p.equals("/metrics"), false,
         ex -> HttpExchanges.send(ex, 200, "text/plain; version=0.0.4", HttpExchanges.utf8(metrics.prometheus())));
     // The APIs clients already speak, beside Quarry's own: same admission, limits, token and checks.
@@ -136,7 +141,9 @@ public final class QuarryServer implements AutoCloseable {
     new OpenAiApi(backends).register(this::route);
     new TeiApi(backends).register(this::route);
     new CohereRerankApi(backends).register(this::route);
-    route("/", "page", p -> true, false, this::page);
+    // The page's files hold no data (the jar's own HTML, script and style); its searches need the
+    // token where /search does, and the page asks for it.
+    route("/", "page", p -> true, false, Access.OPEN, ErrorShape.QUARRY, this::page);
   }
 
   /**
@@ -156,8 +163,13 @@ public final class QuarryServer implements AutoCloseable {
   public static QuarryServer start(SentenceTransformer model, PassageIndex index, ServerConfig config, Reranker reranker) {
     try {
       if (config.token() == null && !InetAddress.getByName(config.host()).isLoopbackAddress()) {
-        throw new QuarryException("Refusing to serve on " + config.host() + " without a token: anyone who can reach it could add"
-            + " or delete documents. Set --token (or QUARRY_TOKEN), or bind to 127.0.0.1.");
+        throw new QuarryException("Refusing to serve on " + config.host() + " without a token: anyone who can reach it could read"
+            + " every passage, spend its CPU, and add or delete documents. Set --token (or QUARRY_TOKEN), or bind to 127.0.0.1.");
+      }
+      if (config.token() != null && config.token().strip().length() < ServerConfig.MIN_TOKEN_LENGTH) {
+        throw new QuarryException("Refusing a token of " + config.token().strip().length() + " characters" + (config.token().isBlank()
+            ? " (is QUARRY_TOKEN set to an empty string?)" : "") + ": use at least " + ServerConfig.MIN_TOKEN_LENGTH
+            + " random characters, e.g. `openssl rand -hex 16`.");
       }
       QuarryServer s = new QuarryServer(model, index, config, reranker);
       s.http.start();
@@ -181,9 +193,30 @@ public final class QuarryServer implements AutoCloseable {
     return admission.availablePermits();
   }
 
+  /** Texts the embedding service has run through the model (for tests that check dropped work). */
+  long textsEmbedded() {
+    return embeddings.textsEncoded();
+  }
+
   /** Requests being handled now (0 once {@link #stop()} has returned). */
   public int requestsInFlight() {
     return inFlight.get();
+  }
+
+  /** Who may call a route. */
+  private enum Access {
+    /** Anyone who reaches the server: {@code /health} and the page's static files. */
+    OPEN,
+    /** On a non-loopback bind, only holders of the token, unless {@code --public-read}. */
+    READ
+  }
+
+  private static boolean loopback(String host) {
+    try {
+      return InetAddress.getByName(host).isLoopbackAddress();
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   /**
@@ -193,11 +226,24 @@ public final class QuarryServer implements AutoCloseable {
    *     metrics and the page do not, so they answer under overload
    */
   private void route(String path, String name, Predicate<String> exact, boolean admitted, Backends.Endpoint handler) {
-    route(path, name, exact, admitted, ErrorShape.QUARRY, handler);
+    route(path, name, exact, admitted, Access.READ, ErrorShape.QUARRY, handler);
   }
 
-  /** As above, with errors laid out as the route's API family's clients expect them. */
+  /** A route of a compatibility API, with errors laid out as its clients expect them. */
   private void route(String path, String name, Predicate<String> exact, boolean admitted, ErrorShape shape,
+      Backends.Endpoint handler) {
+    route(path, name, exact, admitted, Access.READ, shape, handler);
+  }
+
+  /**
+   * Every request passes, in this order: the Host and path checks, the cross-origin check (a CORS
+   * preflight is answered here), the token where the route needs it, the JSON content type of a
+   * POST, the whole body read (bounded in size, and in time by the JDK's request limit), and only
+   * then admission, so that a slow or refused client never holds a permit. Faults the client can
+   * fix get 4xx with a message; anything else is the server's, answered 500 with a reference into
+   * the log and no internals.
+   */
+  private void route(String path, String name, Predicate<String> exact, boolean admitted, Access access, ErrorShape shape,
       Backends.Endpoint handler) {
     http.createContext(path, ex -> {
       inFlight.incrementAndGet();
@@ -216,8 +262,27 @@ public final class QuarryServer implements AutoCloseable {
         if (!exact.test(ex.getRequestURI().getPath())) {
           throw new HttpError(404, "no such endpoint: " + ex.getRequestURI().getPath());
         }
+        boolean corsAllowed = checks.checkCrossOrigin(ex.getRequestHeaders(), ex.getResponseHeaders());
+        String method = ex.getRequestMethod();
+        if (method.equals("OPTIONS")) {
+          if (corsAllowed) {
+            checks.preflight(ex.getRequestHeaders(), ex.getResponseHeaders());
+          }
+          ex.getResponseHeaders().set("Allow", RequestChecks.ALLOWED_METHODS + ", OPTIONS");
+          HttpExchanges.send(ex, 204, "text/plain; charset=utf-8", new byte[0]);
+          return;
+        }
         if (stopping) {
           throw new HttpError(503, "the server is shutting down");
+        }
+        if (access == Access.READ && readsNeedToken) {
+          ApiRequests.requireToken(ex, config.token());
+        }
+        if (method.equals("POST")) {
+          checks.checkJson(ex.getRequestHeaders());
+        }
+        if (method.equals("POST") || method.equals("DELETE")) {
+          HttpExchanges.readBody(ex, limits.maxBodyBytes());
         }
         if (admitted) {
           if (!admission.tryAcquire()) {
@@ -229,12 +294,13 @@ public final class QuarryServer implements AutoCloseable {
         handler.handle(ex);
       } catch (HttpError e) {
         HttpExchanges.sendError(ex, e, shape);
-      } catch (QuarryException e) {
-        HttpExchanges.sendError(ex, 400, e.getMessage(), shape);
       } catch (IOException e) {
         // The client went away or was cut off by a time limit mid-request: nobody to answer.
         LOG.log(System.Logger.Level.DEBUG, "connection failed: " + e);
-      } catch (Throwable e) { // QuarryFailure, bugs, and Errors: the server's fault, logged, not shown
+      } catch (Throwable e) {
+        // QuarryException too: client input is checked and refused as HttpError before any work,
+        // so one that arrives here came from the environment (a failed commit, ONNX Runtime) and
+        // its message may name server paths. Logged, answered with a reference only.
         long ref = errorReferences.incrementAndGet();
         LOG.log(System.Logger.Level.ERROR, "request " + ex.getRequestMethod() + " " + ex.getRequestURI().getPath()
             + " failed (reference " + ref + ")", e);
@@ -276,14 +342,17 @@ public final class QuarryServer implements AutoCloseable {
     if (modeNode != null && !modeNode.isTextual()) {
       throw new HttpError(400, "field 'mode' must be a string");
     }
-    SearchMode mode = SearchMode.fromId(modeNode == null ? "dense" : modeNode.asText());
+    SearchMode mode = clientInput(() -> SearchMode.fromId(modeNode == null ? "dense" : modeNode.asText()));
     if (mode == SearchMode.EXACT && index.size() > limits.maxExactDocuments()) {
       throw new HttpError(400, "mode exact scores every vector and is limited to " + limits.maxExactDocuments()
           + " documents; this index holds " + index.size() + ". Use mode dense (HNSW).");
     }
+    if (mode == SearchMode.BM25 || mode == SearchMode.HYBRID) {
+      clientInput(() -> LuceneIndex.queryTerms(query)); // too many distinct terms is the query's fault
+    }
     int depth = rerankDepth(body);
     long start = System.nanoTime();
-    Retriever retriever = index.retriever(mode);
+    Retriever retriever = clientInput(() -> index.retriever(mode)); // e.g. exact is not offered on SolrCloud
     float[] vector = retriever.usesVectors() ? awaitQuery(query) : null;
     List<Hit> first = retriever.search(query, vector, depth > 0 ? Math.max(k, depth) : k);
     Map<String, Integer> firstRank = new HashMap<>();
@@ -444,7 +513,9 @@ public final class QuarryServer implements AutoCloseable {
         throw new HttpError(405, "POST to /documents, with the ids in the body");
       }
       List<Document> list = parseDocuments(HttpExchanges.readJson(ex, limits.maxBodyBytes()).get("documents"));
-      float[][] vectors = model.encodeDocuments(list.stream().map(Document::fullText).toList(), EncodeOptions.defaults());
+      // Through the embedding service: admitted by work, chunked, and dropped if abandoned, as /encode.
+      float[][] vectors = embeddings.embed(new EmbeddingService.Job(list.stream().map(Document::fullText).toList(),
+          EmbeddingService.Role.DOCUMENT, null), limits.queryTimeoutMillis()).vectors();
       long size;
       synchronized (writeLock) { // one write, one commit: a commit never carries half of another request
         index.replaceAtomically(list, vectors);
@@ -455,7 +526,14 @@ public final class QuarryServer implements AutoCloseable {
     } else {
       List<String> ids = byPath ? List.of(path.substring("/documents/".length()))
           : parseIds(HttpExchanges.readJson(ex, limits.maxBodyBytes()).get("ids"));
-      ids.forEach(LuceneIndex::checkId);
+      for (int i = 0; i < ids.size(); i++) {
+        String id = ids.get(i);
+        String where = byPath ? "the id in the path" : "ids[" + i + "]";
+        clientInput(() -> {
+          LuceneIndex.checkId(id);
+          return null;
+        }, where);
+      }
       long size;
       synchronized (writeLock) {
         index.delete(ids);
@@ -612,6 +690,23 @@ public final class QuarryServer implements AutoCloseable {
     return s;
   }
 
+  /**
+   * Runs a check of the client's input: its {@link QuarryException} (a bad mode, a bad id) becomes a
+   * 400 with its message, which names only what the client sent. Everywhere else a QuarryException
+   * is the server's fault (see {@code route}).
+   */
+  private static <T> T clientInput(java.util.function.Supplier<T> check) {
+    return clientInput(check, null);
+  }
+
+  private static <T> T clientInput(java.util.function.Supplier<T> check, String where) {
+    try {
+      return check.get();
+    } catch (QuarryException e) {
+      throw new HttpError(400, (where == null ? "" : where + ": ") + e.getMessage());
+    }
+  }
+
   /** The query's embedding from a micro-batch; a query that waits too long is dropped from the queue. */
   private float[] awaitQuery(String query) {
     return batcher.await(query, limits.queryTimeoutMillis(), "encoding the query");
@@ -619,9 +714,10 @@ public final class QuarryServer implements AutoCloseable {
 
   /**
    * Graceful shutdown: refuse new requests, let those in flight finish (up to the grace period),
-   * close the connections, then wait for every handler still computing before the batcher and the
-   * index close: a handler must never use a closed native resource. The caller closes the model
-   * after this returns. Idempotent.
+   * then close the connections and cancel work still queued (its clients get 503); a model call
+   * under way finishes its current chunk (seconds), and the
+   * batcher and index close only after every handler has returned: a handler must never use a
+   * closed native resource. The caller closes the model after this returns. Idempotent.
    */
   public synchronized void stop() {
     if (stopping) {
@@ -635,6 +731,14 @@ public final class QuarryServer implements AutoCloseable {
       sleep(5);
     }
     http.stop(0);
+    // Cancel the backlog: every handler waiting on queued work gets its 503 now, and a model call
+    // under way stops at its next chunk. Handlers are released that way, not interrupted: an
+    // interrupt during Lucene's file I/O closes the channel under the IndexWriter and fails it.
+    batcher.close();
+    embeddings.close();
+    if (pairs != null) {
+      pairs.close();
+    }
     executor.shutdown();
     boolean interrupted = false;
     while (true) {
@@ -646,11 +750,6 @@ public final class QuarryServer implements AutoCloseable {
       } catch (InterruptedException e) {
         interrupted = true;
       }
-    }
-    batcher.close();
-    embeddings.close();
-    if (pairs != null) {
-      pairs.close();
     }
     if (index.writeProblem() == null) {
       index.commit();

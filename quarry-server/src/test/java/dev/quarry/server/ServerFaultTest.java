@@ -91,12 +91,13 @@ class ServerFaultTest {
   void overloadIsAnswered503WithRetryAfterWhileHealthStillAnswers() throws Exception {
     ServerConfig config = ServerConfig.defaults().withToken(TOKEN)
         .withLimits(ServerConfig.Limits.defaults().withAdmission(1, 512, 30_000));
-    try (ServerFixture f = new ServerFixture(tmp.resolve("index"), config);
-        Socket slow = new Socket("127.0.0.1", f.server.port())) {
-      // One admitted request that holds the only permit: its body never finishes arriving.
-      slow.getOutputStream().write(("POST /encode HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-          + "Content-Length: 100\r\n\r\n{\"te").getBytes(StandardCharsets.US_ASCII));
-      slow.getOutputStream().flush();
+    try (ServerFixture f = new ServerFixture(tmp.resolve("index"), config)) {
+      // One admitted request that holds the only permit while it computes (a slow client would not:
+      // its body is read before admission).
+      HttpRequest encode = HttpRequest.newBuilder(URI.create(f.server.url() + "encode"))
+          .POST(HttpRequest.BodyPublishers.ofString(ServerUnderLoadTest.encodeBody(0))).header("Content-Type", "application/json")
+          .build();
+      CompletableFuture<HttpResponse<String>> busy = f.http.sendAsync(encode, HttpResponse.BodyHandlers.ofString());
       long deadline = System.nanoTime() + 10_000_000_000L;
       while (f.server.admissionsAvailable() > 0 && System.nanoTime() < deadline) {
         Thread.sleep(5);
@@ -115,13 +116,63 @@ class ServerFaultTest {
       assertEquals("Overloaded", ServerFixture.json(tei).get("error_type").asText());
       assertEquals(503, f.post("/v1/rerank", "{\"query\": \"q\", \"documents\": [\"d\"]}", TOKEN).statusCode());
       assertEquals(200, f.get("/health").statusCode(), "health is not subject to admission");
-      // Once the stalled request is cut off (request time limit), the permit is back.
-      assertTrue(RawHttp.closedWithin(slow, 10_000));
+      // Once the admitted request is answered, the permit is back.
+      assertEquals(200, busy.join().statusCode());
       deadline = System.nanoTime() + 10_000_000_000L;
       while (f.server.admissionsAvailable() == 0 && System.nanoTime() < deadline) {
         Thread.sleep(5);
       }
       assertEquals(200, f.post("/search", "{\"query\": \"served again\"}", null).statusCode());
+    }
+  }
+
+  @Test
+  void aClientThatSendsItsBodySlowlyHoldsNoAdmissionPermit() throws Exception {
+    ServerConfig config = ServerConfig.defaults().withToken(TOKEN)
+        .withLimits(ServerConfig.Limits.defaults().withAdmission(1, 512, 30_000));
+    try (ServerFixture f = new ServerFixture(tmp.resolve("index"), config);
+        Socket slow = new Socket("127.0.0.1", f.server.port())) {
+      slow.getOutputStream().write(("POST /encode HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+          + "Content-Length: 100\r\n\r\n{\"te").getBytes(StandardCharsets.US_ASCII));
+      slow.getOutputStream().flush();
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (f.server.requestsInFlight() == 0 && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      assertEquals(1, f.server.requestsInFlight(), "the stalled request should be with a handler");
+      assertEquals(1, f.server.admissionsAvailable(), "a request still sending its body holds no permit");
+      assertEquals(200, f.post("/search", "{\"query\": \"served beside a slow client\"}", null).statusCode());
+    }
+  }
+
+  @Test
+  void anEncodePastItsDeadlineIsDroppedBetweenChunks() throws Exception {
+    ServerConfig config = ServerConfig.defaults().withToken(TOKEN)
+        .withLimits(ServerConfig.Limits.defaults().withAdmission(64, 512, 1_500));
+    try (ServerFixture f = new ServerFixture(tmp.resolve("index"), config)) {
+      long t0 = System.nanoTime();
+      HttpResponse<String> r = f.post("/encode", ServerUnderLoadTest.encodeBody(0), null);
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      assertError(r, 503, "longer than 1500 ms");
+      assertTrue(seconds < 1.5 + 5, "answered after " + seconds + " s");
+      Thread.sleep(6_000); // long enough for several more chunks, had they run
+      long encoded = f.server.textsEmbedded();
+      assertTrue(encoded > 0 && encoded <= 2 * EmbeddingService.CHUNK_TEXTS,
+          encoded + " texts encoded: the request should be dropped at the first chunk boundary past its deadline");
+    }
+  }
+
+  @Test
+  void anEnvironmentFaultReachesTheClientAs500WithoutItsMessage() throws Exception {
+    try (ServerFixture f = new ServerFixture(tmp.resolve("index"))) {
+      f.index.close(); // reads now fail inside Lucene, with messages that name the index's path
+      for (String mode : List.of("dense", "bm25", "hybrid")) {
+        HttpResponse<String> r = f.post("/search", "{\"query\": \"dropout\", \"mode\": \"" + mode + "\"}", null);
+        assertEquals(500, r.statusCode(), mode + ": " + r.body());
+        String error = json(r).get("error").asText();
+        assertTrue(error.contains("reference"), error);
+        assertFalse(error.contains(tmp.toString()) || error.contains("index") || error.contains("Exception"), error);
+      }
     }
   }
 
@@ -162,6 +213,8 @@ class ServerFaultTest {
       assertEquals(1, f.server.requestsInFlight(), "the encode request should still be computing");
       f.server.stop();
       assertEquals(0, f.server.requestsInFlight(), "stop() returned while a handler could still use the model and index");
+      long encoded = f.server.textsEmbedded();
+      assertTrue(encoded < 256, "the request was encoded whole (" + encoded + " texts): stop() should drop it after its chunk");
       answer.handle((r, e) -> null).join();
     }
   }

@@ -19,7 +19,7 @@ import java.nio.file.Path;
 /** A real server: the default model over the bundled AI QA corpus, on a free port of 127.0.0.1. */
 final class ServerFixture implements AutoCloseable {
   static final String MINILM = "sentence-transformers/all-MiniLM-L6-v2";
-  static final String TOKEN = "s3cret";
+  static final String TOKEN = "s3cret-test-token-0123";
   private static SentenceTransformer model;
 
   final Path indexDir;

@@ -128,6 +128,93 @@ class ServerHardeningTest {
   }
 
   @Test
+  void anEmptyOrShortTokenIsRefusedAtStart() {
+    for (String token : List.of("", "   ", "short-token")) {
+      QuarryException e = assertThrows(QuarryException.class,
+          () -> QuarryServer.start(ServerFixture.model(), f.index, ServerConfig.defaults().withPort(0).withToken(token)));
+      assertTrue(e.getMessage().contains("at least " + ServerConfig.MIN_TOKEN_LENGTH), e.getMessage());
+    }
+  }
+
+  /** A server over three passages, bound to every address (not loopback), with the token. */
+  private ServerFixture publicServer(String name, ServerConfig config) throws Exception {
+    Path corpus = tmp.resolve(name + "-corpus.jsonl");
+    java.nio.file.Files.writeString(corpus, "{\"_id\": \"d1\", \"title\": \"Dropout\", \"text\": \"Dropout zeroes activations at random.\"}\n"
+        + "{\"_id\": \"d2\", \"title\": \"Attention\", \"text\": \"Attention weighs tokens by relevance.\"}\n"
+        + "{\"_id\": \"d3\", \"title\": \"Pooling\", \"text\": \"Mean pooling averages token vectors.\"}\n");
+    return new ServerFixture(tmp.resolve(name + "-index"), config.withHost("0.0.0.0").withToken(TOKEN), null, ServerFixture.model(), corpus);
+  }
+
+  @Test
+  void aPublicBindNeedsTheTokenForEverythingButHealthAndThePageUnlessPublicReadSaysSo() throws Exception {
+    try (ServerFixture pub = publicServer("closed", ServerConfig.defaults())) {
+      assertError(pub.post("/search", "{\"query\": \"dropout\"}", null), 401, "Bearer");
+      assertError(pub.post("/encode", "{\"texts\": [\"dropout\"]}", null), 401, "Bearer");
+      assertError(pub.post("/search", "{\"query\": \"dropout\"}", "not-the-token-at-all"), 401, "not this server's token");
+      assertEquals(401, pub.get("/metrics").statusCode());
+      assertEquals(401, pub.post("/v1/embeddings", "{\"input\": \"dropout\"}", null).statusCode());
+      assertEquals(401, pub.post("/documents", "{\"documents\": [{\"id\": \"x\", \"text\": \"y\"}]}", null).statusCode());
+      assertEquals(200, pub.get("/health").statusCode(), "health stays open for load balancers");
+      assertEquals(200, pub.get("/").statusCode(), "the page's own files hold no data");
+      HttpResponse<String> search = pub.post("/search", "{\"query\": \"dropout\"}", TOKEN);
+      assertEquals(200, search.statusCode(), search.body());
+      assertEquals("d1", ServerFixture.json(search).get("hits").get(0).get("id").asText());
+      assertEquals(200, pub.get("/metrics", TOKEN).statusCode());
+    }
+    try (ServerFixture open = publicServer("public-read", ServerConfig.defaults().withPublicRead(true))) {
+      assertEquals(200, open.post("/search", "{\"query\": \"dropout\"}", null).statusCode());
+      assertEquals(200, open.post("/encode", "{\"texts\": [\"dropout\"]}", null).statusCode());
+      assertEquals(401, open.post("/documents", "{\"documents\": [{\"id\": \"x\", \"text\": \"y\"}]}", null).statusCode(),
+          "--public-read opens reads, never writes");
+      assertEquals(401, open.post("/v1/embeddings", "{\"input\": \"dropout\"}", null).statusCode());
+    }
+  }
+
+  private HttpResponse<String> withOrigin(ServerFixture s, String method, String path, String origin, String body) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(s.server.url() + path.substring(1))).header("Origin", origin);
+    if (method.equals("OPTIONS")) {
+      b.method("OPTIONS", HttpRequest.BodyPublishers.noBody()).header("Access-Control-Request-Method", "POST")
+          .header("Access-Control-Request-Headers", "authorization, content-type");
+    } else if (body != null) {
+      b.method(method, HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json")
+          .header("Authorization", "Bearer " + TOKEN);
+    } else {
+      b.method(method, HttpRequest.BodyPublishers.noBody());
+    }
+    return s.http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void crossOriginRequestsAreRefusedUnlessTheOriginIsAllowedWithACorrectPreflight() throws Exception {
+    String search = "{\"query\": \"dropout\"}";
+    // The default: no foreign origin may make the server search, encode or even answer health.
+    assertError(withOrigin(f, "POST", "/search", "http://evil.example", search), 403, "--cors-origin");
+    assertError(withOrigin(f, "POST", "/encode", "http://evil.example", "{\"texts\": [\"x\"]}"), 403, "cross-origin");
+    assertEquals(403, withOrigin(f, "GET", "/health", "http://evil.example", null).statusCode());
+    assertEquals(403, withOrigin(f, "OPTIONS", "/search", "http://evil.example", null).statusCode());
+    // A form can send text/plain without a preflight: every POST must be JSON.
+    HttpRequest plain = HttpRequest.newBuilder(URI.create(f.server.url() + "search")).POST(HttpRequest.BodyPublishers.ofString(search))
+        .header("Content-Type", "text/plain").build();
+    assertError(f.http.send(plain, HttpResponse.BodyHandlers.ofString()), 415, "application/json");
+    // The server's own page (same origin) is served.
+    assertEquals(200, withOrigin(f, "POST", "/search", "http://127.0.0.1:" + f.server.port(), search).statusCode());
+
+    try (ServerFixture cors = publicServer("cors", ServerConfig.defaults().withCorsOrigins(List.of("https://app.example")))) {
+      HttpResponse<String> preflight = withOrigin(cors, "OPTIONS", "/search", "https://app.example", null);
+      assertEquals(204, preflight.statusCode(), preflight.body());
+      assertEquals("https://app.example", preflight.headers().firstValue("Access-Control-Allow-Origin").orElse(""));
+      assertTrue(preflight.headers().firstValue("Access-Control-Allow-Methods").orElse("").contains("POST"), preflight.headers().toString());
+      String allowHeaders = preflight.headers().firstValue("Access-Control-Allow-Headers").orElse("").toLowerCase(java.util.Locale.ROOT);
+      assertTrue(allowHeaders.contains("authorization") && allowHeaders.contains("content-type"), allowHeaders);
+      HttpResponse<String> allowed = withOrigin(cors, "POST", "/search", "https://app.example", search);
+      assertEquals(200, allowed.statusCode(), allowed.body());
+      assertEquals("https://app.example", allowed.headers().firstValue("Access-Control-Allow-Origin").orElse(""));
+      assertEquals(403, withOrigin(cors, "POST", "/search", "https://other.example", search).statusCode());
+      assertEquals(403, withOrigin(cors, "OPTIONS", "/search", "https://other.example", null).statusCode());
+    }
+  }
+
+  @Test
   void thePageCarriesSecurityHeadersAndNoInlineScript() throws Exception {
     HttpResponse<String> page = f.get("/");
     assertEquals(200, page.statusCode());

@@ -14,6 +14,13 @@ function marked(text, spans) {
   return frag;
 }
 
+function post(body) {
+  const headers = { 'Content-Type': 'application/json' };
+  const token = sessionStorage.getItem('quarry-token');
+  if (token) headers.Authorization = 'Bearer ' + token;
+  return fetch('/search', { method: 'POST', headers, body });
+}
+
 async function search(query) {
   const status = document.getElementById('status');
   const results = document.getElementById('results');
@@ -21,11 +28,16 @@ async function search(query) {
   status.textContent = 'Searching…';
   results.replaceChildren();
   try {
-    const res = await fetch('/search', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ query, k: Number(document.getElementById('k').value), mode: document.getElementById('mode').value })
-    });
+    const request = JSON.stringify({ query, k: Number(document.getElementById('k').value), mode: document.getElementById('mode').value });
+    let res = await post(request);
+    if (res.status === 401) {
+      // A server on a public address wants its token for searches too: ask once, keep it for this tab.
+      const token = window.prompt('This server needs its access token to search:');
+      if (token) {
+        sessionStorage.setItem('quarry-token', token.trim());
+        res = await post(request);
+      }
+    }
     const body = await res.json();
     if (!res.ok) throw new Error(body.error || res.statusText);
     status.textContent = body.hits.length + ' passages (' + body.mode
