@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 import org.apache.lucene.analysis.Analyzer;
 import org.apache.lucene.analysis.TokenStream;
 import org.apache.lucene.analysis.en.EnglishAnalyzer;
@@ -95,6 +96,8 @@ public final class LuceneIndex implements PassageIndex {
   private final Path path;
   private final Directory directory;
   private final IndexWriter writer;
+  /** The failure of a commit that rolled the writer back, or null. */
+  private volatile String failedCommit;
   private final SearcherManager searchers;
   /**
    * Lucene's English analysis: standard tokenizer, possessives, lower case, its 33 stop words,
@@ -107,13 +110,13 @@ public final class LuceneIndex implements PassageIndex {
   private final IndexSettings settings;
   private final VectorSimilarityFunction luceneSimilarity;
 
-  private LuceneIndex(Path path, IndexMetadata metadata, IndexSettings settings) throws IOException {
+  private LuceneIndex(Path path, IndexMetadata metadata, IndexSettings settings, UnaryOperator<Directory> wrap) throws IOException {
     this.path = path;
     this.metadata = metadata;
     this.settings = settings;
     this.luceneSimilarity = luceneSimilarity(metadata);
     Files.createDirectories(path);
-    this.directory = FSDirectory.open(path);
+    this.directory = wrap.apply(FSDirectory.open(path));
     Map<String, String> userData = new HashMap<>();
     if (DirectoryReader.indexExists(directory)) {
       userData.putAll(SegmentInfos.readLatestCommit(directory).getUserData());
@@ -154,8 +157,13 @@ public final class LuceneIndex implements PassageIndex {
 
   /** Opens (or creates) the index at {@code path} for a model; a mismatched model is refused. */
   public static LuceneIndex open(Path path, IndexMetadata metadata, IndexSettings settings) {
+    return open(path, metadata, settings, UnaryOperator.identity());
+  }
+
+  /** As above, over a wrapped directory (tests inject I/O faults this way). */
+  static LuceneIndex open(Path path, IndexMetadata metadata, IndexSettings settings, UnaryOperator<Directory> wrap) {
     try {
-      return new LuceneIndex(path, metadata, settings);
+      return new LuceneIndex(path, metadata, settings, wrap);
     } catch (IOException e) {
       throw new QuarryException("Cannot open index " + path + ": " + e.getMessage(), e);
     }
@@ -286,6 +294,9 @@ public final class LuceneIndex implements PassageIndex {
 
   /** Why the index can no longer take writes (its writer closed after a fatal error), or null if it can. */
   public String writeProblem() {
+    if (failedCommit != null) {
+      return "a commit failed (" + failedCommit + "); its writes were rolled back and the index takes no more writes: restart";
+    }
     Throwable tragic = writer.getTragicException();
     if (tragic != null) {
       return "the index writer stopped after a fatal error: " + tragic.getClass().getSimpleName();
@@ -350,7 +361,7 @@ public final class LuceneIndex implements PassageIndex {
     try {
       return SegmentInfos.readLatestCommit(directory).getUserData();
     } catch (IOException e) {
-      throw new QuarryException("Cannot read index " + path + ": " + e.getMessage(), e);
+      throw new QuarryFailure("Cannot read index " + path + ": " + e.getMessage(), e);
     }
   }
 
@@ -361,17 +372,28 @@ public final class LuceneIndex implements PassageIndex {
     commit(kept);
   }
 
-  /** Commits with {@code extra} user data (corpus progress) beside the model metadata. */
+  /**
+   * Commits with {@code extra} user data (corpus progress) beside the model metadata. A commit that
+   * fails rolls the writer back to the last commit and closes it for good: Lucene would otherwise
+   * keep the failed commit's documents buffered, and the next commit would make durable writes
+   * that were answered with an error. {@link #writeProblem()} then says so.
+   */
   public void commit(Map<String, String> extra) {
     try {
       Map<String, String> data = new HashMap<>(metadata.toUserData());
       data.putAll(extra);
       writer.setLiveCommitData(data.entrySet());
       writer.commit();
-      searchers.maybeRefreshBlocking();
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) {
+      failedCommit = e.getClass().getSimpleName();
+      try {
+        writer.rollback();
+      } catch (IOException | RuntimeException again) {
+        e.addSuppressed(again);
+      }
       throw new QuarryFailure("Cannot commit index " + path + ": " + e.getMessage(), e);
     }
+    refresh();
   }
 
   /** Makes writes visible to searches without the cost of a durable commit. */
@@ -683,7 +705,9 @@ public final class LuceneIndex implements PassageIndex {
   public void close() {
     try {
       searchers.close();
-      writer.close();
+      if (failedCommit == null) { // a rolled-back writer is closed already
+        writer.close();
+      }
       directory.close();
     } catch (IOException e) {
       throw new QuarryFailure("Cannot close index " + path + ": " + e.getMessage(), e);

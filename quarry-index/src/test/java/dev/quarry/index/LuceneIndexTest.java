@@ -53,6 +53,58 @@ class LuceneIndexTest {
     return model.encodeQueries(List.of(q), EncodeOptions.defaults())[0];
   }
 
+  /** Fails every fsync while armed: what a disk that reports EIO on fsync does to a commit. */
+  static final class FailingSync extends org.apache.lucene.store.FilterDirectory {
+    volatile boolean armed;
+    final java.util.concurrent.atomic.AtomicInteger failures = new java.util.concurrent.atomic.AtomicInteger();
+
+    FailingSync(org.apache.lucene.store.Directory in) {
+      super(in);
+    }
+
+    @Override
+    public void sync(java.util.Collection<String> names) throws java.io.IOException {
+      if (armed) {
+        failures.incrementAndGet();
+        throw new java.io.IOException("Input/output error (injected fsync failure)");
+      }
+      super.sync(names);
+    }
+  }
+
+  @Test
+  void aFailedCommitRollsBackAndNoLaterCommitMakesItsDocumentsDurable() {
+    Path dir = tmp.resolve("idx");
+    build(dir, IndexSettings.defaults()).close();
+    FailingSync[] fault = new FailingSync[1];
+    Document kept = new Document("kept", "Kept", "Written and committed before the fault.");
+    Document lost = new Document("answered-with-an-error", "Lost", "Its commit failed, so its writer answered 500.");
+    try (LuceneIndex index = LuceneIndex.open(dir, CorpusIndexer.metadataOf(model), IndexSettings.defaults(),
+        d -> fault[0] = new FailingSync(d))) {
+      index.upsert(List.of(kept), model.encodeDocuments(List.of(kept.fullText()), EncodeOptions.defaults()));
+      index.commit();
+      index.upsert(List.of(lost), model.encodeDocuments(List.of(lost.fullText()), EncodeOptions.defaults()));
+      fault[0].armed = true;
+      assertThrows(dev.quarry.QuarryFailure.class, index::commit);
+      assertTrue(fault[0].failures.get() > 0, "the fault was never hit");
+      fault[0].armed = false; // the disk recovers: a later write must still not carry the failed one
+      String problem = index.writeProblem();
+      assertTrue(problem != null && problem.contains("commit failed"), String.valueOf(problem));
+      Document later = new Document("later", "Later", "A write after the failure.");
+      assertThrows(RuntimeException.class, () -> {
+        index.upsert(List.of(later), model.encodeDocuments(List.of(later.fullText()), EncodeOptions.defaults()));
+        index.commit();
+      });
+      assertEquals("kept", index.document("kept").id(), "reads go on from the last commit");
+    }
+    try (LuceneIndex reopened = LuceneIndex.open(dir, CorpusIndexer.metadataOf(model), IndexSettings.defaults())) {
+      assertEquals("kept", reopened.document("kept").id());
+      assertNull(reopened.document("answered-with-an-error"), "a document whose commit failed became durable");
+      assertNull(reopened.document("later"));
+      assertEquals(corpus.size() + 1, reopened.size());
+    }
+  }
+
   @Test
   void everyModeFindsTheAnsweringPassage() {
     try (LuceneIndex index = build(tmp.resolve("idx"), IndexSettings.defaults())) {
