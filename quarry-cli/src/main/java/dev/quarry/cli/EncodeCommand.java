@@ -4,6 +4,7 @@ import dev.quarry.encode.Embeddings;
 import dev.quarry.encode.EncodeOptions;
 import dev.quarry.encode.Precision;
 import dev.quarry.encode.SentenceTransformer;
+import dev.quarry.encode.VectorsProvenance;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -70,6 +71,10 @@ final class EncodeCommand implements Callable<Integer> {
     try (SentenceTransformer m = model.load()) {
       Embeddings e = m.encode(task, texts.texts(), options);
       EmbeddingOutput.write(output, texts.ids(), e);
+      if (output != null && output.toString().endsWith(".npy")) {
+        // How these vectors were made, for `quarry index --vectors` to check against the index's model.
+        VectorsProvenance.of(m, task, options, e).write(output);
+      }
       double secs = (System.nanoTime() - start) / 1e9;
       System.err.printf(Locale.ROOT, "quarry: encoded %d texts with %s in %.1f s (%d-d %s)%s%n", e.size(), m.folder().modelId(),
           secs, e.dimension(), e.precision().id(), output == null ? "" : " -> " + output);

@@ -3,6 +3,7 @@ package dev.quarry.cli;
 import dev.quarry.FileTrees;
 import dev.quarry.encode.EncodeOptions;
 import dev.quarry.encode.SentenceTransformer;
+import dev.quarry.encode.VectorsProvenance;
 import dev.quarry.index.CorpusIndexer;
 import dev.quarry.index.CorpusSync;
 import dev.quarry.index.LuceneIndex;
@@ -22,6 +23,21 @@ final class IndexAccess {
   private IndexAccess() {}
 
   /** The index of {@code dataset}'s corpus for {@code m}, synced, open. */
+  /**
+   * Vectors written by {@code quarry encode} carry their provenance beside them: another model, a
+   * missing document prompt or a shorter length is refused. Vectors made elsewhere are taken on
+   * their dimension alone, and the command says so.
+   */
+  static void checkProvenance(SentenceTransformer m, Path vectors) {
+    java.util.Optional<VectorsProvenance> made = VectorsProvenance.read(vectors);
+    if (made.isPresent()) {
+      made.get().requireMatches(VectorsProvenance.forDocuments(m, made.get().rows()), vectors);
+    } else {
+      System.err.println("quarry: " + vectors + " has no " + VectorsProvenance.sidecar(vectors).getFileName() + " beside it (`quarry"
+          + " encode` writes one): only its dimension can be checked against " + m.folder().modelId());
+    }
+  }
+
   static PassageIndex open(SentenceTransformer m, Path dataset, IndexOptions options) {
     SolrTarget solr = options.solrTarget(dataset, m.folder().modelId());
     Path folder = options.folder(dataset, m.folder().modelId());
@@ -38,6 +54,9 @@ final class IndexAccess {
       Path corpus = dataset.resolve("corpus.jsonl");
       if (!CorpusSync.isUpToDate(index, corpus)) {
         ProgressBar bar = new ProgressBar(System.err, "KB");
+        if (options.vectors != null) {
+          checkProvenance(m, options.vectors);
+        }
         CorpusSync.Encoder encoder = options.vectors != null
             ? CorpusIndexer.precomputed(RowMatrix.mapNpy(options.vectors), options.vectors, m.dimension())
             : CorpusIndexer.encoder(m, EncodeOptions.defaults());

@@ -317,6 +317,27 @@ public final class SentenceTransformer implements AutoCloseable {
     return new Embeddings(options.precision(), null, q, dim, tokenCounts);
   }
 
+  /**
+   * The prompt {@link #encode(String, List, EncodeOptions)} prepends for {@code task} and these
+   * options ("" for none): the literal prompt, else the named one, else the model's default.
+   */
+  public String promptFor(String task, EncodeOptions options) {
+    if (routeModels != null) {
+      return routeModels.get(folder.routes().resolve(task)).promptFor(null, options);
+    }
+    return resolvePrompt(options);
+  }
+
+  /** The prompt {@link #encodeDocuments} prepends ("" for none). */
+  public String documentPrompt() {
+    return promptFor(Routes.DOCUMENT, withDefaultPrompt(EncodeOptions.defaults(), documentPromptName()));
+  }
+
+  /** The route a task takes, or null for a model without a Router. */
+  public String routeFor(String task) {
+    return routeModels == null ? null : folder.routes().resolve(task);
+  }
+
   private String resolvePrompt(EncodeOptions options) {
     if (options.prompt() != null) {
       return options.prompt();

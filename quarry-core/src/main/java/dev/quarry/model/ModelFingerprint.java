@@ -11,13 +11,14 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 /**
  * What makes a model's vectors what they are, as one hash: the transformer's weights (the whole
- * ONNX file), the tokenizer, max_seq_length and lower-casing, pooling, the Dense weights and
- * normalisation. Two folders with the same display id (say, two fine-tunes both saved as
+ * ONNX file), the tokenizer, max_seq_length and lower-casing, pooling, the Dense weights,
+ * normalisation, and the prompts (which are prepended to every text). Two folders with the same display id (say, two fine-tunes both saved as
  * {@code model}) differ here; the same model copied elsewhere does not. Indexes record it and
  * refuse vectors from any other model.
  */
@@ -30,6 +31,12 @@ public final class ModelFingerprint {
   /** The fingerprint of {@code folder}: 32 hex digits. */
   public static String of(ModelFolder folder) {
     MessageDigest md = Digests.sha256();
+    if (!folder.prompts().isEmpty() || folder.defaultPromptName() != null) {
+      // A document prompt ("passage: ") changes every stored vector. Left out when the model has
+      // none, so that the fingerprints of prompt-less models (and their indexes) stay as they were.
+      update(md, "prompts", new TreeMap<>(folder.prompts()).toString());
+      update(md, "default_prompt_name", String.valueOf(folder.defaultPromptName()));
+    }
     if (folder.routes() != null) {
       // A Router model is its routes: each route's pipeline, and which one a text takes.
       folder.routes().byName().forEach((name, route) -> update(md, "route:" + name, of(route)));
