@@ -56,10 +56,22 @@ public final class TokenizerFiles {
     }
   }
 
-  /** The BertNormalizer of tokenizer.json (alone or inside a Sequence), or null if it has none. */
+  /**
+   * The normaliser of tokenizer.json as the switches of a BertNormalizer, or null when it is not
+   * exactly one. transformers 5's {@code BertTokenizer} does not read tokenizer.json's normaliser:
+   * it builds {@code BertNormalizer(clean_text=True, lowercase=do_lower_case,
+   * strip_accents=strip_accents, handle_chinese_chars=tokenize_chinese_chars)} from
+   * tokenizer_config.json (defaults true, null, true) in its place, whatever stood there, a
+   * Sequence included (measured with transformers 5.18). So Python and Quarry agree only when
+   * tokenizer.json's normaliser is one BertNormalizer with {@code clean_text} on, alone or as the
+   * only member of a Sequence, and the config's switches are its own.
+   */
   public BertNormalization bertNormalization() {
-    JsonNode n = findBertNormalizer(root.path("normalizer"));
-    if (n == null) {
+    JsonNode n = root.path("normalizer");
+    if ("Sequence".equals(n.path("type").asText()) && n.path("normalizers").size() == 1) {
+      n = n.path("normalizers").get(0);
+    }
+    if (!"BertNormalizer".equals(n.path("type").asText()) || !n.path("clean_text").asBoolean(true)) {
       return null;
     }
     JsonNode strip = n.get("strip_accents");
@@ -68,19 +80,16 @@ public final class TokenizerFiles {
         n.path("handle_chinese_chars").asBoolean(true));
   }
 
-  private static JsonNode findBertNormalizer(JsonNode n) {
-    if ("BertNormalizer".equals(n.path("type").asText())) {
-      return n;
-    }
+  /** The normaliser in a few words, for messages: "BertNormalizer", "Sequence of BertNormalizer, Replace". */
+  private String normalizerDescription() {
+    JsonNode n = root.path("normalizer");
     if ("Sequence".equals(n.path("type").asText())) {
-      for (JsonNode child : n.path("normalizers")) {
-        JsonNode found = findBertNormalizer(child);
-        if (found != null) {
-          return found;
-        }
-      }
+      List<String> parts = new ArrayList<>();
+      n.path("normalizers").forEach(c -> parts.add(c.path("type").asText("?")));
+      return "Sequence of " + String.join(", ", parts);
     }
-    return null;
+    String type = n.path("type").asText("none");
+    return "BertNormalizer".equals(type) && !n.path("clean_text").asBoolean(true) ? "BertNormalizer with clean_text false" : type;
   }
 
   /** unk, cls, sep, pad and mask tokens as transformers names them (those the tokenizer has). */
@@ -169,6 +178,11 @@ public final class TokenizerFiles {
     Path tcFile = dir.resolve("tokenizer_config.json");
     if (Files.isRegularFile(tcFile)) {
       JsonNode tc = readJson(tcFile);
+      String tokenizerClass = tc.path("tokenizer_class").asText("");
+      if (n == null && (tokenizerClass.equals("BertTokenizer") || tokenizerClass.equals("BertTokenizerFast"))) {
+        problems.add(tcFile + " names " + tokenizerClass + ", which replaces tokenizer.json's normaliser (" + normalizerDescription()
+            + ") with a plain BertNormalizer");
+      }
       if (n != null) {
         expect(problems, tcFile, "do_lower_case", n.lowercase(), tc.path("do_lower_case").asBoolean(true));
         JsonNode strip = tc.get("strip_accents");
@@ -265,8 +279,9 @@ public final class TokenizerFiles {
   private BertNormalization requireBert() {
     BertNormalization n = bertNormalization();
     if (n == null) {
-      throw new QuarryException(file + " has no BertNormalizer (normalizer: " + root.path("normalizer").path("type").asText("none")
-          + "); Quarry writes tokenizer files for BERT tokenizers only.");
+      throw new QuarryException(file + "'s normaliser (" + normalizerDescription() + ") is not one BertNormalizer with clean_text on,"
+          + " the only normaliser transformers' BertTokenizer reproduces (it builds its own from tokenizer_config.json); Quarry"
+          + " writes tokenizer files for BERT tokenizers only.");
     }
     return n;
   }

@@ -33,7 +33,7 @@ class TokenizerFilesTest {
     JsonNode normalizer = JSON.readTree(Files.readString(tokenizer)).get("normalizer");
     JsonNode config = JSON.readTree(Files.readString(out.resolve("tokenizer_config.json")));
     assertEquals(normalizer.get("lowercase").asBoolean(), config.path("do_lower_case").asBoolean(true), "do_lower_case");
-    assertEquals(normalizer.get("strip_accents").isNull(), config.get("strip_accents").isNull(), "strip_accents");
+    assertEquals(normalizer.get("strip_accents"), config.get("strip_accents"), "strip_accents");
     assertEquals(normalizer.get("handle_chinese_chars").asBoolean(), config.path("tokenize_chinese_chars").asBoolean(true));
     assertEquals("[UNK]", config.get("unk_token").asText());
     assertEquals("[CLS]", config.get("cls_token").asText());
@@ -87,5 +87,73 @@ class TokenizerFilesTest {
     QuarryException e = assertThrows(QuarryException.class, () -> TokenizerFiles.read(good.resolve("tokenizer.json")).checkAgreement(good));
     assertTrue(e.getMessage().contains("vocab.txt line 2001"), e.getMessage());
     assertNotEquals(-1, e.getMessage().indexOf("'wrong'"));
+  }
+
+  /** A copy of MiniLM's tokenizer.json whose normaliser is {@code normalizer} (JSON). */
+  private static Path withNormalizer(Path dir, String normalizer) throws Exception {
+    com.fasterxml.jackson.databind.node.ObjectNode root = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(
+        Files.readString(TestModels.folder(TestModels.MINILM).resolve("tokenizer.json")));
+    root.set("normalizer", JSON.readTree(normalizer));
+    Files.createDirectories(dir);
+    Path file = dir.resolve("tokenizer.json");
+    Files.writeString(file, root.toString());
+    return file;
+  }
+
+  private static void assertSameIds(Path tokenizer, Path folder) throws Exception {
+    List<long[]> quarry = TransformersTokenizerRule.ids(tokenizer, TransformersTokenizerRule.PROBES);
+    List<long[]> python = TransformersTokenizerRule.idsAsTransformersLoads(folder, TransformersTokenizerRule.PROBES);
+    for (int i = 0; i < quarry.size(); i++) {
+      assertArrayEquals(quarry.get(i), python.get(i), TransformersTokenizerRule.PROBES.get(i));
+    }
+  }
+
+  @Test
+  void aCasedNormaliserWithExplicitStripAccentsIsWrittenExactly(@TempDir Path dir) throws Exception {
+    Path tokenizer = withNormalizer(dir.resolve("src"), "{\"type\": \"BertNormalizer\", \"clean_text\": true,"
+        + " \"handle_chinese_chars\": false, \"strip_accents\": true, \"lowercase\": false}");
+    Path out = dir.resolve("out");
+    TokenizerFiles.read(tokenizer).writeFolder(null, out, 256);
+    JsonNode config = JSON.readTree(Files.readString(out.resolve("tokenizer_config.json")));
+    assertFalse(config.get("do_lower_case").asBoolean(), "a cased model");
+    assertTrue(config.get("strip_accents").isBoolean() && config.get("strip_accents").asBoolean(), "strip_accents: true, not null");
+    assertFalse(config.get("tokenize_chinese_chars").asBoolean());
+    assertSameIds(tokenizer, out);
+    // The cased probes really are cased here: "BRCA1" is not lower-cased into known word pieces.
+    assertFalse(java.util.Arrays.equals(TransformersTokenizerRule.ids(tokenizer, TransformersTokenizerRule.PROBES).get(0),
+        TransformersTokenizerRule.ids(TestModels.folder(TestModels.MINILM).resolve("tokenizer.json"), TransformersTokenizerRule.PROBES)
+            .get(0)));
+    // A config that leaves do_lower_case out reads as true in transformers: refused.
+    Files.writeString(out.resolve("tokenizer_config.json"), "{\"tokenizer_class\": \"BertTokenizer\", \"strip_accents\": true,"
+        + " \"tokenize_chinese_chars\": false}");
+    QuarryException e = assertThrows(QuarryException.class, () -> TokenizerFiles.read(tokenizer).checkAgreement(out));
+    assertTrue(e.getMessage().contains("'do_lower_case' is true"), e.getMessage());
+  }
+
+  @Test
+  void aSequenceIsAcceptedOnlyWhenItIsOneBertNormalizer(@TempDir Path dir) throws Exception {
+    String bert = "{\"type\": \"BertNormalizer\", \"clean_text\": true, \"handle_chinese_chars\": true, \"strip_accents\": null,"
+        + " \"lowercase\": true}";
+    Path single = withNormalizer(dir.resolve("single"), "{\"type\": \"Sequence\", \"normalizers\": [" + bert + "]}");
+    TokenizerFiles.read(single).writeFolder(null, dir.resolve("single-out"), 256);
+    assertSameIds(single, dir.resolve("single-out"));
+
+    // transformers would put a plain BertNormalizer in place of this Sequence, losing the Replace.
+    Path more = withNormalizer(dir.resolve("more"), "{\"type\": \"Sequence\", \"normalizers\": [" + bert
+        + ", {\"type\": \"Replace\", \"pattern\": {\"String\": \"cancer\"}, \"content\": \"tumour\"}]}");
+    QuarryException e = assertThrows(QuarryException.class,
+        () -> TokenizerFiles.read(more).writeFolder(null, dir.resolve("more-out"), 256));
+    assertTrue(e.getMessage().contains("Sequence of BertNormalizer, Replace"), e.getMessage());
+    Files.writeString(dir.resolve("more").resolve("tokenizer_config.json"), "{\"tokenizer_class\": \"BertTokenizer\"}");
+    e = assertThrows(QuarryException.class, () -> TokenizerFiles.read(more).checkAgreement(dir.resolve("more")));
+    assertTrue(e.getMessage().contains("replaces tokenizer.json's normaliser"), e.getMessage());
+    // The refusal is not idle: Quarry and transformers' rule tokenize the probes differently.
+    List<long[]> quarry = TransformersTokenizerRule.ids(more, TransformersTokenizerRule.PROBES);
+    List<long[]> python = TransformersTokenizerRule.idsAsTransformersLoads(dir.resolve("more"), TransformersTokenizerRule.PROBES);
+    assertFalse(java.util.Arrays.equals(quarry.get(0), python.get(0)));
+
+    Path unclean = withNormalizer(dir.resolve("unclean"), bert.replace("\"clean_text\": true", "\"clean_text\": false"));
+    e = assertThrows(QuarryException.class, () -> TokenizerFiles.read(unclean).writeFolder(null, dir.resolve("unclean-out"), 256));
+    assertTrue(e.getMessage().contains("clean_text false"), e.getMessage());
   }
 }

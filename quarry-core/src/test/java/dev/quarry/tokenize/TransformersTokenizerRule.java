@@ -11,11 +11,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What transformers' fast BERT tokenizer does with a folder, restated independently of
+ * What transformers' {@code BertTokenizer} does with a folder, restated independently of
  * {@link TokenizerFiles} so that tests can compare without Python: it reads tokenizer.json, then
- * rebuilds the BertNormalizer with {@code do_lower_case} (default true), {@code strip_accents}
- * (default null) and {@code tokenize_chinese_chars} (default true) from tokenizer_config.json
- * wherever they differ from the normaliser's own.
+ * puts in place of its normaliser, whatever that is (a Sequence included), a new
+ * {@code BertNormalizer} with {@code clean_text} on and {@code do_lower_case} (default true),
+ * {@code strip_accents} (default null) and {@code tokenize_chinese_chars} (default true) from
+ * tokenizer_config.json. Observed with transformers 5.18 (sentence-transformers 6.0.1's), e.g. a
+ * tokenizer.json saying {@code lowercase: false} beside a config without {@code do_lower_case}
+ * lower-cases in Python.
  */
 public final class TransformersTokenizerRule {
   /** Texts that expose a wrong lower-casing or accent setting (issue 8's worst three). */
@@ -30,7 +33,9 @@ public final class TransformersTokenizerRule {
   public static List<long[]> idsAsTransformersLoads(Path dir, List<String> texts) throws IOException {
     ObjectNode root = (ObjectNode) JSON.readTree(Files.readString(dir.resolve("tokenizer.json")));
     JsonNode tc = JSON.readTree(Files.readString(dir.resolve("tokenizer_config.json")));
-    ObjectNode normalizer = bertNormalizer(root.get("normalizer"));
+    ObjectNode normalizer = root.putObject("normalizer");
+    normalizer.put("type", "BertNormalizer");
+    normalizer.put("clean_text", true);
     normalizer.put("lowercase", tc.path("do_lower_case").asBoolean(true));
     JsonNode strip = tc.get("strip_accents");
     if (strip == null || strip.isNull()) {
@@ -58,18 +63,5 @@ public final class TransformersTokenizerRule {
       }
       return out;
     }
-  }
-
-  private static ObjectNode bertNormalizer(JsonNode n) {
-    if ("BertNormalizer".equals(n.path("type").asText())) {
-      return (ObjectNode) n;
-    }
-    for (JsonNode child : n.path("normalizers")) {
-      ObjectNode found = bertNormalizer(child);
-      if (found != null) {
-        return found;
-      }
-    }
-    return null;
   }
 }
