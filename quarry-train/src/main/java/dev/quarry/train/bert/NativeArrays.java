@@ -2,7 +2,11 @@ package dev.quarry.train.bert;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.function.Consumer;
 
 /**
  * NDArrays made from Java data whose memory belongs to libtorch. Every array that quarry-train
@@ -25,13 +29,20 @@ import ai.djl.ndarray.types.Shape;
  * the number is read at once and the plain ops are safe.
  */
 public final class NativeArrays {
+  /**
+   * Told of every Java-side buffer that libtorch borrows, once the owned copy is made: a test
+   * overwrites exactly these bytes between forward and backward (what reuse after a garbage
+   * collection does, but deterministically) and checks that no gradient moves. Null in use.
+   */
+  static volatile Consumer<ByteBuffer> borrowed;
+
   private NativeArrays() {}
 
   /** A float32 array owned by libtorch, attached to {@code manager}. */
   public static NDArray of(NDManager manager, float[] data, Shape shape) {
-    try (NDArray borrowed = manager.create(data, shape)) {
-      return borrowed.duplicate();
-    }
+    ByteBuffer b = direct(data.length * Float.BYTES);
+    b.asFloatBuffer().put(data);
+    return owned(manager, b, shape, DataType.FLOAT32);
   }
 
   /** A 0-d float32 tensor owned by libtorch, attached to {@code manager}: a safe scalar operand. */
@@ -52,8 +63,25 @@ public final class NativeArrays {
 
   /** An int64 array owned by libtorch, attached to {@code manager}. */
   public static NDArray of(NDManager manager, long[] data, Shape shape) {
-    try (NDArray borrowed = manager.create(data, shape)) {
-      return borrowed.duplicate();
+    ByteBuffer b = direct(data.length * Long.BYTES);
+    b.asLongBuffer().put(data);
+    return owned(manager, b, shape, DataType.INT64);
+  }
+
+  private static ByteBuffer direct(int bytes) {
+    return ByteBuffer.allocateDirect(bytes).order(ByteOrder.nativeOrder());
+  }
+
+  /** DJL wraps the direct buffer itself ({@code from_blob}); the duplicate is libtorch's own memory. */
+  private static NDArray owned(NDManager manager, ByteBuffer data, Shape shape, DataType type) {
+    NDArray owned;
+    try (NDArray view = manager.create(data, shape, type)) {
+      owned = view.duplicate();
     }
+    Consumer<ByteBuffer> hook = borrowed;
+    if (hook != null) {
+      hook.accept(data);
+    }
+    return owned;
   }
 }
