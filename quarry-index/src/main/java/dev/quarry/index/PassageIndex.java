@@ -29,8 +29,20 @@ public interface PassageIndex extends AutoCloseable {
   /** Adds or replaces documents, recording the corpus sync generation that wrote them. */
   void upsert(List<Document> docs, float[][] vectors, long syncGeneration);
 
-  /** Adds or replaces documents of the API all or nothing (each id at most once). */
+  /**
+   * Adds or replaces documents of the API (each id at most once): all or nothing where {@link
+   * #allOrNothing()} says so; elsewhere a failure may leave some written, and the same call retried
+   * converges (writes are idempotent by id).
+   */
   void replaceAtomically(List<Document> docs, float[][] vectors);
+
+  /**
+   * Whether a failed {@link #replaceAtomically} leaves nothing behind: true for one Lucene index,
+   * false for SolrCloud, which has no transaction across shards (writes there are at least once).
+   */
+  default boolean allOrNothing() {
+    return true;
+  }
 
   /** Deletes documents by id (absent ids are ignored). */
   void delete(List<String> ids);

@@ -518,11 +518,22 @@ public final class QuarryServer implements AutoCloseable {
           EmbeddingService.Role.DOCUMENT, null), limits.queryTimeoutMillis()).vectors();
       long size;
       synchronized (writeLock) { // one write, one commit: a commit never carries half of another request
-        index.replaceAtomically(list, vectors);
-        index.commit();
+        try {
+          index.replaceAtomically(list, vectors);
+          index.commit();
+        } catch (RuntimeException e) {
+          if (index.allOrNothing()) {
+            throw e;
+          }
+          long ref = errorReferences.incrementAndGet();
+          LOG.log(System.Logger.Level.ERROR, "write of " + list.size() + " documents failed (reference " + ref + ")", e);
+          throw new HttpError(503, "the write failed part-way (reference " + ref + " in the server log): this index has no"
+              + " transaction across shards, so some of its documents may be written. Writes are idempotent by id: send the same"
+              + " request again").retryAfter(1);
+        }
         size = index.size();
       }
-      HttpExchanges.sendJson(ex, 200, Map.of("indexed", list.size(), "documents", size));
+      HttpExchanges.sendJson(ex, 200, Map.of("indexed", list.size(), "documents", size, "all_or_nothing", index.allOrNothing()));
     } else {
       List<String> ids = byPath ? List.of(path.substring("/documents/".length()))
           : parseIds(HttpExchanges.readJson(ex, limits.maxBodyBytes()).get("ids"));

@@ -176,6 +176,56 @@ class ServerFaultTest {
     }
   }
 
+  /**
+   * An index without cross-shard transactions (SolrCloud), whose write fails after one of two
+   * documents landed: the client is told to retry, and the retry converges. (SolrFaultTest shows
+   * the same convergence against a real SolrCloud whose shard leader is killed.)
+   */
+  @Test
+  void aPartlyAppliedWriteIsAnswered503WithRetryAndTheRetryConverges() throws Exception {
+    dev.quarry.index.LuceneIndex lucene = dev.quarry.index.CorpusIndexer.openSynced(tmp.resolve("index"), ServerFixture.model(),
+        Path.of("..", "datasets", "ai-qa", "corpus.jsonl"), dev.quarry.index.IndexSettings.defaults());
+    java.util.concurrent.atomic.AtomicBoolean failNext = new java.util.concurrent.atomic.AtomicBoolean(true);
+    dev.quarry.index.PassageIndex shards = (dev.quarry.index.PassageIndex) java.lang.reflect.Proxy.newProxyInstance(
+        getClass().getClassLoader(), new Class<?>[] {dev.quarry.index.PassageIndex.class}, (proxy, method, args) -> {
+          if (method.getName().equals("allOrNothing")) {
+            return false;
+          }
+          if (method.getName().equals("replaceAtomically") && failNext.getAndSet(false)) {
+            @SuppressWarnings("unchecked")
+            List<dev.quarry.data.Document> docs = (List<dev.quarry.data.Document>) args[0];
+            float[][] vectors = (float[][]) args[1];
+            lucene.replaceAtomically(docs.subList(0, 1), java.util.Arrays.copyOf(vectors, 1)); // one shard took its part
+            throw new dev.quarry.QuarryFailure("shard2: connection refused", new java.io.IOException("Connection refused"));
+          }
+          try {
+            return method.invoke(lucene, args);
+          } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+    long before = lucene.size();
+    QuarryServer server = QuarryServer.start(ServerFixture.model(), shards, ServerConfig.defaults().withToken(TOKEN).withPort(0));
+    try {
+      java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+      HttpRequest write = HttpRequest.newBuilder(URI.create(server.url() + "documents")).header("Content-Type", "application/json")
+          .header("Authorization", "Bearer " + TOKEN).POST(HttpRequest.BodyPublishers.ofString("{\"documents\": ["
+              + "{\"id\": \"part-a\", \"text\": \"first half\"}, {\"id\": \"part-b\", \"text\": \"second half\"}]}")).build();
+      HttpResponse<String> failed = http.send(write, HttpResponse.BodyHandlers.ofString());
+      assertError(failed, 503, "idempotent by id: send the same request again");
+      assertEquals("1", failed.headers().firstValue("Retry-After").orElse(""));
+      assertFalse(failed.body().contains("connection refused"), "no internals: " + failed.body());
+      lucene.refresh();
+      assertTrue(lucene.document("part-a") != null && lucene.document("part-b") == null, "the fault should have left a partial write");
+      HttpResponse<String> retried = http.send(write, HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, retried.statusCode(), retried.body());
+      assertFalse(json(retried).get("all_or_nothing").asBoolean());
+      assertEquals(before + 2, lucene.size(), "the retry converged: each document once");
+    } finally {
+      server.stop();
+    }
+  }
+
   @Test
   void aDeadIndexWriterMakesHealthFailAndWritesGet500WithoutInternals() throws Exception {
     try (ServerFixture f = new ServerFixture(tmp.resolve("index"))) {

@@ -144,6 +144,11 @@ public final class SolrIndex implements PassageIndex {
    * idempotent by id, so the client's retry completes it.
    */
   @Override
+  public boolean allOrNothing() {
+    return false;
+  }
+
+  @Override
   public void replaceAtomically(List<Document> docs, float[][] vectors) {
     send(validated(docs, vectors, LuceneIndex.NOT_FROM_CORPUS, true));
   }

@@ -44,11 +44,21 @@ final class IndexSinks {
     }
   }
 
-  /** Writes each partition into the collection and commits it: a retried task rewrites the same ids. */
-  static ForeachPartitionFunction<Row> solr(SolrTarget target, Meta meta) {
+  /**
+   * Writes each partition into the collection and commits it: a retried task rewrites the same ids,
+   * and Solr keeps one document per id, so a task that failed part-way leaves no duplicate.
+   */
+  static ForeachPartitionFunction<Row> solr(SolrTarget target, Meta meta, InjectedFault fault) {
     return rows -> {
+      boolean fail = fault.firesHere();
       try (SolrIndex index = SolrIndex.open(target, meta.metadata(), IndexSettings.defaults())) {
-        drain(rows, (docs, vectors) -> index.upsert(docs, vectors, GENERATION));
+        drain(rows, (docs, vectors) -> {
+          index.upsert(docs, vectors, GENERATION);
+          if (fail) {
+            index.commit(); // the first batch is durable in the collection when the task dies
+            throw fault.failure(docs.size() + " documents committed");
+          }
+        });
         index.commit();
       }
     };
@@ -60,7 +70,7 @@ final class IndexSinks {
    * adds exactly the paths Spark reports for successful attempts, so a retried or speculative task's
    * other copy is never added.
    */
-  static MapPartitionsFunction<Row, String> luceneParts(String partsDir, Meta meta) {
+  static MapPartitionsFunction<Row, String> luceneParts(String partsDir, Meta meta, InjectedFault fault) {
     return rows -> {
       TaskContext task = TaskContext.get();
       Path dir = Path.of(partsDir, "part-" + task.partitionId() + "-" + task.attemptNumber() + "-" + UUID.randomUUID());
@@ -68,6 +78,9 @@ final class IndexSinks {
       try (LuceneIndex index = LuceneIndex.open(dir, meta.metadata(), IndexSettings.defaults())) {
         drain(rows, (docs, vectors) -> index.upsert(docs, vectors, GENERATION));
         index.commit();
+      }
+      if (fault.firesHere()) { // the worst moment: a complete part index on disk, from an attempt that failed
+        throw fault.failure("part index " + dir.getFileName() + " committed");
       }
       return List.of(dir.toString()).iterator();
     };

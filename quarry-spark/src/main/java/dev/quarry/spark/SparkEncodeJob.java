@@ -83,6 +83,14 @@ public final class SparkEncodeJob implements Callable<Integer> {
   @Option(names = "--fail-once-partition", hidden = true, description = "Test hook: fail that partition's first attempt.")
   int failOncePartition = -1;
 
+  @Option(names = "--fail-once-in", hidden = true, split = ",",
+      description = "Test hook: the stages (encode, parquet, lucene, solr) whose task for --fail-once-partition fails once, part-way.")
+  List<String> failOnceIn = List.of("encode");
+
+  private InjectedFault fault(String stage) {
+    return failOncePartition >= 0 && failOnceIn.contains(stage) ? new InjectedFault(stage, failOncePartition) : InjectedFault.NONE;
+  }
+
   /** What a run did. */
   public record Summary(long rows, double seconds, String fingerprint) {}
 
@@ -136,24 +144,28 @@ public final class SparkEncodeJob implements Callable<Integer> {
     Dataset<Row> table = CorpusTable.read(spark, input);
     int parts = partitions != null ? partitions : Math.max(table.rdd().getNumPartitions(), 2 * spark.sparkContext().defaultParallelism());
     Dataset<Row> encoded = table.repartition(parts).mapPartitions(
-        (MapPartitionsFunction<Row, Row>) new EncodePartition(model, onnxFile, chunk, batchSize, failOncePartition),
+        (MapPartitionsFunction<Row, Row>) new EncodePartition(model, onnxFile, chunk, batchSize,
+            fault("encode").partition()),
         Encoders.row(EncodePartition.SCHEMA));
     // Several outputs share one encoding.
     encoded = encoded.persist(StorageLevel.MEMORY_AND_DISK());
     long rows = encoded.count();
     LOG.info(() -> String.format(Locale.ROOT, "encoded %d rows in %d partitions", rows, parts));
     if (parquet != null) {
-      encoded.select(col("id"), col("vector"), lit(fingerprint).as("model_fingerprint")).write().parquet(parquet);
+      // Spark's file commit protocol keeps only the files of each task's successful attempt.
+      Dataset<Row> rowsOut = fault("parquet").partition() < 0 ? encoded
+          : encoded.mapPartitions(fault("parquet").afterRows(100), Encoders.row(EncodePartition.SCHEMA));
+      rowsOut.select(col("id"), col("vector"), lit(fingerprint).as("model_fingerprint")).write().parquet(parquet);
     }
     if (solr != null) {
       SolrTarget target = new SolrTarget(solr, collection, shards, replicas);
       SolrIndex.open(target, meta.metadata(), settings).close(); // created (or checked) once, on the driver
-      encoded.foreachPartition(IndexSinks.solr(target, meta));
+      encoded.foreachPartition(IndexSinks.solr(target, meta, fault("solr")));
     }
     if (lucene != null) {
       Path partsDir = Path.of(lucene + ".parts");
-      List<String> written = encoded.mapPartitions(IndexSinks.luceneParts(partsDir.toString(), meta), Encoders.STRING())
-          .collectAsList();
+      List<String> written = encoded.mapPartitions(IndexSinks.luceneParts(partsDir.toString(), meta, fault("lucene")),
+          Encoders.STRING()).collectAsList();
       try (LuceneIndex index = LuceneIndex.open(Path.of(lucene), meta.metadata(), settings)) {
         index.addIndexes(written.stream().map(Path::of).toList());
         index.commit();
