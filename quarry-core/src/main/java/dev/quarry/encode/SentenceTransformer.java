@@ -1,6 +1,7 @@
 package dev.quarry.encode;
 
 import dev.quarry.QuarryException;
+import dev.quarry.QuarryFailure;
 import dev.quarry.inference.OnnxTransformer;
 import dev.quarry.model.ModelFolder;
 import dev.quarry.model.ModelResolver;
@@ -263,7 +264,7 @@ public final class SentenceTransformer implements AutoCloseable {
         if (e.getCause() instanceof RuntimeException re) {
           throw re;
         }
-        throw new QuarryException("Encoding failed: " + e.getCause(), e.getCause());
+        throw new QuarryFailure("Encoding failed: " + e.getCause(), e.getCause());
       }
     }
   }

@@ -7,6 +7,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.quarry.QuarryException;
+import dev.quarry.QuarryFailure;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -73,7 +74,7 @@ public final class OnnxClassifier implements AutoCloseable {
         return logits;
       }
     } catch (OrtException e) {
-      throw new QuarryException("ONNX Runtime failed on " + file + " for a batch of " + batch + "x" + seq
+      throw new QuarryFailure("ONNX Runtime failed on " + file + " for a batch of " + batch + "x" + seq
           + " tokens: " + e.getMessage(), e);
     } finally {
       in.values().forEach(OnnxTensor::close);

@@ -7,6 +7,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.quarry.QuarryException;
+import dev.quarry.QuarryFailure;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.nio.file.Path;
@@ -122,7 +123,7 @@ public final class OnnxTransformer implements AutoCloseable {
         return consumer.accept(buf, (int) outShape[2]);
       }
     } catch (OrtException e) {
-      throw new QuarryException("ONNX Runtime failed on " + file + " for a batch of " + batch + "x" + seq
+      throw new QuarryFailure("ONNX Runtime failed on " + file + " for a batch of " + batch + "x" + seq
           + " tokens: " + e.getMessage(), e);
     } finally {
       in.values().forEach(OnnxTensor::close);

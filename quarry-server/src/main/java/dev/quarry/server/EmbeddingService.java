@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
 
 /**
@@ -61,9 +62,9 @@ final class EmbeddingService implements AutoCloseable {
   static final int CHUNK_TEXTS = 64;
 
   /** A queued job and how to tell that nobody waits for it any more. */
-  private record Queued(Job job, long chars, long deadlineNanos, AtomicBoolean abandoned) {
+  private record Queued(Job job, long chars, long deadlineNanos, AtomicBoolean abandoned, BooleanSupplier clientGone) {
     boolean live(long now) {
-      return !abandoned.get() && now - deadlineNanos < 0;
+      return !abandoned.get() && !clientGone.getAsBoolean() && now - deadlineNanos < 0;
     }
   }
 
@@ -86,15 +87,17 @@ final class EmbeddingService implements AutoCloseable {
    * The job's vectors from some micro-batch. A job whose texts would wait longer than half of
    * {@code timeoutMillis} behind the work already admitted (at the measured rate) is refused with
    * 503 at once: the server takes on only what it can answer in time. An admitted job waits at most
-   * {@code timeoutMillis} in all; one still queued or part-way then is dropped before its next chunk.
+   * {@code timeoutMillis} in all; one still queued or part-way then, or whose client has closed its
+   * connection, is dropped before its next chunk.
    */
   Result embed(Job job, long timeoutMillis) {
     long chars = job.texts().stream().mapToLong(String::length).sum();
     admit(chars, timeoutMillis);
-    Queued q = new Queued(job, chars, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis), new AtomicBoolean());
+    Queued q = new Queued(job, chars, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis), new AtomicBoolean(),
+        RequestScope.clientGone());
     try {
       Result r = batcher.await(q, timeoutMillis, "embedding");
-      if (r == null) { // dropped part-way at its deadline, before the caller's own wait ended
+      if (r == null) { // dropped part-way (deadline, or the client left), before the caller's own wait ended
         throw new HttpError(503, "embedding took longer than " + timeoutMillis + " ms; the server is busy, retry").retryAfter(1);
       }
       return r;

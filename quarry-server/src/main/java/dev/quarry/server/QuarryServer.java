@@ -36,6 +36,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntConsumer;
@@ -92,6 +93,7 @@ public final class QuarryServer implements AutoCloseable {
   private final Object writeLock = new Object();
   private final Map<String, byte[]> assets = new LinkedHashMap<>();
   private final AtomicInteger inFlight = new AtomicInteger();
+  private final ClientWatch clientWatch = new ClientWatch();
   private final AtomicLong errorReferences = new AtomicLong();
   private volatile boolean stopping;
 
@@ -290,8 +292,19 @@ public final class QuarryServer implements AutoCloseable {
                 + " requests at once; retry shortly").retryAfter(1);
           }
           admittedNow = true;
+          // Work done for this request is dropped if its client closes the connection meanwhile.
+          AtomicBoolean gone = new AtomicBoolean();
+          AutoCloseable watch = clientWatch.watch(ex.getLocalAddress(), ex.getRemoteAddress(), () -> gone.set(true));
+          RequestScope.enter(gone);
+          try {
+            handler.handle(ex);
+          } finally {
+            RequestScope.exit();
+            closeQuietly(watch);
+          }
+        } else {
+          handler.handle(ex);
         }
-        handler.handle(ex);
       } catch (HttpError e) {
         HttpExchanges.sendError(ex, e, shape);
       } catch (IOException e) {
@@ -314,6 +327,14 @@ public final class QuarryServer implements AutoCloseable {
         inFlight.decrementAndGet();
       }
     });
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    try {
+      c.close();
+    } catch (Exception ignored) {
+      // removing a watch cannot fail
+    }
   }
 
   private static void sendQuietly(HttpExchange ex, int status, String message, ErrorShape shape) {
@@ -751,6 +772,7 @@ public final class QuarryServer implements AutoCloseable {
       pairs.close();
     }
     executor.shutdown();
+    clientWatch.close();
     boolean interrupted = false;
     while (true) {
       try {

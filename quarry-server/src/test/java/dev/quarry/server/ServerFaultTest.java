@@ -163,6 +163,37 @@ class ServerFaultTest {
   }
 
   @Test
+  void anEncodeWhoseClientLeavesIsDroppedAtTheNextChunk() throws Exception {
+    try (ServerFixture f = new ServerFixture(tmp.resolve("index"))) {
+      dev.quarry.TestRequirements.require(new ClientWatch().available(), "closed connections are noticed on Linux (/proc/net/tcp) only");
+      byte[] body = ServerUnderLoadTest.encodeBody(0).getBytes(StandardCharsets.UTF_8);
+      long atClose;
+      try (Socket client = new Socket("127.0.0.1", f.server.port())) {
+        client.getOutputStream().write(("POST /encode HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: "
+            + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        client.getOutputStream().write(body);
+        client.getOutputStream().flush();
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (f.server.textsEmbedded() == 0 && System.nanoTime() < deadline) {
+          Thread.sleep(5);
+        }
+        atClose = f.server.textsEmbedded();
+        assertTrue(atClose > 0 && atClose < 256, "the request should be part-way: " + atClose + " texts encoded");
+      } // the client leaves, 30 s before its deadline
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (f.server.requestsInFlight() > 0 && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      assertEquals(0, f.server.requestsInFlight(), "the handler still works for a client that left");
+      long encoded = f.server.textsEmbedded();
+      Thread.sleep(3_000);
+      assertEquals(encoded, f.server.textsEmbedded(), "encoding went on after the client left");
+      assertTrue(encoded - atClose <= EmbeddingService.CHUNK_TEXTS, (encoded - atClose) + " texts encoded after the client left:"
+          + " at most the chunk under way should be");
+    }
+  }
+
+  @Test
   void anEnvironmentFaultReachesTheClientAs500WithoutItsMessage() throws Exception {
     try (ServerFixture f = new ServerFixture(tmp.resolve("index"))) {
       f.index.close(); // reads now fail inside Lucene, with messages that name the index's path

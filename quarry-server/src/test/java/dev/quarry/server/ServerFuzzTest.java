@@ -75,7 +75,10 @@ class ServerFuzzTest {
         HttpResponse<String> r = f.http.send(b.build(), HttpResponse.BodyHandlers.ofString());
         String where = method + " " + path + " " + abbreviate(body) + " -> " + r.statusCode() + " " + abbreviate(r.body());
         assertTrue(CLIENT_OR_OK.contains(r.statusCode()), where);
-        assertFalse(r.body().contains("Exception") || r.body().contains("at dev.quarry") || r.body().contains(tmp.toString()), where);
+        // No internals: no exception text, and none of the server's own paths (index, model, working directory).
+        assertFalse(r.body().contains("Exception") || r.body().contains("at dev.quarry") || r.body().contains(tmp.toString())
+            || r.body().contains(System.getProperty("user.dir")) || r.body().contains(ServerFixture.model().folder().root().toString()),
+            where);
         // The JDK answers a request it cannot route at all ("//x" has no path) with its own HTML 404.
         if (r.statusCode() != 200 && !r.body().startsWith("<h1>404")) {
           assertTrue(errorMessage(ServerFixture.json(r)).length() > 5, where);

@@ -83,7 +83,8 @@ final class EncodePartition implements MapPartitionsFunction<Row, Row> {
         }
         if (fail && chunksDone == 1 && next == out.size() / 2) {
           // Half of the first chunk already handed on: a retry must not leave those rows twice.
-          throw new IllegalStateException("injected failure in partition " + failOncePartition + ", attempt 0");
+          throw new IllegalStateException("injected failure in encode (half of the first chunk handed on), partition " + failOncePartition
+              + ", attempt 0");
         }
         return out.get(next++);
       }

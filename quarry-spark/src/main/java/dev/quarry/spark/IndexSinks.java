@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.ForeachPartitionFunction;
@@ -45,14 +46,35 @@ final class IndexSinks {
   }
 
   /**
-   * Writes each partition into the collection and commits it: a retried task rewrites the same ids,
-   * and Solr keeps one document per id, so a task that failed part-way leaves no duplicate.
+   * Writes each partition into the collection and commits it. Solr keeps one document per id, so a
+   * task that failed part-way and is retried leaves no duplicate; and a retry skips the documents
+   * the failed attempt already wrote (same id and content hash, read by real-time get), so that it
+   * replaces nothing: a replaced document stays in Lucene's BM25 statistics as a deleted one until
+   * its segment merges, and the collection would rank slightly differently from a clean load.
    */
   static ForeachPartitionFunction<Row> solr(SolrTarget target, Meta meta, InjectedFault fault) {
     return rows -> {
       boolean fail = fault.firesHere();
+      TaskContext task = TaskContext.get();
+      boolean retry = task != null && task.attemptNumber() > 0;
       try (SolrIndex index = SolrIndex.open(target, meta.metadata(), IndexSettings.defaults())) {
         drain(rows, (docs, vectors) -> {
+          if (retry) {
+            Map<String, String> stored = index.storedHashes(docs.stream().map(Document::id).toList());
+            List<Document> missing = new ArrayList<>();
+            List<float[]> missingVectors = new ArrayList<>();
+            for (int i = 0; i < docs.size(); i++) {
+              if (!LuceneIndex.contentHash(docs.get(i)).equals(stored.get(docs.get(i).id()))) {
+                missing.add(docs.get(i));
+                missingVectors.add(vectors[i]);
+              }
+            }
+            docs = missing;
+            vectors = missingVectors.toArray(float[][]::new);
+          }
+          if (docs.isEmpty()) {
+            return;
+          }
           index.upsert(docs, vectors, GENERATION);
           if (fail) {
             index.commit(); // the first batch is durable in the collection when the task dies

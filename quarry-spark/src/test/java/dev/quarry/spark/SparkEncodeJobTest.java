@@ -42,9 +42,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The Spark job in local[2] on 2,000 SciFact passages, with a task failing once part-way inside
  * every stage that writes (encoding, the Parquet write, the per-partition Lucene index, the Solr
- * writes): its vectors are within 1e-6 of `quarry encode`'s (batches are padded differently, so not
- * bit for bit), every id lands exactly once in every output, and the Solr collection and Lucene
- * index it writes rank SciFact's queries as the local pipeline does.
+ * writes): its vectors equal `quarry encode`'s bit for bit, every id lands exactly once in every
+ * output, and the Solr collection and Lucene index it writes rank SciFact's queries as the local
+ * pipeline does.
  */
 @Tag("slow")
 class SparkEncodeJobTest {
@@ -119,7 +119,7 @@ class SparkEncodeJobTest {
       }
       System.out.printf(Locale.ROOT, "Spark job vs quarry encode, %d passages: max abs difference %.2e; failed task attempts %d%n",
           rows.size(), maxDiff, failedTasks.get());
-      assertTrue(maxDiff <= 1e-6, "max abs difference " + maxDiff + " (the claim: within 1e-6)");
+      assertEquals(0.0, maxDiff, "the Spark job's vectors differ from `quarry encode`'s (the claim: bit for bit)");
 
       // The Lucene index and the Solr collection rank as the local pipeline's index does.
       InformationRetrievalEvaluator evaluator = new InformationRetrievalEvaluator(ds.queries().byId(), ds.qrels(),
