@@ -108,17 +108,31 @@ final class EmbeddingService implements AutoCloseable {
   }
 
   private synchronized void admit(long chars, long timeoutMillis) {
-    if (backlogChars > 0) {
-      double rate = charsPerSecond;
-      double waitMillis = rate > 0 ? (backlogChars + chars) / rate * 1000 : Double.POSITIVE_INFINITY;
-      if (waitMillis > timeoutMillis / 2.0) {
-        long retry = rate > 0 ? Math.max(1, (long) Math.ceil(backlogChars / rate)) : 1;
-        throw new HttpError(503, "the server is busy embedding " + backlogChars + " characters of earlier requests"
-            + (rate > 0 ? String.format(java.util.Locale.ROOT, " (about %.1f s of work)", backlogChars / rate) : "")
-            + "; retry shortly").retryAfter((int) Math.min(retry, 60));
-      }
+    HttpError refused = refusal(chars, timeoutMillis);
+    if (refused != null) {
+      throw refused;
     }
     backlogChars += chars;
+  }
+
+  /**
+   * The 503 a request of about {@code chars} characters would get now, or null if it would be
+   * admitted. The server asks this with the body's declared size before reading it, so that a
+   * burst of requests it cannot take is refused without reading and parsing each one.
+   */
+  synchronized HttpError refusal(long chars, long timeoutMillis) {
+    if (backlogChars == 0) {
+      return null;
+    }
+    double rate = charsPerSecond;
+    double waitMillis = rate > 0 ? (backlogChars + chars) / rate * 1000 : Double.POSITIVE_INFINITY;
+    if (waitMillis <= timeoutMillis / 2.0) {
+      return null;
+    }
+    long retry = rate > 0 ? Math.max(1, (long) Math.ceil(backlogChars / rate)) : 1;
+    return new HttpError(503, "the server is busy embedding " + backlogChars + " characters of earlier requests"
+        + (rate > 0 ? String.format(java.util.Locale.ROOT, " (about %.1f s of work)", backlogChars / rate) : "")
+        + "; retry shortly").retryAfter((int) Math.min(retry, 60));
   }
 
   private synchronized void release(long chars) {

@@ -64,6 +64,31 @@ final class HttpExchanges {
     ex.setAttribute(BODY, read(ex, maxBytes));
   }
 
+  /**
+   * Reads and drops the body (up to a bounded amount) before an answer that does not need it:
+   * closing a socket with unread request bytes makes TCP reset the connection, and the client would
+   * lose the answer.
+   */
+  static void discardBody(HttpExchange ex) throws IOException {
+    byte[] sink = new byte[1 << 16];
+    try (InputStream in = ex.getRequestBody()) {
+      long drained = 0;
+      for (int n; drained < MAX_DRAIN_BYTES && (n = in.read(sink)) > 0; ) {
+        drained += n;
+      }
+    }
+  }
+
+  /** The declared Content-Length, or -1 when absent or malformed. */
+  static long declaredLength(HttpExchange ex) {
+    String v = ex.getRequestHeaders().getFirst("Content-Length");
+    try {
+      return v == null ? -1 : Long.parseLong(v.trim());
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
   /** Parses the body (read before, or now) as a JSON object; too large → 413, malformed → 400. */
   static JsonNode readJson(HttpExchange ex, int maxBytes) throws IOException {
     byte[] body = ex.getAttribute(BODY) instanceof byte[] read ? read : read(ex, maxBytes);

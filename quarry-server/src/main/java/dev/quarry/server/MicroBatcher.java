@@ -13,6 +13,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
 
 /**
@@ -40,7 +41,8 @@ final class MicroBatcher<I, O> implements AutoCloseable {
     List<O> run(List<I> inputs);
   }
 
-  private record Pending<I, O>(I input, CompletableFuture<O> result, long deadlineNanos) {}
+  /** An input waiting for a batch; {@code clientGone} tells whether its request's client has left. */
+  private record Pending<I, O>(I input, CompletableFuture<O> result, long deadlineNanos, BooleanSupplier clientGone) {}
 
   private final Work<I, O> work;
   private final String what;
@@ -90,7 +92,7 @@ final class MicroBatcher<I, O> implements AutoCloseable {
       throw new HttpError(503, "the server is shutting down");
     }
     CompletableFuture<O> f = new CompletableFuture<>();
-    if (!queue.offer(new Pending<>(input, f, System.nanoTime() + unit.toNanos(timeout)))) {
+    if (!queue.offer(new Pending<>(input, f, System.nanoTime() + unit.toNanos(timeout), RequestScope.clientGone()))) {
       throw new HttpError(503, "the server is overloaded: " + queue.size() + " " + what + " are waiting; retry shortly")
           .retryAfter(1);
     }
@@ -171,12 +173,16 @@ final class MicroBatcher<I, O> implements AutoCloseable {
     }
   }
 
-  /** Drops queries whose caller has given up (cancelled) or whose deadline has passed. */
+  /** Drops queries whose caller has given up (cancelled), whose client has left, or whose deadline has passed. */
   private List<Pending<I, O>> live(List<Pending<I, O>> batch) {
     long now = System.nanoTime();
     List<Pending<I, O>> out = new ArrayList<>(batch.size());
     for (Pending<I, O> p : batch) {
       if (p.result().isDone()) {
+        continue;
+      }
+      if (p.clientGone().getAsBoolean()) {
+        p.result().completeExceptionally(new HttpError(503, "the client closed its connection"));
         continue;
       }
       if (now - p.deadlineNanos() > 0) {

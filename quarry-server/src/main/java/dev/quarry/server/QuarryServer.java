@@ -71,6 +71,8 @@ public final class QuarryServer implements AutoCloseable {
   }
 
   private static final System.Logger LOG = System.getLogger(QuarryServer.class.getName());
+  /** Routes whose POST body is text to embed: admitted by their work (EmbeddingService). */
+  private static final Set<String> EMBEDDING_ROUTES = Set.of("encode", "documents", "openai_embeddings", "tei_embed");
   private static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
       + "img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
@@ -282,6 +284,17 @@ public final class QuarryServer implements AutoCloseable {
         }
         if (method.equals("POST")) {
           checks.checkJson(ex.getRequestHeaders());
+        }
+        if (method.equals("POST") && EMBEDDING_ROUTES.contains(name)) {
+          // A body this size would be refused once parsed: refuse it now, unread (each of a burst of
+          // 300 such requests would otherwise be read and parsed only to be refused).
+          long declared = HttpExchanges.declaredLength(ex);
+          HttpError refused = declared > 0 && declared <= limits.maxBodyBytes()
+              ? embeddings.refusal(declared, limits.queryTimeoutMillis()) : null;
+          if (refused != null) {
+            HttpExchanges.discardBody(ex);
+            throw refused;
+          }
         }
         if (method.equals("POST") || method.equals("DELETE")) {
           HttpExchanges.readBody(ex, limits.maxBodyBytes());
