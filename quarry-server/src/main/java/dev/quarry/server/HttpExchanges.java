@@ -70,12 +70,16 @@ final class HttpExchanges {
    * lose the answer.
    */
   static void discardBody(HttpExchange ex) throws IOException {
-    byte[] sink = new byte[1 << 16];
     try (InputStream in = ex.getRequestBody()) {
-      long drained = 0;
-      for (int n; drained < MAX_DRAIN_BYTES && (n = in.read(sink)) > 0; ) {
-        drained += n;
-      }
+      drain(in);
+    }
+  }
+
+  private static void drain(InputStream in) throws IOException {
+    byte[] sink = new byte[1 << 16];
+    long drained = 0;
+    for (int n; drained < MAX_DRAIN_BYTES && (n = in.read(sink)) > 0; ) {
+      drained += n;
     }
   }
 
@@ -112,13 +116,7 @@ final class HttpExchanges {
     try (InputStream in = ex.getRequestBody()) {
       body = in.readNBytes(maxBytes + 1);
       if (body.length > maxBytes) {
-        // Read (a bounded amount of) the rest before answering: closing a socket with unread
-        // request bytes makes TCP reset the connection, and the client would lose the 413.
-        byte[] sink = new byte[1 << 16];
-        long drained = 0;
-        for (int n; drained < MAX_DRAIN_BYTES && (n = in.read(sink)) > 0; ) {
-          drained += n;
-        }
+        drain(in); // or the client would lose the 413 to a reset
         throw new HttpError(413, "request body" + (declared == null ? "" : " of " + declared.trim() + " bytes")
             + " exceeds the limit of " + maxBytes + " bytes");
       }

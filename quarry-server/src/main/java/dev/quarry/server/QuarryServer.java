@@ -166,7 +166,7 @@ public final class QuarryServer implements AutoCloseable {
    */
   public static QuarryServer start(SentenceTransformer model, PassageIndex index, ServerConfig config, Reranker reranker) {
     try {
-      if (config.token() == null && !InetAddress.getByName(config.host()).isLoopbackAddress()) {
+      if (config.token() == null && !loopback(config.host())) {
         throw new QuarryException("Refusing to serve on " + config.host() + " without a token: anyone who can reach it could read"
             + " every passage, spend its CPU, and add or delete documents. Set --token (or QUARRY_TOKEN), or bind to 127.0.0.1.");
       }

@@ -139,6 +139,31 @@ class MicroBatcherTest {
   }
 
   @Test
+  void aQueryWhoseClientLeftIsNotEncoded() throws Exception {
+    Gate gate = new Gate();
+    try (MicroBatcher<String, float[]> b = MicroBatcher.forQueries(gate, 1, 8, 0, 16, n -> {})) {
+      CompletableFuture<float[]> holder = b.submit("holder", 30, TimeUnit.SECONDS);
+      await(gate.entered);
+      java.util.concurrent.atomic.AtomicBoolean gone = new java.util.concurrent.atomic.AtomicBoolean();
+      RequestScope.enter(gone); // as the server's handler thread does for its request
+      CompletableFuture<float[]> left;
+      try {
+        left = b.submit("left", 30, TimeUnit.SECONDS);
+      } finally {
+        RequestScope.exit();
+      }
+      CompletableFuture<float[]> kept = b.submit("kept", 30, TimeUnit.SECONDS);
+      gone.set(true); // what ClientWatch does when the connection is closed
+      gate.release.countDown();
+      holder.get(30, TimeUnit.SECONDS);
+      kept.get(30, TimeUnit.SECONDS);
+      ExecutionException e = assertThrows(ExecutionException.class, () -> left.get(30, TimeUnit.SECONDS));
+      assertTrue(e.getCause().getMessage().contains("closed its connection"), e.getCause().toString());
+      assertEquals(List.of("holder", "kept"), gate.seen, "the query of a client that left must not be encoded");
+    }
+  }
+
+  @Test
   void aFullQueueIsRefusedWith503AndRetryAfter() throws Exception {
     Gate gate = new Gate();
     try (MicroBatcher<String, float[]> b = MicroBatcher.forQueries(gate, 1, 8, 0, 2, n -> {})) {

@@ -106,11 +106,13 @@ class ServerFaultTest {
       HttpResponse<String> refused = f.post("/search", "{\"query\": \"overloaded?\"}", null);
       assertError(refused, 503, "limit of 1 requests at once");
       assertEquals("1", refused.headers().firstValue("Retry-After").orElse(""));
-      // The compatibility APIs go through the same admission, each answering in its own shape.
+      // The compatibility APIs go through the same admission, each answering in its own shape. An
+      // embedding request meets the work admission first: the admitted /encode is a backlog.
       HttpResponse<String> openAi = f.post("/v1/embeddings", "{\"input\": \"overloaded?\"}", TOKEN);
       assertEquals(503, openAi.statusCode(), openAi.body());
-      assertTrue(ServerFixture.json(openAi).get("error").get("message").asText().contains("limit of 1 requests at once"));
-      assertEquals("1", openAi.headers().firstValue("Retry-After").orElse(""));
+      String message = ServerFixture.json(openAi).get("error").get("message").asText();
+      assertTrue(message.contains("limit of 1 requests at once") || message.contains("busy embedding"), message);
+      assertTrue(openAi.headers().firstValue("Retry-After").isPresent());
       HttpResponse<String> tei = f.post("/embed", "{\"inputs\": \"overloaded?\"}", TOKEN);
       assertEquals(503, tei.statusCode(), tei.body());
       assertEquals("Overloaded", ServerFixture.json(tei).get("error_type").asText());
