@@ -27,6 +27,9 @@ public final class ConnectionLimits {
     // has at most one exchange, and each exchange its own thread (QuarryServer): this also bounds
     // the threads, while leaving room for hundreds of stalled clients beside working ones.
     m.put("jdk.httpserver.maxConnections", "1024");
+    // Idle keep-alive connections kept open; the JDK's default, 200, closes every connection that
+    // turns idle beyond it, so after a burst a client's next request pays a new connect.
+    m.put("sun.net.httpserver.maxIdleConnections", "1024");
     // Header lines and total header bytes of one request.
     m.put("sun.net.httpserver.maxReqHeaders", "64");
     m.put("sun.net.httpserver.maxReqHeaderSize", "16384");

@@ -92,7 +92,12 @@ final class EmbeddingService implements AutoCloseable {
    */
   Result embed(Job job, long timeoutMillis) {
     long chars = job.texts().stream().mapToLong(String::length).sum();
-    admit(chars, timeoutMillis);
+    Reservation reserved = RequestScope.reservation();
+    if (reserved != null) {
+      reserved.resize(chars); // admitted from its declared size; now its true size
+    } else {
+      admit(chars, timeoutMillis);
+    }
     Queued q = new Queued(job, chars, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis), new AtomicBoolean(),
         RequestScope.clientGone());
     try {
@@ -103,7 +108,54 @@ final class EmbeddingService implements AutoCloseable {
       return r;
     } finally {
       q.abandoned().set(true);
-      release(chars);
+      if (reserved != null) {
+        reserved.close();
+      } else {
+        release(chars);
+      }
+    }
+  }
+
+  /**
+   * Admits a request from its body's declared size, before the body is read: the characters are
+   * counted in the backlog at once, so that of a burst of requests arriving together only as many
+   * as fit are read and parsed, and the others are refused from their headers. The server closes
+   * the reservation when the request ends; {@link #embed} on the same thread resizes it to the
+   * request's true size.
+   *
+   * @throws HttpError 503 with {@code Retry-After} when the request would wait too long
+   */
+  synchronized Reservation reserve(long chars, long timeoutMillis) {
+    admit(chars, timeoutMillis);
+    return new Reservation(chars);
+  }
+
+  /** Characters held in the backlog for one request; closing gives them back (once). */
+  final class Reservation implements AutoCloseable {
+    private long chars;
+    private boolean closed;
+
+    private Reservation(long chars) {
+      this.chars = chars;
+    }
+
+    void resize(long actual) {
+      synchronized (EmbeddingService.this) {
+        if (!closed) {
+          backlogChars += actual - chars;
+          chars = actual;
+        }
+      }
+    }
+
+    @Override
+    public void close() {
+      synchronized (EmbeddingService.this) {
+        if (!closed) {
+          closed = true;
+          backlogChars -= chars;
+        }
+      }
     }
   }
 
@@ -115,12 +167,8 @@ final class EmbeddingService implements AutoCloseable {
     backlogChars += chars;
   }
 
-  /**
-   * The 503 a request of about {@code chars} characters would get now, or null if it would be
-   * admitted. The server asks this with the body's declared size before reading it, so that a
-   * burst of requests it cannot take is refused without reading and parsing each one.
-   */
-  synchronized HttpError refusal(long chars, long timeoutMillis) {
+  /** The 503 a request of about {@code chars} characters would get now, or null if it would be admitted. */
+  private synchronized HttpError refusal(long chars, long timeoutMillis) {
     if (backlogChars == 0) {
       return null;
     }

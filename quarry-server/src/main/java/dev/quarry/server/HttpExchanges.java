@@ -149,6 +149,9 @@ final class HttpExchanges {
   static void sendError(HttpExchange ex, HttpError e, ErrorShape shape) throws IOException {
     if (e.retryAfterSeconds >= 0) {
       ex.getResponseHeaders().set("Retry-After", Integer.toString(e.retryAfterSeconds));
+      // A refused client comes back later: its connection is closed rather than kept idle, so a
+      // burst of refusals does not fill the server's connection slots.
+      ex.getResponseHeaders().set("Connection", "close");
     }
     sendJson(ex, e.status, shape.body(e.status, e.getMessage(), e.param, e.code));
   }

@@ -121,7 +121,10 @@ public final class QuarryServer implements AutoCloseable {
         assets.put(asset, in.readAllBytes());
       }
     }
-    this.http = HttpServer.create(new InetSocketAddress(config.host(), config.port()), 256);
+    // The listen backlog holds as many pending connections as the server may have open: a burst of
+    // connects beyond a short backlog has SYNs dropped, and those clients wait a 1 s retransmission.
+    this.http = HttpServer.create(new InetSocketAddress(config.host(), config.port()),
+        Integer.getInteger("jdk.httpserver.maxConnections", 1024));
     // A thread per exchange, no queue: a request is never parked behind others before admission
     // decides on it, and a client that stalls holds only its own thread, never /health's. The
     // number of threads is bounded by jdk.httpserver.maxConnections (one exchange per connection
@@ -261,6 +264,7 @@ public final class QuarryServer implements AutoCloseable {
       };
       ex.setAttribute(HttpExchanges.BEFORE_RESPONSE, record);
       boolean admittedNow = false;
+      EmbeddingService.Reservation reserved = null;
       try {
         checks.checkHost(ex.getRequestHeaders());
         if (!exact.test(ex.getRequestURI().getPath())) {
@@ -285,13 +289,13 @@ public final class QuarryServer implements AutoCloseable {
         if (method.equals("POST")) {
           checks.checkJson(ex.getRequestHeaders());
         }
-        if (method.equals("POST") && EMBEDDING_ROUTES.contains(name)) {
-          // A body this size would be refused once parsed: refuse it now, unread (each of a burst of
-          // 300 such requests would otherwise be read and parsed only to be refused).
-          long declared = HttpExchanges.declaredLength(ex);
-          HttpError refused = declared > 0 && declared <= limits.maxBodyBytes()
-              ? embeddings.refusal(declared, limits.queryTimeoutMillis()) : null;
-          if (refused != null) {
+        long declared = HttpExchanges.declaredLength(ex);
+        if (method.equals("POST") && EMBEDDING_ROUTES.contains(name) && declared > 0 && declared <= limits.maxBodyBytes()) {
+          // Admitted by its declared size before the body is read: of a burst of such requests only
+          // those that fit are read and parsed, the others are refused from their headers.
+          try {
+            reserved = embeddings.reserve(declared, limits.queryTimeoutMillis());
+          } catch (HttpError refused) {
             HttpExchanges.discardBody(ex);
             throw refused;
           }
@@ -308,7 +312,7 @@ public final class QuarryServer implements AutoCloseable {
           // Work done for this request is dropped if its client closes the connection meanwhile.
           AtomicBoolean gone = new AtomicBoolean();
           AutoCloseable watch = clientWatch.watch(ex.getLocalAddress(), ex.getRemoteAddress(), () -> gone.set(true));
-          RequestScope.enter(gone);
+          RequestScope.enter(gone, reserved);
           try {
             handler.handle(ex);
           } finally {
@@ -334,6 +338,9 @@ public final class QuarryServer implements AutoCloseable {
       } finally {
         if (admittedNow) {
           admission.release();
+        }
+        if (reserved != null) {
+          reserved.close();
         }
         record.accept(ex.getResponseCode() > 0 ? ex.getResponseCode() : 500);
         ex.close();
