@@ -61,6 +61,9 @@ final class EmbeddingService implements AutoCloseable {
    */
   static final int CHUNK_TEXTS = 64;
 
+  /** Before the first model call is measured, the backlog admitted at most (a few small requests). */
+  static final long UNMEASURED_BACKLOG_CHARS = 50_000;
+
   /** A queued job and how to tell that nobody waits for it any more. */
   private record Queued(Job job, long chars, long deadlineNanos, AtomicBoolean abandoned, BooleanSupplier clientGone) {
     boolean live(long now) {
@@ -173,6 +176,9 @@ final class EmbeddingService implements AutoCloseable {
       return null;
     }
     double rate = charsPerSecond;
+    if (rate == 0 && backlogChars + chars <= UNMEASURED_BACKLOG_CHARS) {
+      return null; // nothing measured yet: small requests side by side are taken
+    }
     double waitMillis = rate > 0 ? (backlogChars + chars) / rate * 1000 : Double.POSITIVE_INFINITY;
     if (waitMillis <= timeoutMillis / 2.0) {
       return null;

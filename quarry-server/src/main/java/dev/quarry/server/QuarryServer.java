@@ -256,15 +256,18 @@ public final class QuarryServer implements AutoCloseable {
       inFlight.incrementAndGet();
       long start = System.nanoTime();
       boolean[] recorded = {false};
+      boolean[] admittedNow = {false};
+      EmbeddingService.Reservation[] reserved = {null};
+      // Just before the answer leaves: the request's work is done, so its permit and reservation go
+      // back now, not after the client (which may send its next request at once) has the answer.
       IntConsumer record = status -> {
         if (!recorded[0]) {
           recorded[0] = true;
           metrics.record(name, status, System.nanoTime() - start);
         }
+        release(admittedNow, reserved);
       };
       ex.setAttribute(HttpExchanges.BEFORE_RESPONSE, record);
-      boolean admittedNow = false;
-      EmbeddingService.Reservation reserved = null;
       try {
         checks.checkHost(ex.getRequestHeaders());
         if (!exact.test(ex.getRequestURI().getPath())) {
@@ -294,7 +297,7 @@ public final class QuarryServer implements AutoCloseable {
           // Admitted by its declared size before the body is read: of a burst of such requests only
           // those that fit are read and parsed, the others are refused from their headers.
           try {
-            reserved = embeddings.reserve(declared, limits.queryTimeoutMillis());
+            reserved[0] = embeddings.reserve(declared, limits.queryTimeoutMillis());
           } catch (HttpError refused) {
             HttpExchanges.discardBody(ex);
             throw refused;
@@ -308,11 +311,11 @@ public final class QuarryServer implements AutoCloseable {
             throw new HttpError(503, "the server is at its limit of " + limits.maxConcurrentRequests()
                 + " requests at once; retry shortly").retryAfter(1);
           }
-          admittedNow = true;
+          admittedNow[0] = true;
           // Work done for this request is dropped if its client closes the connection meanwhile.
           AtomicBoolean gone = new AtomicBoolean();
           AutoCloseable watch = clientWatch.watch(ex.getLocalAddress(), ex.getRemoteAddress(), () -> gone.set(true));
-          RequestScope.enter(gone, reserved);
+          RequestScope.enter(gone, reserved[0]);
           try {
             handler.handle(ex);
           } finally {
@@ -336,17 +339,23 @@ public final class QuarryServer implements AutoCloseable {
             + " failed (reference " + ref + ")", e);
         sendQuietly(ex, 500, "internal error (reference " + ref + " in the server log)", shape);
       } finally {
-        if (admittedNow) {
-          admission.release();
-        }
-        if (reserved != null) {
-          reserved.close();
-        }
+        release(admittedNow, reserved);
         record.accept(ex.getResponseCode() > 0 ? ex.getResponseCode() : 500);
         ex.close();
         inFlight.decrementAndGet();
       }
     });
+  }
+
+  /** Gives back a request's admission permit and embedding reservation, once. */
+  private void release(boolean[] admittedNow, EmbeddingService.Reservation[] reserved) {
+    if (admittedNow[0]) {
+      admittedNow[0] = false;
+      admission.release();
+    }
+    if (reserved[0] != null) {
+      reserved[0].close();
+    }
   }
 
   private static void closeQuietly(AutoCloseable c) {
