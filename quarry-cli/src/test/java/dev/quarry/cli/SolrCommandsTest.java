@@ -70,13 +70,13 @@ class SolrCommandsTest {
       options.collection = "aiqa";
       ModelOptions model = new ModelOptions();
       try (SentenceTransformer m = model.load(); PassageIndex index = IndexAccess.open(m, data, options)) {
-        QuarryServer server = QuarryServer.start(m, index, ServerConfig.defaults().withPort(0).withToken("solr-commands-test-token"));
+        QuarryServer server = QuarryServer.start(m, index, ServerConfig.defaults().withPort(0).withToken(TOKEN));
         try {
           HttpClient http = HttpClient.newHttpClient();
           JsonNode hits = post(http, server, "/search", "{\"query\": \"What is dropout?\", \"k\": 3, \"mode\": \"dense\"}", null);
           assertEquals("dropout", hits.get("hits").get(0).get("id").asText(), hits.toString());
           JsonNode added = post(http, server, "/documents",
-              "{\"documents\": [{\"id\": \"zq-1\", \"title\": \"Marker\", \"text\": \"zqmarker passage from the API\"}]}", "t");
+              "{\"documents\": [{\"id\": \"zq-1\", \"title\": \"Marker\", \"text\": \"zqmarker passage from the API\"}]}", TOKEN);
           assertEquals(183, added.get("documents").asInt(), added.toString());
           JsonNode found = post(http, server, "/search", "{\"query\": \"zqmarker\", \"k\": 1, \"mode\": \"bm25\"}", null);
           assertEquals("zq-1", found.get("hits").get(0).get("id").asText(), found.toString());
@@ -88,6 +88,9 @@ class SolrCommandsTest {
       cluster.shutdown();
     }
   }
+
+  /** A token of the length the server requires (at least 16 characters). */
+  static final String TOKEN = "solr-commands-test-token";
 
   static JsonNode post(HttpClient http, QuarryServer server, String path, String json, String token) throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.url() + path.substring(1)))
