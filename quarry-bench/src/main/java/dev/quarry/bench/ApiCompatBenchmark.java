@@ -10,7 +10,7 @@ import dev.quarry.encode.RuntimeOptions;
 import dev.quarry.encode.SentenceTransformer;
 import dev.quarry.index.CorpusIndexer;
 import dev.quarry.index.IndexSettings;
-import dev.quarry.index.LuceneIndex;
+import dev.quarry.index.lucene.LuceneIndex;
 import dev.quarry.io.Json;
 import dev.quarry.model.ModelResolver;
 import dev.quarry.server.QuarryServer;
@@ -66,7 +66,7 @@ public final class ApiCompatBenchmark {
     List<String> texts = new ArrayList<>(Queries.read(data.resolve("queries.jsonl")).byId().values());
     Path indexDir = Files.createTempDirectory("quarry-api-bench");
     try (SentenceTransformer model = SentenceTransformer.load(ModelResolver.defaults().resolve(MODEL), RuntimeOptions.defaults())) {
-      LuceneIndex index = CorpusIndexer.openSynced(indexDir, model, data.resolve("corpus.jsonl"), IndexSettings.defaults());
+      LuceneIndex index = CorpusIndexer.openSynced(LuceneIndex.at(indexDir), model, data.resolve("corpus.jsonl"), IndexSettings.defaults());
       QuarryServer server = QuarryServer.start(model, index, ServerConfig.defaults().withPort(0));
       try {
         run(server.url(), texts, seconds, rounds, batch);

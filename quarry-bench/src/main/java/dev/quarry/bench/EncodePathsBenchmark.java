@@ -5,7 +5,7 @@ import dev.quarry.encode.RuntimeOptions;
 import dev.quarry.encode.SentenceTransformer;
 import dev.quarry.index.CorpusIndexer;
 import dev.quarry.index.IndexSettings;
-import dev.quarry.index.LuceneIndex;
+import dev.quarry.index.lucene.LuceneIndex;
 import dev.quarry.io.Json;
 import dev.quarry.model.ModelFolder;
 import dev.quarry.model.ModelResolver;
@@ -140,7 +140,7 @@ public final class EncodePathsBenchmark {
   private static double serve(ModelFolder folder, List<String> passages, Path work) throws Exception {
     Path indexDir = Files.createTempDirectory(work, "serve-index");
     try (SentenceTransformer model = SentenceTransformer.load(folder, RuntimeOptions.defaults())) {
-      LuceneIndex index = CorpusIndexer.openSynced(indexDir, model, Path.of("datasets", "ai-qa", "corpus.jsonl"), IndexSettings.defaults());
+      LuceneIndex index = CorpusIndexer.openSynced(LuceneIndex.at(indexDir), model, Path.of("datasets", "ai-qa", "corpus.jsonl"), IndexSettings.defaults());
       QuarryServer server = QuarryServer.start(model, index, ServerConfig.defaults().withPort(0));
       try {
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();

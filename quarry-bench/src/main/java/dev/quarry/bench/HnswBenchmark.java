@@ -3,7 +3,7 @@ package dev.quarry.bench;
 import dev.quarry.data.Document;
 import dev.quarry.index.IndexMetadata;
 import dev.quarry.index.IndexSettings;
-import dev.quarry.index.LuceneIndex;
+import dev.quarry.index.lucene.LuceneIndex;
 import dev.quarry.modules.Normalize;
 import dev.quarry.search.ExactSearch;
 import dev.quarry.search.Hit;

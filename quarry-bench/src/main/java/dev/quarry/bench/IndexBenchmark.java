@@ -9,7 +9,7 @@ import dev.quarry.index.CorpusIndexer;
 import dev.quarry.index.CorpusSync;
 import dev.quarry.index.IndexMetadata;
 import dev.quarry.index.IndexSettings;
-import dev.quarry.index.LuceneIndex;
+import dev.quarry.index.lucene.LuceneIndex;
 import dev.quarry.io.Npy;
 import dev.quarry.model.BuiltinModels;
 import dev.quarry.model.ModelFolder;

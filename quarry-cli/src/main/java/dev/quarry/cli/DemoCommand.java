@@ -1,11 +1,16 @@
 package dev.quarry.cli;
 
 import dev.quarry.data.BeirDataset;
+import dev.quarry.encode.EncodeOptions;
 import dev.quarry.encode.SentenceTransformer;
+import dev.quarry.eval.InformationRetrievalEvaluator;
+import dev.quarry.eval.IrMetrics;
 import dev.quarry.eval.IrReport;
 import dev.quarry.eval.IrResult;
 import dev.quarry.index.PassageIndex;
 import dev.quarry.index.SearchMode;
+import dev.quarry.search.Searcher;
+import dev.quarry.similarity.SimilarityFunction;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -28,13 +33,15 @@ final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    DatasetOptions data = new DatasetOptions();
-    BeirDataset ds = data.load();
-    EvalCommand eval = new EvalCommand();
-    eval.scoreFunctions = List.of("dot", "cosine");
-    eval.precisionRecallAt = List.of(1, 3, 5, 10);
+    BeirDataset ds = new DatasetOptions().load();
+    IrMetrics defaults = IrMetrics.defaults();
+    IrMetrics metrics = new IrMetrics(defaults.accuracyAtK(), List.of(1, 3, 5, 10), defaults.mrrAtK(), defaults.ndcgAtK(), defaults.mapAtK());
+    InformationRetrievalEvaluator evaluator = new InformationRetrievalEvaluator(ds.queries().byId(), ds.qrels(), metrics,
+        ds.dir().getFileName() + "-" + ds.split());
     try (SentenceTransformer m = model.load()) {
-      IrResult r = eval.run(m, ds);
+      EncodeOptions corpus = CorpusEncoding.withProgress(EncodeOptions.defaults(), ds.corpus().size(), "documents");
+      IrResult r = evaluator.evaluate(m, ds.corpus(), new InformationRetrievalEvaluator.Settings(EncodeOptions.defaults(), corpus,
+          List.of(SimilarityFunction.DOT, SimilarityFunction.COSINE), CorpusEncoding.cache()));
       System.out.printf(Locale.ROOT, "== %s on the bundled AI QA set (%s split): %d questions, %d passages ==%n%n",
           m.folder().modelId(), ds.split(), r.queryCount(), ds.corpus().size());
       System.out.print(IrReport.table(r));
@@ -43,7 +50,7 @@ final class DemoCommand implements Callable<Integer> {
               + " Recall@5 %.2f%%, MRR@10 %.4f%n%n", 100 * r.get("dot", "accuracy@5"), 100 * r.get("dot", "accuracy@10"),
           100 * r.get("dot", "precision@5"), 100 * r.get("dot", "recall@5"), r.get("dot", "mrr@10"));
       try (PassageIndex idx = IndexAccess.open(m, ds.dir(), new IndexOptions())) {
-        SearchCommand.print(m, idx.retriever(SearchMode.EXACT), question, 5);
+        SearchCommand.print(Searcher.of(m, idx.retriever(SearchMode.EXACT)), question, 5);
       }
     }
     return 0;

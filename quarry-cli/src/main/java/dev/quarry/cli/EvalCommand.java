@@ -8,20 +8,18 @@ import dev.quarry.eval.InformationRetrievalEvaluator;
 import dev.quarry.eval.IrMetrics;
 import dev.quarry.eval.IrReport;
 import dev.quarry.eval.IrResult;
+import dev.quarry.index.IndexRetriever;
 import dev.quarry.index.PassageIndex;
 import dev.quarry.index.SearchMode;
 import dev.quarry.search.EmbeddingCache;
-import dev.quarry.search.Hit;
 import dev.quarry.search.Reranker;
-import dev.quarry.search.Retriever;
+import dev.quarry.search.Searcher;
 import dev.quarry.similarity.SimilarityFunction;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -89,7 +87,7 @@ final class EvalCommand implements Callable<Integer> {
     return 0;
   }
 
-  IrResult run(SentenceTransformer m, BeirDataset ds) {
+  private IrResult run(SentenceTransformer m, BeirDataset ds) {
     IrResult first = firstStage(m, ds);
     Reranker reranker = rerank.open();
     if (reranker == null) {
@@ -107,31 +105,22 @@ final class EvalCommand implements Callable<Integer> {
    * evaluator, as CrossEncoderRerankingEvaluator reports the base and the reranked metrics.
    */
   private IrResult withReranking(IrResult first, Reranker reranker, BeirDataset ds) {
-    IrMetrics defaults = IrMetrics.defaults();
-    IrMetrics metrics = new IrMetrics(defaults.accuracyAtK(), precisionRecallAt, defaults.mrrAtK(), defaults.ndcgAtK(), defaults.mapAtK());
-    InformationRetrievalEvaluator evaluator = new InformationRetrievalEvaluator(ds.queries().byId(), ds.qrels(), metrics, first.name());
-    Map<String, Map<String, List<Hit>>> runs = new LinkedHashMap<>();
     long start = System.nanoTime();
-    int pairs = 0;
-    for (Map.Entry<String, Map<String, List<Hit>>> run : first.runs().entrySet()) {
-      runs.put(run.getKey(), run.getValue());
-      List<String> ids = new ArrayList<>(run.getValue().keySet());
-      List<List<Hit>> reranked = reranker.rerankAll(ids.stream().map(ds.queries()::get).toList(),
-          ids.stream().map(run.getValue()::get).toList(), id -> {
-            int i = ds.corpus().indexOf(id);
-            return i < 0 ? null : ds.corpus().get(i).fullText();
-          });
-      Map<String, List<Hit>> rr = new LinkedHashMap<>();
-      for (int i = 0; i < ids.size(); i++) {
-        rr.put(ids.get(i), reranked.get(i));
-        pairs += reranked.get(i).size();
-      }
-      runs.put(run.getKey() + "+rerank", rr);
-    }
+    IrResult r = evaluator(ds, first.name()).withReranking(first, reranker, id -> {
+      int i = ds.corpus().indexOf(id);
+      return i < 0 ? null : ds.corpus().get(i).fullText();
+    });
+    long pairs = first.runs().values().stream().flatMap(run -> run.values().stream()).mapToLong(h -> Math.min(h.size(), reranker.depth())).sum();
     double secs = (System.nanoTime() - start) / 1e9;
     System.err.printf(Locale.ROOT, "quarry: reranked %d pairs (depth %d) with %s in %.1f s (%.1f ms per query and run)%n", pairs,
         reranker.depth(), reranker.crossEncoder().folder().modelId(), secs, 1000 * secs / Math.max(1, first.queryCount() * first.runs().size()));
-    return evaluator.score(runs);
+    return r;
+  }
+
+  private InformationRetrievalEvaluator evaluator(BeirDataset ds, String name) {
+    IrMetrics defaults = IrMetrics.defaults();
+    IrMetrics metrics = new IrMetrics(defaults.accuracyAtK(), precisionRecallAt, defaults.mrrAtK(), defaults.ndcgAtK(), defaults.mapAtK());
+    return new InformationRetrievalEvaluator(ds.queries().byId(), ds.qrels(), metrics, name);
   }
 
   private IrResult firstStage(SentenceTransformer m, BeirDataset ds) {
@@ -141,14 +130,10 @@ final class EvalCommand implements Callable<Integer> {
     c = CorpusEncoding.withProgress(c, ds.corpus().size(), "documents");
     List<SimilarityFunction> fns = new ArrayList<>();
     scoreFunctions.forEach(f -> fns.add(SimilarityFunction.fromId(f)));
-    IrMetrics defaults = IrMetrics.defaults();
-    IrMetrics metrics = new IrMetrics(defaults.accuracyAtK(), precisionRecallAt, defaults.mrrAtK(), defaults.ndcgAtK(), defaults.mapAtK());
-    InformationRetrievalEvaluator evaluator = new InformationRetrievalEvaluator(ds.queries().byId(), ds.qrels(), metrics,
-        ds.dir().getFileName() + "-" + ds.split());
+    InformationRetrievalEvaluator evaluator = evaluator(ds, ds.dir().getFileName() + "-" + ds.split());
     SearchMode searchMode = SearchMode.fromId(mode);
     if (searchMode == SearchMode.EXACT && index != null && index.solr != null) {
-      throw new QuarryException("--mode exact is not supported on Solr (it scores every vector in memory, without an index):"
-          + " use --mode dense, bm25 or hybrid, or leave out --solr.");
+      throw new QuarryException(IndexRetriever.exactRefusal(index.solrTarget(ds.dir(), m.folder().modelId()).toString()));
     }
     if (searchMode != SearchMode.EXACT) {
       if (truncateDim > 0) {
@@ -163,15 +148,8 @@ final class EvalCommand implements Callable<Integer> {
   /** Retrieval through the corpus's index (dense HNSW, BM25 or hybrid), scored by the same evaluator. */
   private IrResult evaluateOnIndex(SentenceTransformer m, BeirDataset ds, InformationRetrievalEvaluator evaluator,
       EncodeOptions queryOptions, SearchMode searchMode) {
-    List<String> ids = evaluator.queryIds();
     try (PassageIndex idx = IndexAccess.open(m, ds.dir(), index == null ? new IndexOptions() : index)) {
-      Retriever retriever = idx.retriever(searchMode);
-      float[][] vectors = retriever.usesVectors() ? m.encodeQueries(ids.stream().map(ds.queries()::get).toList(), queryOptions) : null;
-      Map<String, List<Hit>> run = new LinkedHashMap<>();
-      for (int i = 0; i < ids.size(); i++) {
-        run.put(ids.get(i), retriever.search(ds.queries().get(ids.get(i)), vectors == null ? null : vectors[i], evaluator.metrics().maxK()));
-      }
-      return evaluator.score(Map.of(retriever.name(), run));
+      return evaluator.evaluate(Searcher.of(m, queryOptions, idx.retriever(searchMode)));
     }
   }
 }

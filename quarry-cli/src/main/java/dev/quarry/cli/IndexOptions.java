@@ -1,7 +1,9 @@
 package dev.quarry.cli;
 
 import dev.quarry.index.CorpusSync;
+import dev.quarry.index.IndexLocation;
 import dev.quarry.index.IndexSettings;
+import dev.quarry.index.lucene.LuceneIndex;
 import dev.quarry.model.ModelResolver;
 import dev.quarry.solr.SolrTarget;
 import java.nio.file.Path;
@@ -57,6 +59,12 @@ final class IndexOptions {
 
   IndexSettings settings() {
     return new IndexSettings(maxConn, beamWidth, int8, efSearch);
+  }
+
+  /** Where the index lives: the Solr collection with {@code --solr}, else the local folder. */
+  IndexLocation<?> location(Path dataset, String modelId) {
+    SolrTarget solr = solrTarget(dataset, modelId);
+    return solr != null ? solr : LuceneIndex.at(folder(dataset, modelId));
   }
 
   /** The Solr collection, when {@code --solr} is given; null for a local index. */

@@ -8,6 +8,7 @@ import dev.quarry.index.SearchMode;
 import dev.quarry.mine.HardNegativeMiner;
 import dev.quarry.mine.MinedFile;
 import dev.quarry.mine.MiningOptions;
+import dev.quarry.search.Searcher;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -69,7 +70,7 @@ final class MineCommand implements Callable<Integer> {
         result = setup.mine(options);
       } else {
         try (PassageIndex idx = IndexAccess.open(m, ds.dir(), index == null ? new IndexOptions() : index)) {
-          result = setup.miner().mine(setup.queries(), idx.retriever(mode), options);
+          result = setup.miner().mine(setup.queries(), Searcher.of(m, idx.retriever(mode)), options);
         }
       }
       MinedFile.write(output, result.rows(), options.format());

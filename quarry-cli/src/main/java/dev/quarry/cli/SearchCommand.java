@@ -1,14 +1,11 @@
 package dev.quarry.cli;
 
 import dev.quarry.data.Document;
-import dev.quarry.encode.EncodeOptions;
 import dev.quarry.encode.SentenceTransformer;
 import dev.quarry.index.PassageIndex;
 import dev.quarry.index.SearchMode;
-import dev.quarry.search.Hit;
 import dev.quarry.search.Reranker;
-import dev.quarry.search.Retriever;
-import java.util.List;
+import dev.quarry.search.Searcher;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -37,11 +34,7 @@ final class SearchCommand implements Callable<Integer> {
   public Integer call() {
     Reranker reranker = rerank.open();
     try (SentenceTransformer m = model.load(); PassageIndex idx = IndexAccess.open(m, data.folder(), index)) {
-      if (reranker == null) {
-        print(m, idx.retriever(SearchMode.fromId(mode)), question, k);
-      } else {
-        printReranked(m, idx.retriever(SearchMode.fromId(mode)), reranker, question, k);
-      }
+      print(Searcher.of(m, idx.retriever(SearchMode.fromId(mode))).withReranker(reranker), question, k);
     } finally {
       if (reranker != null) {
         reranker.crossEncoder().close();
@@ -50,39 +43,19 @@ final class SearchCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** The first stage's top {@code depth}, reranked; each line shows both scores. */
-  static void printReranked(SentenceTransformer m, Retriever retriever, Reranker reranker, String question, int k) {
-    float[] vector = retriever.usesVectors() ? m.encodeQueries(List.of(question), EncodeOptions.defaults())[0] : null;
-    List<Hit> first = retriever.search(question, vector, Math.max(k, reranker.depth()));
-    java.util.Map<String, Integer> firstRank = new java.util.HashMap<>();
-    java.util.Map<String, Float> firstScore = new java.util.HashMap<>();
-    for (int i = 0; i < first.size(); i++) {
-      firstRank.put(first.get(i).id(), i + 1);
-      firstScore.put(first.get(i).id(), first.get(i).score());
-    }
-    List<Hit> reranked = reranker.rerank(question, first, id -> {
-      Document d = retriever.document(id);
-      return d == null ? null : d.fullText();
-    });
-    System.out.println("Q: " + question + "   (" + retriever.name() + " top " + Math.min(first.size(), reranker.depth())
-        + ", reranked by " + reranker.crossEncoder().folder().modelId() + ")");
+  /** Prints the top-k passages for one question; reranked hits show both stages' scores. Shared with the demo. */
+  static void print(Searcher searcher, String question, int k) {
+    Searcher.Result r = searcher.search(question, k);
+    String first = searcher.retriever().name();
+    System.out.println("Q: " + question + (r.reranked() ? "   (" + first + " top " + r.candidates() + ", reranked by "
+        + searcher.reranker().crossEncoder().folder().modelId() + ")" : ""));
     int rank = 1;
-    for (Hit h : reranked.subList(0, Math.min(k, reranked.size()))) {
-      Document d = retriever.document(h.id());
-      System.out.printf(Locale.ROOT, "%2d. [rerank %.4f | %s %.4f, was #%d] %s  (%s)%n      %s%n", rank++, h.score(), retriever.name(),
-          firstScore.get(h.id()), firstRank.get(h.id()), d.title().isEmpty() ? "(untitled)" : d.title(), d.id(), snippet(d.text(), 200));
-    }
-  }
-
-  /** Prints the top-k passages for one question; shared with the demo. */
-  static void print(SentenceTransformer m, Retriever retriever, String question, int k) {
-    float[] vector = retriever.usesVectors() ? m.encodeQueries(List.of(question), EncodeOptions.defaults())[0] : null;
-    System.out.println("Q: " + question);
-    int rank = 1;
-    for (Hit h : retriever.search(question, vector, k)) {
-      Document d = retriever.document(h.id());
-      System.out.printf(Locale.ROOT, "%2d. [%.4f] %s  (%s)%n      %s%n", rank++, h.score(), d.title().isEmpty() ? "(untitled)" : d.title(),
-          d.id(), snippet(d.text(), 200));
+    for (Searcher.Ranked h : r.hits()) {
+      Document d = h.document();
+      String score = r.reranked() ? String.format(Locale.ROOT, "rerank %.4f | %s %.4f, was #%d", h.hit().score(), first,
+          h.firstStageScore(), h.firstStageRank()) : String.format(Locale.ROOT, "%.4f", h.hit().score());
+      System.out.printf(Locale.ROOT, "%2d. [%s] %s  (%s)%n      %s%n", rank++, score, d.title().isEmpty() ? "(untitled)" : d.title(), d.id(),
+          snippet(d.text(), 200));
     }
   }
 

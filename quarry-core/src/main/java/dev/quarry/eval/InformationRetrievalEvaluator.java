@@ -8,13 +8,16 @@ import dev.quarry.search.EmbeddingCache;
 import dev.quarry.search.EncodedCorpus;
 import dev.quarry.search.ExactSearch;
 import dev.quarry.search.Hit;
+import dev.quarry.search.Reranker;
 import dev.quarry.search.RowMatrix;
+import dev.quarry.search.Searcher;
 import dev.quarry.similarity.SimilarityFunction;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * sentence-transformers' {@code InformationRetrievalEvaluator}: encode queries and corpus, retrieve
@@ -76,6 +79,42 @@ public final class InformationRetrievalEvaluator {
         run.put(queryIds.get(i), hits.get(i));
       }
       runs.put(fn.id(), run);
+    }
+    return score(runs);
+  }
+
+  /**
+   * Ranks the queries with {@code searcher} (an index's dense, BM25 or hybrid retrieval; reranked
+   * when it has a reranker) and scores the run under the searcher's name.
+   */
+  public IrResult evaluate(Searcher searcher) {
+    List<List<Hit>> hits = searcher.rank(queryIds.stream().map(queries::get).toList(), metrics.maxK());
+    Map<String, List<Hit>> run = new LinkedHashMap<>();
+    for (int i = 0; i < queryIds.size(); i++) {
+      run.put(queryIds.get(i), hits.get(i));
+    }
+    return score(Map.of(searcher.name(), run));
+  }
+
+  /**
+   * Each run of {@code firstStage} beside the same run reranked ({@code <run>+rerank}), scored alike,
+   * as sentence-transformers' CrossEncoderRerankingEvaluator reports the base and reranked metrics.
+   * Every query's candidates of a run go to the reranker in one call.
+   *
+   * @param textOf a document's text by id, or null if it has none
+   */
+  public IrResult withReranking(IrResult firstStage, Reranker reranker, Function<String, String> textOf) {
+    Map<String, Map<String, List<Hit>>> runs = new LinkedHashMap<>();
+    for (Map.Entry<String, Map<String, List<Hit>>> run : firstStage.runs().entrySet()) {
+      runs.put(run.getKey(), run.getValue());
+      List<String> ids = new ArrayList<>(run.getValue().keySet());
+      List<List<Hit>> reranked = reranker.rerankAll(ids.stream().map(queries::get).toList(), ids.stream().map(run.getValue()::get).toList(),
+          textOf);
+      Map<String, List<Hit>> rr = new LinkedHashMap<>();
+      for (int i = 0; i < ids.size(); i++) {
+        rr.put(ids.get(i), reranked.get(i));
+      }
+      runs.put(run.getKey() + "+rerank", rr);
     }
     return score(runs);
   }

@@ -13,6 +13,7 @@ import dev.quarry.search.ExactSearch;
 import dev.quarry.search.Hit;
 import dev.quarry.search.Retriever;
 import dev.quarry.search.RowMatrix;
+import dev.quarry.search.Searcher;
 import dev.quarry.similarity.SimilarityFunction;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -56,7 +57,7 @@ public final class HardNegativeMiner {
    * split's queries with their embeddings, and the model's exact search over the corpus (the
    * default candidate source; an index's BM25 or hybrid retriever can replace it).
    */
-  public record Setup(HardNegativeMiner miner, List<Query> queries, Retriever exact) {
+  public record Setup(HardNegativeMiner miner, List<Query> queries, Searcher exact) {
     public Result mine(MiningOptions options) {
       return miner.mine(queries, exact, options);
     }
@@ -74,7 +75,7 @@ public final class HardNegativeMiner {
     List<Query> queries = IntStream.range(0, qv.length).mapToObj(i -> unencoded.get(i).withVector(qv[i])).toList();
     Retriever exact = new ExactSearch(vectors, model.similarityFunction(), i -> corpus.get(i).id())
         .asRetriever(id -> corpus.contains(id) ? corpus.get(corpus.indexOf(id)) : null);
-    return new Setup(new HardNegativeMiner(corpus, vectors, model.similarityFunction()), queries, exact);
+    return new Setup(new HardNegativeMiner(corpus, vectors, model.similarityFunction()), queries, Searcher.of(model, exact));
   }
 
   /**
@@ -108,8 +109,9 @@ public final class HardNegativeMiner {
     return out;
   }
 
-  public Result mine(List<Query> queries, Retriever source, MiningOptions options) {
-    MiningReport.Builder report = new MiningReport.Builder(options, source.name());
+  /** Mines with {@code source}'s first stage as the candidates (the queries' own vectors are used, not re-encoded). */
+  public Result mine(List<Query> queries, Searcher source, MiningOptions options) {
+    MiningReport.Builder report = new MiningReport.Builder(options, source.retriever().name());
     List<MinedRow> rows = new ArrayList<>();
     float[] buffer = new float[vectors.dim()];
     for (int qi = 0; qi < queries.size(); qi++) {
@@ -123,7 +125,7 @@ public final class HardNegativeMiner {
         hardestPositive = Math.min(hardestPositive, s);
       }
       int rangeMax = options.effectiveRangeMax(positives.size());
-      List<Hit> hits = source.search(q.text(), source.usesVectors() ? q.vector() : null, rangeMax + positives.size());
+      List<Hit> hits = source.firstStage(q.text(), q.vector(), rangeMax + positives.size());
       List<Candidate> survivors = new ArrayList<>();
       for (int rank = 0; rank < hits.size() && survivors.size() < rangeMax; rank++) {
         String id = hits.get(rank).id();

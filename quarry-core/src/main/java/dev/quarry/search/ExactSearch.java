@@ -99,7 +99,7 @@ public final class ExactSearch {
     int[] idx = top.indices(scores);
     List<Hit> hits = new ArrayList<>(idx.length);
     for (int j = 0; j < idx.length; j++) {
-      hits.add(new Hit(idx[j], ids.apply(idx[j]), scores[j]));
+      hits.add(new Hit(ids.apply(idx[j]), scores[j]));
     }
     return hits;
   }

@@ -20,12 +20,10 @@ public final class ReciprocalRankFusion {
   /** Fuses ranked lists into one of at most {@code topK} hits; ties keep first-seen order. */
   public static List<Hit> fuse(List<List<Hit>> lists, int k, int topK) {
     Map<String, double[]> scores = new LinkedHashMap<>();
-    Map<String, Hit> first = new LinkedHashMap<>();
     for (List<Hit> list : lists) {
       for (int i = 0; i < list.size(); i++) {
         Hit h = list.get(i);
         scores.computeIfAbsent(h.id(), x -> new double[1])[0] += 1.0 / (k + i + 1);
-        first.putIfAbsent(h.id(), h);
       }
     }
     List<String> ids = new ArrayList<>(scores.keySet());
@@ -33,7 +31,7 @@ public final class ReciprocalRankFusion {
     ids.sort(Comparator.comparingDouble((String id) -> -scores.get(id)[0]));
     List<Hit> out = new ArrayList<>();
     for (String id : ids.subList(0, Math.min(topK, ids.size()))) {
-      out.add(new Hit(first.get(id).index(), id, (float) scores.get(id)[0]));
+      out.add(new Hit(id, (float) scores.get(id)[0]));
     }
     return out;
   }

@@ -1,7 +1,10 @@
 package dev.quarry.search;
 
 import dev.quarry.data.Document;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Where the top passages for a query come from: the seam that evaluation, the command line and the
@@ -22,6 +25,18 @@ public interface Retriever {
 
   /** The stored passage with this id, or null. */
   Document document(String id);
+
+  /** The stored passages with these ids (absent ids are missing); an index fetches them in one pass. */
+  default Map<String, Document> documents(Collection<String> ids) {
+    Map<String, Document> out = new HashMap<>();
+    for (String id : ids) {
+      Document d = document(id);
+      if (d != null) {
+        out.put(id, d);
+      }
+    }
+    return out;
+  }
 
   /** A short name for reports and run files ("dense", "bm25", ...). */
   String name();

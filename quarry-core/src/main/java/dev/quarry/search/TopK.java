@@ -3,15 +3,16 @@ package dev.quarry.search;
 import java.util.PriorityQueue;
 
 /**
- * Keeps the k best (score, index) pairs seen. Order is total and deterministic: higher score
+ * Keeps the k best (score, index) pairs seen: the one tie-break rule of exact search, over a
+ * matrix ({@link ExactSearch}) or over an index's stored vectors. Order is total and deterministic: higher score
  * first, and among equal scores the lower corpus index first, so ties never depend on threads.
  */
-final class TopK {
+public final class TopK {
   private final int k;
   private final PriorityQueue<long[]> heap;
   private int size;
 
-  TopK(int k) {
+  public TopK(int k) {
     this.k = k;
     // Worst on top: lowest score, then highest index.
     this.heap = new PriorityQueue<>(Math.max(1, k), (a, b) -> {
@@ -20,7 +21,7 @@ final class TopK {
     });
   }
 
-  void offer(int index, float score) {
+  public void offer(int index, float score) {
     if (size < k) {
       heap.add(new long[] {Float.floatToRawIntBits(score), index});
       size++;
@@ -34,8 +35,8 @@ final class TopK {
     }
   }
 
-  /** Best first. */
-  int[] indices(float[] scoresOut) {
+  /** Best first; {@code scoresOut} (at least as long as the number kept) receives the scores. */
+  public int[] indices(float[] scoresOut) {
     int n = heap.size();
     int[] idx = new int[n];
     for (int i = n - 1; i >= 0; i--) {

@@ -65,7 +65,7 @@ class RankingMetricsTest {
       List<Integer> docs = new java.util.ArrayList<>(java.util.stream.IntStream.range(0, 30).boxed().toList());
       java.util.Collections.shuffle(docs, r);
       for (int i = 0; i < 12; i++) {
-        hits.add(new Hit(docs.get(i), "d" + docs.get(i), 1f - i / 100f));
+        hits.add(new Hit("d" + docs.get(i), 1f - i / 100f));
       }
       run.put("q" + q, hits);
     }
@@ -84,7 +84,7 @@ class RankingMetricsTest {
     Qrels qrels = new Qrels(Map.of("a", Map.of("d1", 1), "b", Map.of("d1", 0)));
     InformationRetrievalEvaluator ev = new InformationRetrievalEvaluator(queries, qrels, IrMetrics.defaults(), "t");
     assertEquals(List.of("a"), ev.queryIds());
-    Map<String, Double> m = ev.compute(Map.of("a", List.of(new Hit(0, "d1", 1f))));
+    Map<String, Double> m = ev.compute(Map.of("a", List.of(new Hit("d1", 1f))));
     assertEquals(1.0, m.get("accuracy@1"));
   }
 

@@ -13,6 +13,7 @@ import dev.quarry.encode.SentenceTransformer;
 import dev.quarry.search.ExactSearch;
 import dev.quarry.search.Retriever;
 import dev.quarry.search.RowMatrix;
+import dev.quarry.search.Searcher;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -28,7 +29,7 @@ class HardNegativeMinerTest {
 
   static BeirDataset train;
   static HardNegativeMiner miner;
-  static Retriever exact;
+  static Searcher exact;
   static List<HardNegativeMiner.Query> queries;
   static RowMatrix vectors;
   static SentenceTransformer model;
@@ -40,7 +41,7 @@ class HardNegativeMinerTest {
     BeirDataset both = BeirDataset.load(AI_QA, "train", false);
     Corpus corpus = both.corpus();
     vectors = RowMatrix.of(ExactSearch.flatten(m.encodeDocuments(corpus.fullTexts(), EncodeOptions.defaults())), m.dimension());
-    exact = new ExactSearch(vectors, m.similarityFunction(), i -> corpus.get(i).id()).asRetriever(id -> corpus.get(corpus.indexOf(id)));
+    Retriever scan = new ExactSearch(vectors, m.similarityFunction(), i -> corpus.get(i).id()).asRetriever(id -> corpus.get(corpus.indexOf(id)));
     // Every query of the set has one positive. Judge a second one for every other query: the passage
     // the model ranks highest among the rest, i.e. the first one mining would otherwise take.
     BeirDataset testSplit = BeirDataset.load(AI_QA, "test", false);
@@ -51,7 +52,7 @@ class HardNegativeMinerTest {
     for (Map.Entry<String, Map<String, Integer>> e : new java.util.TreeMap<>(judged).entrySet()) {
       if (n++ % 2 == 0) {
         float[] v = m.encodeQueries(List.of(both.queries().get(e.getKey())), EncodeOptions.defaults())[0];
-        exact.search(null, v, 3).stream().map(h -> h.id()).filter(id -> !e.getValue().containsKey(id)).findFirst()
+        scan.search(null, v, 3).stream().map(h -> h.id()).filter(id -> !e.getValue().containsKey(id)).findFirst()
             .ifPresent(id -> e.getValue().put(id, 1));
       }
     }

@@ -26,7 +26,7 @@ class ExactSearchTest {
       Integer[] order = java.util.stream.IntStream.range(0, n).boxed().toArray(Integer[]::new);
       java.util.Arrays.sort(order, (a, b) -> Float.compare(fn.score(q, docs[b]), fn.score(q, docs[a])));
       for (int i = 0; i < 10; i++) {
-        assertEquals(order[i], hits.get(i).index(), fn + " rank " + i);
+        assertEquals("d" + order[i], hits.get(i).id(), fn + " rank " + i);
         assertEquals(fn.score(q, docs[order[i]]), hits.get(i).score(), 1e-4);
       }
     }
@@ -37,10 +37,10 @@ class ExactSearchTest {
     float[][] docs = {{1, 0}, {0, 1}, {1, 0}, {1, 0}};
     ExactSearch s = new ExactSearch(ExactSearch.flatten(docs), 2, SimilarityFunction.DOT, i -> "d" + i);
     List<Hit> hits = s.searchOne(new float[] {1, 0}, 3);
-    assertEquals(List.of(0, 2, 3), hits.stream().map(Hit::index).toList());
+    assertEquals(List.of("d0", "d2", "d3"), hits.stream().map(Hit::id).toList());
     List<List<Hit>> many = s.search(new float[][] {{1, 0}, {1, 0}, {0, 1}}, 2);
-    assertEquals(List.of(0, 2), many.get(1).stream().map(Hit::index).toList());
-    assertEquals(1, many.get(2).get(0).index());
+    assertEquals(List.of("d0", "d2"), many.get(1).stream().map(Hit::id).toList());
+    assertEquals("d1", many.get(2).get(0).id());
   }
 
   /** The cache is written a chunk at a time, read back memory-mapped, and searched like the heap matrix. */

@@ -10,7 +10,7 @@ class ReciprocalRankFusionTest {
   private static List<Hit> ranked(String... ids) {
     List<Hit> out = new java.util.ArrayList<>();
     for (int i = 0; i < ids.length; i++) {
-      out.add(new Hit(i, ids[i], 100f - i)); // scores are ignored: only ranks count
+      out.add(new Hit(ids[i], 100f - i)); // scores are ignored: only ranks count
     }
     return out;
   }

@@ -19,10 +19,10 @@ import java.util.Map;
  *
  * <p>One algorithm serves a first build, a resumed build and an incremental update. Each sync has a
  * generation number. Every document the corpus holds is either written with the current generation
- * (new, or title/text changed: compared by {@link LuceneIndex#contentHash}) or, if unchanged, has its
+ * (new, or title/text changed: compared by {@link PassageSchema#contentHash}) or, if unchanged, has its
  * generation updated in place (a doc-values update: no re-encoding, no re-indexing). At the end the
  * corpus documents of older generations, i.e. ids the corpus no longer has, are deleted. Documents
- * written through the API carry {@link LuceneIndex#NOT_FROM_CORPUS} and are never deleted here.
+ * written through the API carry {@link PassageSchema#NOT_FROM_CORPUS} and are never deleted here.
  *
  * <p>Each commit records in its user data the corpus file's size, modification time and SHA-256,
  * the byte offset and line reached, the generation, and whether the pass is complete. A complete
@@ -30,7 +30,7 @@ import java.util.Map;
  * there is nothing to do: the index opens without reading the corpus.
  */
 public final class CorpusSync {
-  static final String PREFIX = "quarry.corpus.";
+  private static final String PREFIX = PassageSchema.SYNC_PROGRESS_PREFIX;
   private static final String SIZE = PREFIX + "size";
   private static final String MTIME = PREFIX + "mtime";
   private static final String SHA256 = PREFIX + "sha256";
@@ -162,7 +162,7 @@ public final class CorpusSync {
         for (CorpusStream.Entry e : chunk) {
           Document d = e.document();
           String before = stored.get(d.id());
-          if (before != null && before.equals(LuceneIndex.contentHash(d))) {
+          if (before != null && before.equals(PassageSchema.contentHash(d))) {
             index.markSeen(d.id(), generation);
             unchanged++;
           } else {

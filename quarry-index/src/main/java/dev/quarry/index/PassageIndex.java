@@ -1,15 +1,23 @@
 package dev.quarry.index;
 
+import dev.quarry.QuarryException;
 import dev.quarry.data.Document;
+import dev.quarry.search.Hit;
 import dev.quarry.search.Retriever;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 
 /**
- * A store of passages with their vectors that answers searches: a local {@link LuceneIndex}, or a
- * SolrCloud collection (module quarry-solr). {@link CorpusSync}, the command line and the server
- * work through this interface, so a corpus is streamed, resumed, synced and served the same way
+ * A store of passages with their vectors, laid out as {@link PassageSchema} says: a local Lucene
+ * index (module quarry-index, {@code dev.quarry.index.lucene}), or a SolrCloud collection (module
+ * quarry-solr). {@link CorpusSync}, {@link CorpusIndexer}, the command line and the server work
+ * through this interface, so a corpus is streamed, resumed, synced and served the same way
  * whichever engine holds it.
+ *
+ * <p>An engine implements storage and three retrieval primitives ({@link #dense}, {@link #bm25}
+ * and, where it can, {@link #exact}); {@link IndexRetriever} builds the search modes on them, so
+ * the mode switch, hybrid fusion and the refusals exist once.
  *
  * <p>Writes become durable and visible at {@link #commit()}; a caller acknowledges a write only
  * after it.
@@ -23,7 +31,7 @@ public interface PassageIndex extends AutoCloseable {
 
   /** Adds documents or replaces those with the same id (documents of the API: never removed by a corpus sync). */
   default void upsert(List<Document> docs, float[][] vectors) {
-    upsert(docs, vectors, LuceneIndex.NOT_FROM_CORPUS);
+    upsert(docs, vectors, PassageSchema.NOT_FROM_CORPUS);
   }
 
   /** Adds or replaces documents, recording the corpus sync generation that wrote them. */
@@ -47,7 +55,7 @@ public interface PassageIndex extends AutoCloseable {
   /** Deletes documents by id (absent ids are ignored). */
   void delete(List<String> ids);
 
-  /** The content digests ({@link LuceneIndex#contentHash}) stored for {@code ids}; absent ids are missing. */
+  /** The content digests ({@link PassageSchema#contentHash}) stored for {@code ids}; absent ids are missing. */
   Map<String, String> storedHashes(List<String> ids);
 
   /** Marks an unchanged corpus document as seen by sync {@code generation}, without rewriting it. */
@@ -68,14 +76,39 @@ public interface PassageIndex extends AutoCloseable {
   /** Live documents visible to searches. */
   long size();
 
+  /** The stored passages with these ids, fetched together; absent ids are missing from the map. */
+  Map<String, Document> documents(Collection<String> ids);
+
   /** The stored passage with this id, or null. */
-  Document document(String id);
+  default Document document(String id) {
+    return documents(List.of(id)).get(id);
+  }
+
+  /** Approximate nearest neighbours of a query vector, scored by the model's similarity, best first. */
+  List<Hit> dense(float[] vector, int k);
+
+  /** BM25 over title and text, with {@link PassageSchema}'s analysis and parameters, best first. */
+  List<Hit> bm25(String text, int k);
+
+  /** Whether {@link #exact} is served (it reads every vector, which only a local index does cheaply). */
+  default boolean servesExact() {
+    return false;
+  }
+
+  /** Every vector scored: the exact top-k that {@link #dense} approximates. */
+  default List<Hit> exact(float[] vector, int k) {
+    throw new QuarryException(IndexRetriever.exactRefusal(location()));
+  }
 
   /** This index answering in {@code mode}; a mode the engine cannot serve is refused with a clear error. */
-  Retriever retriever(SearchMode mode);
+  default Retriever retriever(SearchMode mode) {
+    return new IndexRetriever(this, mode);
+  }
 
-  /** [start, end) character ranges of the words of {@code text} that match a term of {@code query}. */
-  List<int[]> highlight(String query, String text);
+  /** The top {@code k} in {@code mode}: {@code retriever(mode).search(text, vector, k)}. */
+  default List<Hit> search(SearchMode mode, String text, float[] vector, int k) {
+    return retriever(mode).search(text, vector, k);
+  }
 
   /** Why the index can no longer take writes, or null if it can. */
   String writeProblem();

@@ -113,7 +113,7 @@ class QuarryLangChain4jTest {
 
   @Test
   void theModuleBringsNoServerLuceneOrLibtorch() {
-    for (String absent : List.of("dev.quarry.server.QuarryServer", "dev.quarry.index.LuceneIndex", "org.apache.lucene.index.IndexWriter",
+    for (String absent : List.of("dev.quarry.server.QuarryServer", "dev.quarry.index.lucene.LuceneIndex", "org.apache.lucene.index.IndexWriter",
         "ai.djl.pytorch.engine.PtEngine", "ai.djl.pytorch.jni.LibUtils", "dev.quarry.train.FineTuning")) {
       assertThrows(ClassNotFoundException.class, () -> Class.forName(absent), absent + " is on quarry-langchain4j's classpath");
     }

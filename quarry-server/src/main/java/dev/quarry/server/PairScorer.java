@@ -41,13 +41,18 @@ final class PairScorer implements AutoCloseable {
 
   /** One score per text against the query: the activation applied unless {@code raw}. */
   float[] scores(String query, List<String> texts, boolean raw, long timeoutMillis) {
-    List<CompletableFuture<Float>> pending = new ArrayList<>(texts.size());
+    return scores(texts.stream().map(t -> new TextPair(query, t)).toList(), raw, timeoutMillis);
+  }
+
+  /** One score per pair: the activation applied unless {@code raw}. */
+  float[] scores(List<TextPair> pairs, boolean raw, long timeoutMillis) {
+    List<CompletableFuture<Float>> pending = new ArrayList<>(pairs.size());
     try {
-      for (String t : texts) {
-        pending.add(batcher.submit(new TextPair(query, t), timeoutMillis, TimeUnit.MILLISECONDS));
+      for (TextPair p : pairs) {
+        pending.add(batcher.submit(p, timeoutMillis, TimeUnit.MILLISECONDS));
       }
       long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-      float[] out = new float[texts.size()];
+      float[] out = new float[pairs.size()];
       for (int i = 0; i < out.length; i++) {
         long left = Math.max(1, deadline - System.nanoTime());
         float logit = pending.get(i).get(left, TimeUnit.NANOSECONDS);

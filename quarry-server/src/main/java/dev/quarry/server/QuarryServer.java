@@ -11,21 +11,21 @@ import dev.quarry.QuarryException;
 import dev.quarry.data.Document;
 import dev.quarry.encode.EncodeOptions;
 import dev.quarry.encode.SentenceTransformer;
-import dev.quarry.index.LuceneIndex;
+import dev.quarry.index.Highlighter;
 import dev.quarry.index.PassageIndex;
+import dev.quarry.index.PassageSchema;
 import dev.quarry.index.SearchMode;
 import dev.quarry.io.Json;
 import dev.quarry.modules.Normalize;
-import dev.quarry.search.Hit;
 import dev.quarry.search.Reranker;
 import dev.quarry.search.Retriever;
+import dev.quarry.search.Searcher;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,7 +43,8 @@ import java.util.function.IntConsumer;
 import java.util.function.Predicate;
 
 /**
- * The HTTP API and web page over one model and one passage index (local Lucene or SolrCloud).
+ * The HTTP API and web page over one model and one {@link PassageIndex} (local Lucene or SolrCloud),
+ * searched through a {@link Searcher}.
  *
  * <pre>
  * POST   /search     {"query", "k"?, "mode"?, "rerank"?, "rerank_depth"?}   top-k passages with scores and
@@ -88,6 +89,12 @@ public final class QuarryServer implements AutoCloseable {
   /** The rerank stage and its pair scorer, or null without a reranker. */
   private final Reranker reranker;
   private final PairScorer pairs;
+  /** The reranker scoring through the pair scorer's shared batches, or null. */
+  private final Reranker rerankStage;
+  /** Queries encoded through the micro-batcher, shared with concurrent searches. */
+  private final Searcher.QueryEncoder queryEncoder = texts -> texts.stream().map(this::awaitQuery).toArray(float[][]::new);
+  /** Marks the words BM25 matched (an analyzer is safe to share across threads). */
+  private final Highlighter highlighter = PassageSchema.highlighter();
   private final EmbeddingService embeddings;
   private final ServerMetrics metrics = new ServerMetrics();
   private final RequestChecks checks;
@@ -106,6 +113,7 @@ public final class QuarryServer implements AutoCloseable {
     this.pairs = reranker == null ? null : new PairScorer(reranker.crossEncoder(), Math.max(config.maxBatch(), reranker.depth()),
         config.maxWaitMicros(), config.limits().maxQueuedQueries() * Math.max(reranker.depth(), config.limits().maxTexts()),
         metrics::rerankBatch);
+    this.rerankStage = reranker == null ? null : reranker.scoringWith(p -> pairs.scores(p, false, config.limits().queryTimeoutMillis()));
     this.embeddings = new EmbeddingService(model, config, metrics::embedBatch);
     this.index = index;
     this.config = config;
@@ -398,41 +406,30 @@ public final class QuarryServer implements AutoCloseable {
           + " documents; this index holds " + index.size() + ". Use mode dense (HNSW).");
     }
     if (mode == SearchMode.BM25 || mode == SearchMode.HYBRID) {
-      clientInput(() -> LuceneIndex.queryTerms(query)); // too many distinct terms is the query's fault
+      clientInput(() -> PassageSchema.queryTerms(query)); // too many distinct terms is the query's fault
     }
     int depth = rerankDepth(body);
     long start = System.nanoTime();
     Retriever retriever = clientInput(() -> index.retriever(mode)); // e.g. exact is not offered on SolrCloud
-    float[] vector = retriever.usesVectors() ? awaitQuery(query) : null;
-    List<Hit> first = retriever.search(query, vector, depth > 0 ? Math.max(k, depth) : k);
-    Map<String, Integer> firstRank = new HashMap<>();
-    Map<String, Float> firstScore = new HashMap<>();
-    for (int i = 0; i < first.size(); i++) {
-      firstRank.put(first.get(i).id(), i + 1);
-      firstScore.put(first.get(i).id(), first.get(i).score());
-    }
-    List<Hit> hits = depth > 0 ? rerank(query, first.subList(0, Math.min(depth, first.size())), retriever) : first;
+    Searcher.Result result = new Searcher(queryEncoder, retriever, rerankStage).search(query, k, depth);
     ObjectNode out = Json.object();
     out.put("query", query);
     out.put("mode", mode.id());
-    if (depth > 0) {
+    if (result.reranked()) {
       out.put("reranked_by", reranker.crossEncoder().folder().modelId());
       out.put("rerank_depth", depth);
     }
     ArrayNode arr = out.putArray("hits");
-    for (Hit h : hits.subList(0, Math.min(k, hits.size()))) {
-      Document d = retriever.document(h.id());
-      if (d == null) {
-        continue;
-      }
+    for (Searcher.Ranked r : result.hits()) {
+      Document d = r.document();
       ObjectNode o = arr.addObject();
       o.put("id", d.id());
       o.put("title", d.title());
       o.put("text", d.text());
-      o.put("score", h.score());
-      if (depth > 0) {
-        o.put("first_stage_score", firstScore.get(h.id()));
-        o.put("first_stage_rank", firstRank.get(h.id()));
+      o.put("score", r.hit().score());
+      if (result.reranked()) {
+        o.put("first_stage_score", r.firstStageScore());
+        o.put("first_stage_rank", r.firstStageRank());
       }
       o.set("title_highlights", spans(query, d.title()));
       o.set("highlights", spans(query, d.text()));
@@ -465,25 +462,9 @@ public final class QuarryServer implements AutoCloseable {
     return depth;
   }
 
-  /** The candidates re-scored through the pair scorer (batches shared with concurrent requests), best first. */
-  private List<Hit> rerank(String query, List<Hit> candidates, Retriever retriever) {
-    List<String> texts = new ArrayList<>(candidates.size());
-    for (Hit h : candidates) {
-      Document d = retriever.document(h.id());
-      texts.add(d == null ? "" : d.fullText());
-    }
-    float[] scores = pairs.scores(query, texts, false, limits.queryTimeoutMillis());
-    List<Hit> out = new ArrayList<>(candidates.size());
-    for (int i : TeiApi.byScore(scores)) {
-      Hit h = candidates.get(i);
-      out.add(new Hit(h.index(), h.id(), scores[i]));
-    }
-    return out;
-  }
-
   private ArrayNode spans(String query, String text) {
     ArrayNode a = Json.array();
-    for (int[] s : index.highlight(query, text)) {
+    for (int[] s : highlighter.spans(query, text)) {
       a.addArray().add(s[0]).add(s[1]);
     }
     return a;
@@ -591,7 +572,7 @@ public final class QuarryServer implements AutoCloseable {
         String id = ids.get(i);
         String where = byPath ? "the id in the path" : "ids[" + i + "]";
         clientInput(() -> {
-          LuceneIndex.checkId(id);
+          PassageSchema.checkId(id);
           return null;
         }, where);
       }
@@ -635,7 +616,7 @@ public final class QuarryServer implements AutoCloseable {
         throw new HttpError(400, where + ".title must be a string");
       }
       try {
-        LuceneIndex.checkId(id.asText());
+        PassageSchema.checkId(id.asText());
       } catch (QuarryException e) {
         throw new HttpError(400, where + ".id: " + e.getMessage());
       }

@@ -216,7 +216,7 @@ class ServerFaultTest {
    */
   @Test
   void aPartlyAppliedWriteIsAnswered503WithRetryAndTheRetryConverges() throws Exception {
-    dev.quarry.index.LuceneIndex lucene = dev.quarry.index.CorpusIndexer.openSynced(tmp.resolve("index"), ServerFixture.model(),
+    dev.quarry.index.lucene.LuceneIndex lucene = dev.quarry.index.CorpusIndexer.openSynced(dev.quarry.index.lucene.LuceneIndex.at(tmp.resolve("index")), ServerFixture.model(),
         Path.of("..", "datasets", "ai-qa", "corpus.jsonl"), dev.quarry.index.IndexSettings.defaults());
     java.util.concurrent.atomic.AtomicBoolean failNext = new java.util.concurrent.atomic.AtomicBoolean(true);
     dev.quarry.index.PassageIndex shards = (dev.quarry.index.PassageIndex) java.lang.reflect.Proxy.newProxyInstance(

@@ -5,7 +5,7 @@ import dev.quarry.encode.RuntimeOptions;
 import dev.quarry.encode.SentenceTransformer;
 import dev.quarry.index.CorpusIndexer;
 import dev.quarry.index.IndexSettings;
-import dev.quarry.index.LuceneIndex;
+import dev.quarry.index.lucene.LuceneIndex;
 import dev.quarry.io.Json;
 import dev.quarry.model.BuiltinModels;
 import dev.quarry.model.ModelFolder;
@@ -46,7 +46,7 @@ final class ServerFixture implements AutoCloseable {
   /** Another model over another corpus (a small one keeps a second model's indexing short). */
   ServerFixture(Path indexDir, ServerConfig config, dev.quarry.search.Reranker reranker, SentenceTransformer served, Path corpus) {
     this.indexDir = indexDir;
-    this.index = CorpusIndexer.openSynced(indexDir, served, corpus, IndexSettings.defaults());
+    this.index = CorpusIndexer.openSynced(LuceneIndex.at(indexDir), served, corpus, IndexSettings.defaults());
     this.server = QuarryServer.start(served, index, config.withPort(0), reranker);
   }
 

@@ -2,7 +2,7 @@ package dev.quarry.solr;
 
 import dev.quarry.index.IndexMetadata;
 import dev.quarry.index.IndexSettings;
-import dev.quarry.index.LuceneIndex;
+import dev.quarry.index.PassageSchema;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -30,7 +30,7 @@ import org.apache.lucene.analysis.en.EnglishAnalyzer;
  * </ul>
  */
 final class SolrConfigSet {
-  // Field names are the local index's (LuceneIndex.ID, TITLE, TEXT, CONTENTS, VECTOR, HASH, SYNC_GEN).
+  // Field names are the local index's (PassageSchema.ID, TITLE, TEXT, CONTENTS, VECTOR, HASH, SYNC_GEN).
   /** The stored key-value pairs of the metadata document (JSON). */
   static final String META = "quarry_meta";
 
@@ -53,7 +53,7 @@ final class SolrConfigSet {
   }
 
   static String schema(IndexMetadata metadata, IndexSettings settings) {
-    String similarity = switch (LuceneIndex.luceneSimilarity(metadata)) {
+    String similarity = switch (PassageSchema.vectorSimilarity(metadata)) {
       case DOT_PRODUCT -> "dot_product";
       case COSINE -> "cosine";
       case EUCLIDEAN -> "euclidean";
@@ -92,7 +92,7 @@ final class SolrConfigSet {
           </similarity>
         </schema>
         """, metadata.modelId(), metadata.modelFingerprint(), metadata.dimension(), similarity, settings.maxConn(),
-        settings.beamWidth(), Float.toString(LuceneIndex.BM25_K1), Float.toString(LuceneIndex.BM25_B));
+        settings.beamWidth(), Float.toString(PassageSchema.BM25_K1), Float.toString(PassageSchema.BM25_B));
   }
 
   static String solrConfig() {

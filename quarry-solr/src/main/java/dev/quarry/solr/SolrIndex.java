@@ -5,24 +5,20 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import dev.quarry.QuarryException;
 import dev.quarry.QuarryFailure;
 import dev.quarry.data.Document;
-import dev.quarry.index.Highlighter;
 import dev.quarry.index.IndexMetadata;
 import dev.quarry.index.IndexSettings;
-import dev.quarry.index.LuceneIndex;
 import dev.quarry.index.PassageIndex;
-import dev.quarry.index.SearchMode;
+import dev.quarry.index.PassageSchema;
 import dev.quarry.io.Json;
 import dev.quarry.search.Hit;
-import dev.quarry.search.ReciprocalRankFusion;
-import dev.quarry.search.Retriever;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.lucene.analysis.en.EnglishAnalyzer;
 import org.apache.lucene.index.VectorSimilarityFunction;
 import org.apache.solr.client.solrj.SolrRequest;
 import org.apache.solr.client.solrj.SolrServerException;
@@ -48,8 +44,8 @@ import org.apache.solr.common.params.ModifiableSolrParams;
  *
  * <p>Search modes: dense is Solr's {@code {!knn}} (each shard returns its own top candidates; Solr
  * merges them by score and Quarry keeps k); BM25 is the same term query the local index builds, over
- * collection-wide statistics; hybrid is Quarry's reciprocal rank fusion of the two, as locally.
- * Exact search is local-only.
+ * collection-wide statistics. {@link dev.quarry.index.IndexRetriever} fuses the two for hybrid
+ * search as it does locally; exact search is local-only.
  */
 public final class SolrIndex implements PassageIndex {
   /** The id of the document that holds the metadata and sync progress. */
@@ -62,8 +58,7 @@ public final class SolrIndex implements PassageIndex {
   private final IndexMetadata metadata;
   private final IndexSettings settings;
   private final VectorSimilarityFunction similarity;
-  private final Highlighter highlighter = new Highlighter(new EnglishAnalyzer(), LuceneIndex.CONTENTS);
-  /** In-place updates not yet sent; only a corpus sync (one thread) marks documents seen. */
+    /** In-place updates not yet sent; only a corpus sync (one thread) marks documents seen. */
   private final List<SolrInputDocument> pendingSeen = new ArrayList<>();
 
   private SolrIndex(SolrTarget target, CloudSolrClient client, IndexMetadata metadata, IndexSettings settings) {
@@ -71,7 +66,7 @@ public final class SolrIndex implements PassageIndex {
     this.client = client;
     this.metadata = metadata;
     this.settings = settings;
-    this.similarity = LuceneIndex.luceneSimilarity(metadata);
+    this.similarity = PassageSchema.vectorSimilarity(metadata);
   }
 
   /**
@@ -150,11 +145,11 @@ public final class SolrIndex implements PassageIndex {
 
   @Override
   public void replaceAtomically(List<Document> docs, float[][] vectors) {
-    send(validated(docs, vectors, LuceneIndex.NOT_FROM_CORPUS, true));
+    send(validated(docs, vectors, PassageSchema.NOT_FROM_CORPUS, true));
   }
 
   private List<SolrInputDocument> validated(List<Document> docs, float[][] vectors, long syncGeneration, boolean uniqueIds) {
-    LuceneIndex.checkWrite(docs, vectors, metadata.dimension(), uniqueIds);
+    PassageSchema.checkWrite(docs, vectors, metadata.dimension(), uniqueIds);
     List<SolrInputDocument> out = new ArrayList<>(docs.size());
     for (int i = 0; i < docs.size(); i++) {
       Document d = docs.get(i);
@@ -162,17 +157,17 @@ public final class SolrIndex implements PassageIndex {
         throw new QuarryException("Document id '" + META_ID + "' is reserved for Quarry's metadata.");
       }
       SolrInputDocument s = new SolrInputDocument();
-      s.addField(LuceneIndex.ID, d.id());
-      s.addField(LuceneIndex.TITLE, d.title());
-      s.addField(LuceneIndex.TEXT, d.text());
-      s.addField(LuceneIndex.CONTENTS, d.fullText());
+      s.addField(PassageSchema.ID, d.id());
+      s.addField(PassageSchema.TITLE, d.title());
+      s.addField(PassageSchema.TEXT, d.text());
+      s.addField(PassageSchema.CONTENTS, d.fullText());
       List<Float> v = new ArrayList<>(vectors[i].length);
       for (float x : vectors[i]) {
         v.add(x);
       }
-      s.addField(LuceneIndex.VECTOR, v);
-      s.addField(LuceneIndex.HASH, LuceneIndex.contentHash(d));
-      s.addField(LuceneIndex.SYNC_GEN, syncGeneration);
+      s.addField(PassageSchema.VECTOR, v);
+      s.addField(PassageSchema.HASH, PassageSchema.contentHash(d));
+      s.addField(PassageSchema.SYNC_GEN, syncGeneration);
       out.add(s);
     }
     return out;
@@ -204,9 +199,9 @@ public final class SolrIndex implements PassageIndex {
   @Override
   public Map<String, String> storedHashes(List<String> ids) {
     Map<String, String> out = new HashMap<>();
-    for (SolrDocument d : get(ids, LuceneIndex.ID + "," + LuceneIndex.HASH)) {
-      Object h = d.getFirstValue(LuceneIndex.HASH);
-      out.put((String) d.getFirstValue(LuceneIndex.ID), h == null ? "" : h.toString());
+    for (SolrDocument d : get(ids, PassageSchema.ID + "," + PassageSchema.HASH)) {
+      Object h = d.getFirstValue(PassageSchema.HASH);
+      out.put((String) d.getFirstValue(PassageSchema.ID), h == null ? "" : h.toString());
     }
     return out;
   }
@@ -232,8 +227,8 @@ public final class SolrIndex implements PassageIndex {
   @Override
   public void markSeen(String id, long generation) {
     SolrInputDocument d = new SolrInputDocument();
-    d.addField(LuceneIndex.ID, id);
-    d.addField(LuceneIndex.SYNC_GEN, Map.of("set", generation));
+    d.addField(PassageSchema.ID, id);
+    d.addField(PassageSchema.SYNC_GEN, Map.of("set", generation));
     pendingSeen.add(d);
     if (pendingSeen.size() >= BATCH) {
       flushSeen();
@@ -251,7 +246,7 @@ public final class SolrIndex implements PassageIndex {
   public int deleteUnseen(long generation) {
     flushSeen();
     hardCommit();
-    String unseen = LuceneIndex.SYNC_GEN + ":[0 TO " + (generation - 1) + "]";
+    String unseen = PassageSchema.SYNC_GEN + ":[0 TO " + (generation - 1) + "]";
     long n = count(unseen);
     if (n > 0) {
       try {
@@ -289,7 +284,7 @@ public final class SolrIndex implements PassageIndex {
     Map<String, String> data = new HashMap<>(metadata.toUserData());
     data.putAll(extra);
     SolrInputDocument meta = new SolrInputDocument();
-    meta.addField(LuceneIndex.ID, META_ID);
+    meta.addField(PassageSchema.ID, META_ID);
     try {
       meta.addField(SolrConfigSet.META, Json.writer().writeValueAsString(data));
     } catch (JsonProcessingException e) {
@@ -315,75 +310,30 @@ public final class SolrIndex implements PassageIndex {
   private long count(String query) {
     ModifiableSolrParams p = new ModifiableSolrParams();
     p.set("q", query);
-    p.set("fq", "-" + LuceneIndex.ID + ":" + META_ID);
+    p.set("fq", "-" + PassageSchema.ID + ":" + META_ID);
     p.set("rows", 0);
     return query(p).getResults().getNumFound();
   }
 
+  /** Real-time get of the passages (sees uncommitted writes), one request for all ids. */
   @Override
-  public Document document(String id) {
-    if (id.equals(META_ID)) {
-      return null;
+  public Map<String, Document> documents(Collection<String> ids) {
+    Map<String, Document> out = new HashMap<>();
+    for (SolrDocument d : get(ids.stream().filter(id -> !id.equals(META_ID)).toList(), "id,title,text")) {
+      String id = (String) d.getFirstValue(PassageSchema.ID);
+      out.put(id, new Document(id, (String) d.getFirstValue(PassageSchema.TITLE), (String) d.getFirstValue(PassageSchema.TEXT)));
     }
-    SolrDocumentList found = get(List.of(id), "id,title,text");
-    if (found.isEmpty()) {
-      return null;
-    }
-    SolrDocument d = found.get(0);
-    return new Document(id, (String) d.getFirstValue(LuceneIndex.TITLE), (String) d.getFirstValue(LuceneIndex.TEXT));
-  }
-
-  @Override
-  public Retriever retriever(SearchMode mode) {
-    if (mode == SearchMode.EXACT) {
-      throw new QuarryException("Exact search is not supported on Solr (it would read every vector of every shard per"
-          + " query): use --mode dense, bm25 or hybrid.");
-    }
-    return new Retriever() {
-      @Override
-      public List<Hit> search(String text, float[] vector, int k) {
-        return SolrIndex.this.search(mode, text, vector, k);
-      }
-
-      @Override
-      public boolean usesVectors() {
-        return mode != SearchMode.BM25;
-      }
-
-      @Override
-      public Document document(String id) {
-        return SolrIndex.this.document(id);
-      }
-
-      @Override
-      public String name() {
-        return mode.id();
-      }
-    };
-  }
-
-  /** Top-k in {@code mode} (not exact). */
-  public List<Hit> search(SearchMode mode, String text, float[] vector, int k) {
-    return switch (mode) {
-      case DENSE -> dense(vector, k);
-      case BM25 -> bm25(text, k);
-      case HYBRID -> {
-        int depth = LuceneIndex.hybridDepth(k);
-        yield ReciprocalRankFusion.fuse(List.of(dense(vector, depth), bm25(text, depth)), ReciprocalRankFusion.DEFAULT_K, k);
-      }
-      case EXACT -> throw new QuarryException("Exact search is not supported on Solr: use dense, bm25 or hybrid.");
-    };
+    return out;
   }
 
   /**
    * Solr's knn query with as many candidates per shard as the local index explores (efSearch); Solr
    * merges the shards' lists by score, and the first k are kept.
    */
+  @Override
   public List<Hit> dense(float[] vector, int k) {
-    if (vector.length != metadata.dimension()) {
-      throw new QuarryException("The query vector is " + vector.length + "-d; the collection holds " + metadata.dimension() + "-d vectors.");
-    }
-    StringBuilder q = new StringBuilder("{!knn f=" + LuceneIndex.VECTOR + " topK=" + Math.max(k, settings.efSearch()) + "}[");
+    PassageSchema.checkQueryVector(vector, metadata);
+    StringBuilder q = new StringBuilder("{!knn f=" + PassageSchema.VECTOR + " topK=" + Math.max(k, settings.efSearch()) + "}[");
     for (int i = 0; i < vector.length; i++) {
       q.append(i == 0 ? "" : ",").append(vector[i]);
     }
@@ -393,8 +343,9 @@ public final class SolrIndex implements PassageIndex {
   }
 
   /** The local index's BM25 query, term for term: {@code {!term}} clauses are not analysed again. */
+  @Override
   public List<Hit> bm25(String text, int k) {
-    Map<String, Integer> terms = LuceneIndex.queryTerms(text);
+    Map<String, Integer> terms = PassageSchema.queryTerms(text);
     if (terms.isEmpty()) {
       return List.of();
     }
@@ -403,7 +354,7 @@ public final class SolrIndex implements PassageIndex {
     int i = 0;
     for (Map.Entry<String, Integer> t : terms.entrySet()) {
       p.set("t" + i, t.getKey());
-      String term = "{!term f=" + LuceneIndex.CONTENTS + " v=$t" + i + "}";
+      String term = "{!term f=" + PassageSchema.CONTENTS + " v=$t" + i + "}";
       if (t.getValue() == 1) {
         p.set("c" + i, term);
       } else {
@@ -424,8 +375,8 @@ public final class SolrIndex implements PassageIndex {
     List<Hit> out = new ArrayList<>(docs.size());
     for (SolrDocument d : docs) {
       float score = ((Number) d.getFirstValue("score")).floatValue();
-      out.add(new Hit(out.size(), (String) d.getFirstValue(LuceneIndex.ID),
-          vectorScores ? LuceneIndex.modelScore(similarity, score) : score));
+      out.add(new Hit((String) d.getFirstValue(PassageSchema.ID),
+          vectorScores ? PassageSchema.modelScore(similarity, score) : score));
     }
     return out;
   }
@@ -436,11 +387,6 @@ public final class SolrIndex implements PassageIndex {
     } catch (SolrServerException | IOException | RuntimeException e) {
       throw new QuarryFailure("Search failed on " + target + ": " + e.getMessage(), e);
     }
-  }
-
-  @Override
-  public List<int[]> highlight(String query, String text) {
-    return highlighter.spans(query, text);
   }
 
   @Override

@@ -1,6 +1,9 @@
 package dev.quarry.solr;
 
 import dev.quarry.QuarryException;
+import dev.quarry.index.IndexLocation;
+import dev.quarry.index.IndexMetadata;
+import dev.quarry.index.IndexSettings;
 import java.io.Serializable;
 import java.util.Arrays;
 import java.util.List;
@@ -18,7 +21,7 @@ import org.apache.solr.client.solrj.impl.CloudSolrClient;
  * @param shards shards of a collection Quarry creates
  * @param replicas replicas per shard of a collection Quarry creates
  */
-public record SolrTarget(String address, String collection, int shards, int replicas) implements Serializable {
+public record SolrTarget(String address, String collection, int shards, int replicas) implements IndexLocation<SolrIndex>, Serializable {
   public SolrTarget {
     if (address == null || address.isBlank()) {
       throw new QuarryException("--solr needs a ZooKeeper address (host:2181[/chroot]) or Solr URLs (http://host:8983/solr).");
@@ -40,6 +43,18 @@ public record SolrTarget(String address, String collection, int shards, int repl
     String hosts = slash < 0 ? address : address.substring(0, slash);
     Optional<String> chroot = slash < 0 ? Optional.empty() : Optional.of(address.substring(slash));
     return new CloudHttp2SolrClient.Builder(List.of(hosts.split(",")), chroot).build();
+  }
+
+  /** Opens the collection, creating it with Quarry's configset if absent. */
+  @Override
+  public SolrIndex open(IndexMetadata metadata, IndexSettings settings) {
+    return SolrIndex.open(this, metadata, settings);
+  }
+
+  /** Drops the collection and its configset. */
+  @Override
+  public void delete() {
+    SolrIndex.deleteCollection(this);
   }
 
   @Override

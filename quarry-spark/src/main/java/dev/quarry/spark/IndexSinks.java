@@ -3,7 +3,8 @@ package dev.quarry.spark;
 import dev.quarry.data.Document;
 import dev.quarry.index.IndexMetadata;
 import dev.quarry.index.IndexSettings;
-import dev.quarry.index.LuceneIndex;
+import dev.quarry.index.PassageSchema;
+import dev.quarry.index.lucene.LuceneIndex;
 import dev.quarry.solr.SolrIndex;
 import dev.quarry.solr.SolrTarget;
 import java.io.Serializable;
@@ -64,7 +65,7 @@ final class IndexSinks {
             List<Document> missing = new ArrayList<>();
             List<float[]> missingVectors = new ArrayList<>();
             for (int i = 0; i < docs.size(); i++) {
-              if (!LuceneIndex.contentHash(docs.get(i)).equals(stored.get(docs.get(i).id()))) {
+              if (!PassageSchema.contentHash(docs.get(i)).equals(stored.get(docs.get(i).id()))) {
                 missing.add(docs.get(i));
                 missingVectors.add(vectors[i]);
               }

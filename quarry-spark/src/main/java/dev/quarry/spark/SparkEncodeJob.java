@@ -8,7 +8,7 @@ import dev.quarry.QuarryException;
 import dev.quarry.encode.SentenceTransformer;
 import dev.quarry.index.CorpusIndexer;
 import dev.quarry.index.IndexSettings;
-import dev.quarry.index.LuceneIndex;
+import dev.quarry.index.lucene.LuceneIndex;
 import dev.quarry.model.ModelFingerprint;
 import dev.quarry.solr.SolrIndex;
 import dev.quarry.solr.SolrTarget;

@@ -1,4 +1,4 @@
-package dev.quarry.index;
+package dev.quarry.index.lucene;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -11,6 +11,10 @@ import dev.quarry.data.Document;
 import dev.quarry.encode.EncodeOptions;
 import dev.quarry.encode.RuntimeOptions;
 import dev.quarry.encode.SentenceTransformer;
+import dev.quarry.index.CorpusIndexer;
+import dev.quarry.index.IndexMetadata;
+import dev.quarry.index.IndexSettings;
+import dev.quarry.index.SearchMode;
 import dev.quarry.model.BuiltinModels;
 import dev.quarry.model.ModelFingerprint;
 import dev.quarry.model.ModelFolder;
@@ -27,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** The Lucene index over the bundled AI QA corpus with the real default model. */
 @Tag("slow") // real models at size, servers, fine-tunes: left out of the fast tier (-Pfast)
 class LuceneIndexTest {
-  static final String MINILM = "sentence-transformers/all-MiniLM-L6-v2";
+  public static final String MINILM = "sentence-transformers/all-MiniLM-L6-v2";
   static SentenceTransformer model;
   static Corpus corpus;
 
@@ -46,7 +50,7 @@ class LuceneIndexTest {
   }
 
   LuceneIndex build(Path dir, IndexSettings settings) {
-    return CorpusIndexer.openSynced(dir, model, Path.of("..", "datasets", "ai-qa", "corpus.jsonl"), settings);
+    return CorpusIndexer.openSynced(LuceneIndex.at(dir), model, Path.of("..", "datasets", "ai-qa", "corpus.jsonl"), settings);
   }
 
   float[] query(String q) {

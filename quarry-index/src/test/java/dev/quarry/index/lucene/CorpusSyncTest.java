@@ -1,4 +1,4 @@
-package dev.quarry.index;
+package dev.quarry.index.lucene;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -11,6 +11,10 @@ import dev.quarry.data.Document;
 import dev.quarry.encode.EncodeOptions;
 import dev.quarry.encode.RuntimeOptions;
 import dev.quarry.encode.SentenceTransformer;
+import dev.quarry.index.CorpusIndexer;
+import dev.quarry.index.CorpusSync;
+import dev.quarry.index.IndexSettings;
+import dev.quarry.index.SearchMode;
 import dev.quarry.model.BuiltinModels;
 import dev.quarry.model.ModelFolder;
 import dev.quarry.search.ExactSearch;

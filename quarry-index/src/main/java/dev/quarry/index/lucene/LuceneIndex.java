@@ -1,32 +1,39 @@
-package dev.quarry.index;
+package dev.quarry.index.lucene;
 
-import dev.quarry.Digests;
+import static dev.quarry.index.PassageSchema.BM25_B;
+import static dev.quarry.index.PassageSchema.BM25_K1;
+import static dev.quarry.index.PassageSchema.CONTENTS;
+import static dev.quarry.index.PassageSchema.HASH;
+import static dev.quarry.index.PassageSchema.ID;
+import static dev.quarry.index.PassageSchema.NOT_FROM_CORPUS;
+import static dev.quarry.index.PassageSchema.SYNC_GEN;
+import static dev.quarry.index.PassageSchema.TEXT;
+import static dev.quarry.index.PassageSchema.TITLE;
+import static dev.quarry.index.PassageSchema.VECTOR;
+
+import dev.quarry.FileTrees;
 import dev.quarry.QuarryException;
 import dev.quarry.QuarryFailure;
 import dev.quarry.data.Document;
+import dev.quarry.index.IndexLocation;
+import dev.quarry.index.IndexMetadata;
+import dev.quarry.index.IndexSettings;
+import dev.quarry.index.PassageIndex;
+import dev.quarry.index.PassageSchema;
 import dev.quarry.search.Hit;
-import dev.quarry.search.ReciprocalRankFusion;
-import dev.quarry.search.Retriever;
+import dev.quarry.search.TopK;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
-import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.PriorityQueue;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import org.apache.lucene.analysis.Analyzer;
-import org.apache.lucene.analysis.TokenStream;
-import org.apache.lucene.analysis.en.EnglishAnalyzer;
-import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
 import org.apache.lucene.codecs.KnnVectorsFormat;
 import org.apache.lucene.codecs.lucene912.Lucene912Codec;
 import org.apache.lucene.codecs.lucene99.Lucene99HnswScalarQuantizedVectorsFormat;
@@ -76,36 +83,13 @@ import org.apache.lucene.util.BytesRef;
  * leaves the last commit intact); searches see them after commit or {@link #refresh()}.
  */
 public final class LuceneIndex implements PassageIndex {
-  public static final String ID = "id";
-  public static final String TITLE = "title";
-  public static final String TEXT = "text";
-  public static final String CONTENTS = "contents";
-  public static final String VECTOR = "vector";
-  /** A digest of title and text: what an incremental sync compares to skip unchanged documents. */
-  public static final String HASH = "hash";
-  /** The corpus sync that last saw the document; {@link #NOT_FROM_CORPUS} for documents written through the API. */
-  public static final String SYNC_GEN = "sync_gen";
-  /** Never deleted by a sync: the corpus file does not know these documents. */
-  public static final long NOT_FROM_CORPUS = -1;
-  /** Longest document id, in UTF-8 bytes. */
-  public static final int MAX_ID_BYTES = 512;
-  /** Anserini's BM25 parameters for BEIR (its "flat" regressions). */
-  public static final float BM25_K1 = 0.9f;
-  public static final float BM25_B = 0.4f;
-
   private final Path path;
   private final Directory directory;
   private final IndexWriter writer;
   /** The failure of a commit that rolled the writer back, or null. */
   private volatile String failedCommit;
   private final SearcherManager searchers;
-  /**
-   * Lucene's English analysis: standard tokenizer, possessives, lower case, its 33 stop words,
-   * Porter stemmer. quarry-solr's configset spells out the same chain for Solr.
-   */
-  private static final Analyzer QUERY_ANALYZER = new EnglishAnalyzer();
-  private final Analyzer analyzer = new EnglishAnalyzer();
-  private final Highlighter highlighter = new Highlighter(analyzer, CONTENTS);
+  private final Analyzer analyzer = PassageSchema.analyzer();
   private final IndexMetadata metadata;
   private final IndexSettings settings;
   private final VectorSimilarityFunction luceneSimilarity;
@@ -114,7 +98,7 @@ public final class LuceneIndex implements PassageIndex {
     this.path = path;
     this.metadata = metadata;
     this.settings = settings;
-    this.luceneSimilarity = luceneSimilarity(metadata);
+    this.luceneSimilarity = PassageSchema.vectorSimilarity(metadata);
     Files.createDirectories(path);
     this.directory = wrap.apply(FSDirectory.open(path));
     Map<String, String> userData = new HashMap<>();
@@ -167,6 +151,26 @@ public final class LuceneIndex implements PassageIndex {
     } catch (IOException e) {
       throw new QuarryException("Cannot open index " + path + ": " + e.getMessage(), e);
     }
+  }
+
+  /** The index folder {@code path} as a place {@link dev.quarry.index.CorpusIndexer} can open, rebuild and sync. */
+  public static IndexLocation<LuceneIndex> at(Path path) {
+    return new IndexLocation<>() {
+      @Override
+      public LuceneIndex open(IndexMetadata metadata, IndexSettings settings) {
+        return LuceneIndex.open(path, metadata, settings);
+      }
+
+      @Override
+      public void delete() {
+        FileTrees.delete(path);
+      }
+
+      @Override
+      public String toString() {
+        return path.toString();
+      }
+    };
   }
 
   /** The metadata recorded in the index at {@code path}, or null if there is no index. */
@@ -222,51 +226,12 @@ public final class LuceneIndex implements PassageIndex {
   /** Checks ids, dimensions and duplicates before anything reaches the writer. */
   private List<org.apache.lucene.document.Document> validated(List<Document> docs, float[][] vectors, long syncGeneration,
       boolean uniqueIds) {
-    checkWrite(docs, vectors, metadata.dimension(), uniqueIds);
+    PassageSchema.checkWrite(docs, vectors, metadata.dimension(), uniqueIds);
     List<org.apache.lucene.document.Document> out = new ArrayList<>(docs.size());
     for (int i = 0; i < docs.size(); i++) {
       out.add(toLucene(docs.get(i), vectors[i], syncGeneration));
     }
     return out;
-  }
-
-  /**
-   * What every index checks before a write, so that a bad document fails the write before any of it
-   * is applied: one vector per document, valid ids (and, for all-or-nothing writes, each once), the
-   * index's dimension.
-   */
-  public static void checkWrite(List<Document> docs, float[][] vectors, int dimension, boolean uniqueIds) {
-    if (docs.size() != vectors.length) {
-      throw new IllegalArgumentException(docs.size() + " documents but " + vectors.length + " vectors");
-    }
-    Set<String> seen = new HashSet<>();
-    for (int i = 0; i < docs.size(); i++) {
-      Document d = docs.get(i);
-      checkId(d.id());
-      if (uniqueIds && !seen.add(d.id())) {
-        throw new QuarryException("Document id '" + abbreviate(d.id()) + "' appears twice in one write; send each id once.");
-      }
-      if (vectors[i].length != dimension) {
-        throw new QuarryException("Document " + abbreviate(d.id()) + " has a " + vectors[i].length
-            + "-d vector; the index holds " + dimension + "-d vectors.");
-      }
-    }
-  }
-
-  /**
-   * Ids are indexed as one term, and Lucene refuses terms over 32,766 bytes ("immense term") in the
-   * middle of a write; a far smaller cap keeps ids usable in URLs and logs.
-   */
-  public static void checkId(String id) {
-    int bytes = id.getBytes(StandardCharsets.UTF_8).length;
-    if (bytes == 0 || bytes > MAX_ID_BYTES) {
-      throw new QuarryException("Document id '" + abbreviate(id) + "' is " + bytes + " bytes of UTF-8; ids must be 1 to "
-          + MAX_ID_BYTES + " bytes.");
-    }
-  }
-
-  private static String abbreviate(String s) {
-    return s.length() <= 40 ? s : s.substring(0, 40) + "...";
   }
 
   /** Deletes a document by id (no-op if absent). */
@@ -327,9 +292,24 @@ public final class LuceneIndex implements PassageIndex {
   }
 
   /** The content digests stored for {@code ids} (absent ids are missing from the map), as of the last refresh. */
+  @Override
   public Map<String, String> storedHashes(List<String> ids) {
-    return withSearcher(s -> {
-      Map<String, String> out = new HashMap<>();
+    Map<String, String> out = new HashMap<>();
+    forEachLive(ids, Set.of(ID, HASH), d -> out.put(d.get(ID), d.get(HASH) == null ? "" : d.get(HASH)));
+    return out;
+  }
+
+  /** The stored passages with these ids, in one pass over the id terms of each segment (absent ids are missing). */
+  @Override
+  public Map<String, Document> documents(Collection<String> ids) {
+    Map<String, Document> out = new HashMap<>();
+    forEachLive(ids, Set.of(ID, TITLE, TEXT), d -> out.put(d.get(ID), new Document(d.get(ID), d.get(TITLE), d.get(TEXT))));
+    return out;
+  }
+
+  /** Reads {@code fields} of the live document of each id, seeking the id terms segment by segment. */
+  private void forEachLive(Collection<String> ids, Set<String> fields, Consumer<org.apache.lucene.document.Document> sink) {
+    withSearcher(s -> {
       for (LeafReaderContext leaf : s.getIndexReader().leaves()) {
         Terms terms = leaf.reader().terms(ID);
         if (terms == null) {
@@ -346,13 +326,12 @@ public final class LuceneIndex implements PassageIndex {
           postings = te.postings(postings, PostingsEnum.NONE);
           for (int doc = postings.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = postings.nextDoc()) {
             if (live == null || live.get(doc)) {
-              String h = stored.document(doc, Set.of(HASH)).get(HASH);
-              out.put(id, h == null ? "" : h);
+              sink.accept(stored.document(doc, fields));
             }
           }
         }
       }
-      return out;
+      return null;
     });
   }
 
@@ -368,7 +347,7 @@ public final class LuceneIndex implements PassageIndex {
   /** Makes all writes so far durable and visible to searches, keeping the last commit's extra data. */
   public void commit() {
     Map<String, String> kept = new HashMap<>(commitData());
-    kept.keySet().removeIf(k -> !k.startsWith(CorpusSync.PREFIX));
+    kept.keySet().removeIf(k -> !k.startsWith(PassageSchema.SYNC_PROGRESS_PREFIX));
     commit(kept);
   }
 
@@ -411,36 +390,15 @@ public final class LuceneIndex implements PassageIndex {
     return withSearcher(s -> (long) s.getIndexReader().numDocs());
   }
 
-  /** The stored passage with this id, or null. */
-  public Document document(String id) {
-    return withSearcher(s -> {
-      TopDocs td = s.search(new TermQuery(new Term(ID, id)), 1);
-      return td.scoreDocs.length == 0 ? null : stored(s, td.scoreDocs[0].doc);
-    });
-  }
-
-  /** This index as a {@link dev.quarry.search.Retriever} answering in {@code mode}. */
-  public Retriever retriever(SearchMode mode) {
-    return new LuceneRetriever(this, mode);
-  }
-
-  /** Top-k by the chosen mode; {@code query} text is used by BM25 and hybrid, {@code vector} by the others. */
-  public List<Hit> search(SearchMode mode, String query, float[] vector, int k) {
-    return switch (mode) {
-      case DENSE -> dense(vector, k);
-      case EXACT -> exact(vector, k);
-      case BM25 -> bm25(query, k);
-      case HYBRID -> hybrid(query, vector, k, ReciprocalRankFusion.DEFAULT_K);
-    };
-  }
-
   /** Approximate nearest neighbours from the HNSW graph; scores are the model's similarity. */
+  @Override
   public List<Hit> dense(float[] vector, int k) {
     return dense(vector, k, settings.efSearch());
   }
 
   /** As {@link #dense(float[], int)} with this query's own candidate count (recall vs latency). */
   public List<Hit> dense(float[] vector, int k, int efSearch) {
+    PassageSchema.checkQueryVector(vector, metadata);
     int candidates = Math.max(k, efSearch);
     return withSearcher(s -> {
       TopDocs td = s.search(new KnnFloatVectorQuery(VECTOR, vector, candidates), candidates);
@@ -449,26 +407,29 @@ public final class LuceneIndex implements PassageIndex {
         if (hits.size() == k) {
           break;
         }
-        hits.add(new Hit(sd.doc, s.storedFields().document(sd.doc).get(ID), rawScore(sd.score)));
+        hits.add(new Hit(idOf(s, sd.doc), PassageSchema.modelScore(luceneSimilarity, sd.score)));
       }
       return hits;
     });
+  }
+
+  /** Exact search is served: vectors are scored where Lucene keeps them, memory-mapped. */
+  @Override
+  public boolean servesExact() {
+    return true;
   }
 
   /**
    * Every stored vector scored: the exact answer the HNSW graph approximates. Vectors are scored
    * where Lucene keeps them (memory-mapped, segment by segment) into a bounded top-k heap, and only
    * the k winners' ids are read: no copy of the vectors, memory independent of the corpus size.
+   * Ties go to the lower doc id, {@link TopK}'s rule, as exact search over a matrix keeps corpus order.
    */
+  @Override
   public List<Hit> exact(float[] vector, int k) {
-    if (vector.length != metadata.dimension()) {
-      throw new QuarryException("The query vector is " + vector.length + "-d; the index holds " + metadata.dimension() + "-d vectors.");
-    }
+    PassageSchema.checkQueryVector(vector, metadata);
     return withSearcher(s -> {
-      // Min-heap of the k best; on equal scores the lower doc wins, as ExactSearch keeps corpus order.
-      Comparator<Scored> worstFirst = Comparator.comparingDouble(Scored::score)
-          .thenComparing(Scored::doc, Comparator.reverseOrder());
-      PriorityQueue<Scored> heap = new PriorityQueue<>(k + 1, worstFirst);
+      TopK top = new TopK(k);
       for (LeafReaderContext leaf : s.getIndexReader().leaves()) {
         FloatVectorValues values = leaf.reader().getFloatVectorValues(VECTOR);
         if (values == null) {
@@ -476,49 +437,25 @@ public final class LuceneIndex implements PassageIndex {
         }
         Bits live = leaf.reader().getLiveDocs();
         for (int doc = values.nextDoc(); doc != FloatVectorValues.NO_MORE_DOCS; doc = values.nextDoc()) {
-          if (live != null && !live.get(doc)) {
-            continue;
-          }
-          float score = metadata.similarity().score(vector, values.vectorValue());
-          if (heap.size() < k) {
-            heap.add(new Scored(score, leaf.docBase + doc));
-          } else if (score > heap.peek().score()) {
-            heap.poll();
-            heap.add(new Scored(score, leaf.docBase + doc));
+          if (live == null || live.get(doc)) {
+            top.offer(leaf.docBase + doc, metadata.similarity().score(vector, values.vectorValue()));
           }
         }
       }
-      List<Scored> best = new ArrayList<>(heap);
-      best.sort(worstFirst.reversed());
-      List<Hit> hits = new ArrayList<>(best.size());
-      for (Scored b : best) {
-        hits.add(new Hit(b.doc(), s.storedFields().document(b.doc(), Set.of(ID)).get(ID), b.score()));
+      float[] scores = new float[k];
+      int[] docs = top.indices(scores);
+      List<Hit> hits = new ArrayList<>(docs.length);
+      for (int i = 0; i < docs.length; i++) {
+        hits.add(new Hit(idOf(s, docs[i]), scores[i]));
       }
       return hits;
     });
   }
 
-  /**
-   * A BM25 query's terms as the index analyses them, each with how often it occurs. A repeated term
-   * adds its score once per occurrence; one clause boosted by the count scores the same and keeps
-   * "bee bee bee ..." under Lucene's clause limit. Every engine that runs Quarry's BM25 (this index,
-   * a Solr collection) builds its query from this.
-   */
-  public static Map<String, Integer> queryTerms(String query) {
-    Map<String, Integer> counts = new LinkedHashMap<>();
-    for (String term : analyze(QUERY_ANALYZER, query)) {
-      counts.merge(term, 1, Integer::sum);
-    }
-    if (counts.size() > IndexSearcher.getMaxClauseCount()) {
-      throw new QuarryException("The query has " + counts.size() + " distinct terms; BM25 searches at most "
-          + IndexSearcher.getMaxClauseCount() + ". Shorten the query.");
-    }
-    return counts;
-  }
-
   /** BM25 over title + text; query terms are analysed like the documents. */
+  @Override
   public List<Hit> bm25(String query, int k) {
-    Map<String, Integer> counts = queryTerms(query);
+    Map<String, Integer> counts = PassageSchema.queryTerms(query);
     BooleanQuery.Builder b = new BooleanQuery.Builder();
     counts.forEach((term, n) -> {
       Query tq = new TermQuery(new Term(CONTENTS, term));
@@ -531,50 +468,21 @@ public final class LuceneIndex implements PassageIndex {
     return withSearcher(s -> {
       List<Hit> hits = new ArrayList<>();
       for (ScoreDoc sd : s.search(q, k).scoreDocs) {
-        hits.add(new Hit(sd.doc, s.storedFields().document(sd.doc).get(ID), sd.score));
+        hits.add(new Hit(idOf(s, sd.doc), sd.score));
       }
       return hits;
     });
   }
 
-  /**
-   * [start, end) character ranges of the words of {@code text} that match a term of {@code query}
-   * after this index's analysis (lower-cased, stop words dropped, Porter-stemmed): what to mark.
-   */
-  public List<int[]> highlight(String query, String text) {
-    return highlighter.spans(query, text);
-  }
-
-  /** Reciprocal rank fusion of the dense and BM25 top lists (each {@link #hybridDepth} deep). */
-  public List<Hit> hybrid(String query, float[] vector, int k, int rrfK) {
-    int depth = hybridDepth(k);
-    return ReciprocalRankFusion.fuse(List.of(dense(vector, depth), bm25(query, depth)), rrfK, k);
-  }
-
-  /** How deep each list fused by hybrid search goes for a top-k answer: 100, or k if more. */
-  public static int hybridDepth(int k) {
-    return Math.max(k, 100);
-  }
-
-  private static List<String> analyze(Analyzer analyzer, String text) {
-    List<String> terms = new ArrayList<>();
-    try (TokenStream ts = analyzer.tokenStream(CONTENTS, text)) {
-      CharTermAttribute term = ts.addAttribute(CharTermAttribute.class);
-      ts.reset();
-      while (ts.incrementToken()) {
-        terms.add(term.toString());
-      }
-      ts.end();
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
-    return terms;
+  /** Reads only the id of a hit (not its title and text: the searcher fetches those for the hits it keeps). */
+  private static String idOf(IndexSearcher s, int doc) throws IOException {
+    return s.storedFields().document(doc, Set.of(ID)).get(ID);
   }
 
   private org.apache.lucene.document.Document toLucene(Document d, float[] vector, long syncGeneration) {
     org.apache.lucene.document.Document doc = new org.apache.lucene.document.Document();
     doc.add(new StringField(ID, d.id(), Field.Store.YES));
-    doc.add(new StoredField(HASH, contentHash(d)));
+    doc.add(new StoredField(HASH, PassageSchema.contentHash(d)));
     doc.add(new NumericDocValuesField(SYNC_GEN, syncGeneration));
     doc.add(new StoredField(TITLE, d.title()));
     doc.add(new StoredField(TEXT, d.text()));
@@ -582,49 +490,6 @@ public final class LuceneIndex implements PassageIndex {
     doc.add(new KnnFloatVectorField(VECTOR, vector, luceneSimilarity));
     return doc;
   }
-
-  /** SHA-256 of title and text (first 128 bits, hex): equal digests mean an unchanged document. */
-  public static String contentHash(Document d) {
-    MessageDigest md = Digests.sha256();
-    md.update(d.title().getBytes(StandardCharsets.UTF_8));
-    md.update((byte) 0);
-    md.update(d.text().getBytes(StandardCharsets.UTF_8));
-    return HexFormat.of().formatHex(md.digest(), 0, 16);
-  }
-
-  private static Document stored(IndexSearcher s, int doc) throws IOException {
-    var d = s.storedFields().document(doc);
-    return new Document(d.get(ID), d.get(TITLE), d.get(TEXT));
-  }
-
-  /**
-   * Lucene's similarity for the model's: unit vectors use DOT_PRODUCT (cosine without the norms),
-   * dot products of other vectors need MAXIMUM_INNER_PRODUCT. Manhattan has no HNSW equivalent.
-   */
-  public static VectorSimilarityFunction luceneSimilarity(IndexMetadata m) {
-    return switch (m.similarity()) {
-      case COSINE -> m.normalized() ? VectorSimilarityFunction.DOT_PRODUCT : VectorSimilarityFunction.COSINE;
-      case DOT -> m.normalized() ? VectorSimilarityFunction.DOT_PRODUCT : VectorSimilarityFunction.MAXIMUM_INNER_PRODUCT;
-      case EUCLIDEAN -> VectorSimilarityFunction.EUCLIDEAN;
-      case MANHATTAN -> throw new QuarryException("Lucene's HNSW has no Manhattan distance; index with cosine, dot or euclidean.");
-    };
-  }
-
-  /** Undoes Lucene's mapping of similarities onto non-negative scores, so hits show the model's own score. */
-  float rawScore(float luceneScore) {
-    return modelScore(luceneSimilarity, luceneScore);
-  }
-
-  /** The model's similarity from the score Lucene (or Solr's knn query) gives a vector hit. */
-  public static float modelScore(VectorSimilarityFunction luceneSimilarity, float luceneScore) {
-    return switch (luceneSimilarity) {
-      case DOT_PRODUCT, COSINE -> 2 * luceneScore - 1;
-      case MAXIMUM_INNER_PRODUCT -> luceneScore < 1 ? 1 - 1 / luceneScore : luceneScore - 1;
-      case EUCLIDEAN -> (float) -Math.sqrt(Math.max(0, 1 / luceneScore - 1));
-    };
-  }
-
-  private record Scored(float score, int doc) {}
 
   private interface SearcherFunction<T> {
     T apply(IndexSearcher s) throws IOException;
