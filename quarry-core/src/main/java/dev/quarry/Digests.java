@@ -8,7 +8,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
-/** SHA-256 of files, streamed (what fingerprints of models and corpora are built from). */
+/** Digests of files, streamed: SHA-256 for fingerprints of models and corpora, and what the hub lists to verify downloads. */
 public final class Digests {
   private Digests() {}
 
@@ -23,7 +23,23 @@ public final class Digests {
 
   /** The SHA-256 of a file's bytes, hex. */
   public static String sha256Hex(Path file) throws IOException {
-    MessageDigest md = sha256();
+    return hex(file, "SHA-256", null);
+  }
+
+  /**
+   * A file's digest by {@code algorithm} ("SHA-256", "SHA-1"), hex; {@code prefix} is hashed before
+   * the content when given (git's blob id hashes {@code "blob <size>\0"} first).
+   */
+  public static String hex(Path file, String algorithm, byte[] prefix) throws IOException {
+    MessageDigest md;
+    try {
+      md = MessageDigest.getInstance(algorithm);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(algorithm + " is missing from this JVM", e);
+    }
+    if (prefix != null) {
+      md.update(prefix);
+    }
     byte[] buf = new byte[1 << 20];
     try (InputStream in = Files.newInputStream(file)) {
       for (int n; (n = in.read(buf)) > 0; ) {

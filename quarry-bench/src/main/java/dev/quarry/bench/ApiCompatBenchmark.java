@@ -12,6 +12,7 @@ import dev.quarry.index.CorpusIndexer;
 import dev.quarry.index.IndexSettings;
 import dev.quarry.index.lucene.LuceneIndex;
 import dev.quarry.io.Json;
+import dev.quarry.model.BuiltinModels;
 import dev.quarry.model.ModelResolver;
 import dev.quarry.server.QuarryServer;
 import dev.quarry.server.ServerConfig;
@@ -50,7 +51,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <pre>java -cp quarry-bench/target/quarry-bench.jar dev.quarry.bench.ApiCompatBenchmark [SECONDS=5] [ROUNDS=3] [BATCH=8]</pre>
  */
 public final class ApiCompatBenchmark {
-  private static final String MODEL = "sentence-transformers/all-MiniLM-L6-v2";
+  private static final String MODEL = BuiltinModels.defaultId();
 
   private ApiCompatBenchmark() {}
 

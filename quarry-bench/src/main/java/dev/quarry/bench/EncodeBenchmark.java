@@ -5,6 +5,7 @@ import dev.quarry.encode.EncodeOptions;
 import dev.quarry.encode.RuntimeOptions;
 import dev.quarry.encode.SentenceTransformer;
 import dev.quarry.io.Json;
+import dev.quarry.model.BuiltinModels;
 import dev.quarry.model.ModelFolder;
 import dev.quarry.model.ModelResolver;
 import dev.quarry.similarity.SimilarityFunction;
@@ -31,7 +32,7 @@ import java.util.Map;
  * <p>Usage: {@code EncodeBenchmark [SCIFACT_DIR] [PASSAGES=2000] [REPS=3]}.
  */
 public final class EncodeBenchmark {
-  static final String MODEL = "sentence-transformers/all-MiniLM-L6-v2";
+  static final String MODEL = BuiltinModels.defaultId();
   /** LangChain4j's tokenizer.json truncates at 128 tokens; Quarry is compared at the same length. */
   static final int PEER_MAX_LENGTH = 128;
 

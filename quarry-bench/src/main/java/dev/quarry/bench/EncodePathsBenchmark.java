@@ -7,6 +7,7 @@ import dev.quarry.index.CorpusIndexer;
 import dev.quarry.index.IndexSettings;
 import dev.quarry.index.lucene.LuceneIndex;
 import dev.quarry.io.Json;
+import dev.quarry.model.BuiltinModels;
 import dev.quarry.model.ModelFolder;
 import dev.quarry.model.ModelResolver;
 import dev.quarry.server.QuarryServer;
@@ -47,7 +48,7 @@ import java.util.regex.Pattern;
  * EncodePathsBenchmark [SCIFACT_DIR] [PASSAGES=600] [REPS=2]}.
  */
 public final class EncodePathsBenchmark {
-  private static final String MODEL = "sentence-transformers/all-MiniLM-L6-v2";
+  private static final String MODEL = BuiltinModels.defaultId();
   private static final String INT8 = OnnxQuantizer.DEFAULT_FILE_NAME;
   private static final int CLIENTS = 8;
   private static final Pattern ENCODED_IN = Pattern.compile("encoded \\d+ \\w+ .*?in ([0-9.]+) s");

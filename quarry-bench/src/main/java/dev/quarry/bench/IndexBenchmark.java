@@ -60,7 +60,7 @@ public final class IndexBenchmark {
   }
 
   private static void model(Path dataset) throws Exception {
-    String id = "sentence-transformers/all-MiniLM-L6-v2";
+    String id = BuiltinModels.defaultId();
     Path home = ModelResolver.defaults().cacheDir();
     Path corpus = dataset.resolve("corpus.jsonl");
     CorpusSync.Options options = CorpusSync.Options.defaults();

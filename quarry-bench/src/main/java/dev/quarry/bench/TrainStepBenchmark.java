@@ -8,15 +8,16 @@ import dev.quarry.data.BeirDataset;
 import dev.quarry.inference.BertConfig;
 import dev.quarry.inference.BertWeights;
 import dev.quarry.io.Json;
+import dev.quarry.model.BuiltinModels;
 import dev.quarry.model.ModelFolder;
 import dev.quarry.model.ModelResolver;
 import dev.quarry.train.Trainer;
 import dev.quarry.train.TrainingArguments;
 import dev.quarry.train.TrainingLog;
-import dev.quarry.train.data.NoDuplicatesBatchSampler;
-import dev.quarry.train.data.TrainingData;
-import dev.quarry.train.data.TrainingExample;
-import dev.quarry.train.model.TrainableSentenceTransformer;
+import dev.quarry.train.examples.NoDuplicatesBatchSampler;
+import dev.quarry.train.examples.TrainingData;
+import dev.quarry.train.examples.TrainingExample;
+import dev.quarry.train.network.TrainableSentenceTransformer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -50,7 +51,7 @@ public final class TrainStepBenchmark {
         System.getenv("MALLOC_CONF"), JniUtils.getNumThreads());
     System.out.printf(Locale.ROOT, "libtorch fp32 GEMM peak (2048², DJL matMul): %.0f GFLOP/s%n%n", peak);
     System.out.printf(Locale.ROOT, "%-34s %8s %8s %9s %9s %8s %12s%n", "model", "q tok", "p tok", "s/step", "GFLOP/s", "% peak", "peak RSS");
-    ModelFolder minilm = ModelResolver.defaults().resolve("sentence-transformers/all-MiniLM-L6-v2").withMaxSeqLength(150);
+    ModelFolder minilm = ModelResolver.defaults().resolve(BuiltinModels.defaultId()).withMaxSeqLength(150);
     run("all-MiniLM-L6-v2 (384-d, 6 layers)", minilm, null, rows, steps, peak);
     if (args.length > 2 && args[2].equals("minilm")) {
       return; // the BERT-base row takes minutes

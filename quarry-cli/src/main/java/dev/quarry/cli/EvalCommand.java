@@ -132,7 +132,7 @@ final class EvalCommand implements Callable<Integer> {
     scoreFunctions.forEach(f -> fns.add(SimilarityFunction.fromId(f)));
     InformationRetrievalEvaluator evaluator = evaluator(ds, ds.dir().getFileName() + "-" + ds.split());
     SearchMode searchMode = SearchMode.fromId(mode);
-    if (searchMode == SearchMode.EXACT && index != null && index.solr != null) {
+    if (searchMode == SearchMode.EXACT && index != null && index.solr.given()) {
       throw new QuarryException(IndexRetriever.exactRefusal(index.solrTarget(ds.dir(), m.folder().modelId()).toString()));
     }
     if (searchMode != SearchMode.EXACT) {

@@ -5,8 +5,10 @@ import dev.quarry.index.IndexLocation;
 import dev.quarry.index.IndexSettings;
 import dev.quarry.index.lucene.LuceneIndex;
 import dev.quarry.model.ModelResolver;
+import dev.quarry.solr.SolrOptions;
 import dev.quarry.solr.SolrTarget;
 import java.nio.file.Path;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Where the index lives (a Lucene folder, or a SolrCloud collection) and how its HNSW graph is built. */
@@ -15,18 +17,7 @@ final class IndexOptions {
       description = "Index folder (default: $QUARRY_HOME/indexes/<dataset>-<model>).")
   Path index;
 
-  @Option(names = "--solr", paramLabel = "ZK_HOST[/chroot]|URL",
-      description = "Use a SolrCloud collection instead of a local index: ZooKeeper host:port[/chroot], or http://host:8983/solr.")
-  String solr;
-
-  @Option(names = "--collection", description = "Solr collection (default: <dataset>-<model>); created with Quarry's configset if absent.")
-  String collection;
-
-  @Option(names = "--shards", description = "Shards of a collection Quarry creates (default: ${DEFAULT-VALUE}).")
-  int shards = 1;
-
-  @Option(names = "--replicas", description = "Replicas per shard of a collection Quarry creates (default: ${DEFAULT-VALUE}).")
-  int replicas = 1;
+  @Mixin SolrOptions solr = new SolrOptions();
 
   @Option(names = "--hnsw-m", description = "HNSW graph degree M (default: ${DEFAULT-VALUE}).")
   int maxConn = IndexSettings.DEFAULT_MAX_CONN;
@@ -67,14 +58,9 @@ final class IndexOptions {
     return solr != null ? solr : LuceneIndex.at(folder(dataset, modelId));
   }
 
-  /** The Solr collection, when {@code --solr} is given; null for a local index. */
+  /** The Solr collection, when {@code --solr} is given (default name: <dataset>-<model>); null for a local index. */
   SolrTarget solrTarget(Path dataset, String modelId) {
-    if (solr == null) {
-      return null;
-    }
-    String name = collection != null ? collection
-        : (dataset.toAbsolutePath().normalize().getFileName() + "-" + modelId).replaceAll("[^A-Za-z0-9._-]", "_");
-    return new SolrTarget(solr, name, shards, replicas);
+    return solr.target((dataset.toAbsolutePath().normalize().getFileName() + "-" + modelId).replaceAll("[^A-Za-z0-9._-]", "_"));
   }
 
   Path folder(Path dataset, String modelId) {

@@ -11,8 +11,8 @@ import dev.quarry.train.Trainer;
 import dev.quarry.train.TrainingArguments;
 import dev.quarry.train.TrainingEvaluation;
 import dev.quarry.train.TrainingLog;
-import dev.quarry.train.data.TrainingData;
-import dev.quarry.train.data.TrainingExample;
+import dev.quarry.train.examples.TrainingData;
+import dev.quarry.train.examples.TrainingExample;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -86,10 +86,7 @@ final class TrainCommand implements Callable<Integer> {
     if (resume && overwrite) {
       throw new QuarryException("--resume and --overwrite exclude each other: continue the earlier run, or start over.");
     }
-    SimilarityFunction sim = SimilarityFunction.fromId(similarity);
-    if (sim != SimilarityFunction.DOT && sim != SimilarityFunction.COSINE) {
-      throw new QuarryException("--similarity must be dot or cosine, not '" + similarity + "'.");
-    }
+    SimilarityFunction sim = SimilarityFunction.fromId(similarity); // dot or cosine: TrainingArguments refuses the others
     TrainingArguments args = TrainingArguments.builder().epochs(epochs).batchSize(batchSize).learningRate(lr)
         .warmupSteps(warmupSteps == null ? -1 : warmupSteps).weightDecay(weightDecay).adamEps(adamEps)
         .biasCorrection(biasCorrection).maxGradNorm(maxGradNorm).scale(scale).similarity(sim).seed(seed)

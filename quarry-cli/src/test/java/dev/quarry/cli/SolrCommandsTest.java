@@ -66,8 +66,8 @@ class SolrCommandsTest {
 
       // The server over the same collection: search, and a write acknowledged only once committed.
       IndexOptions options = new IndexOptions();
-      options.solr = zk;
-      options.collection = "aiqa";
+      options.solr.address = zk;
+      options.solr.collection = "aiqa";
       ModelOptions model = new ModelOptions();
       try (SentenceTransformer m = model.load(); PassageIndex index = IndexAccess.open(m, data, options)) {
         QuarryServer server = QuarryServer.start(m, index, ServerConfig.defaults().withPort(0).withToken(TOKEN));

@@ -13,7 +13,6 @@ import dev.quarry.QuarryException;
  * @param maxLength tokens kept per text, or 0 for the model's max_seq_length
  * @param precision output precision
  * @param truncateDim keep only the first n dimensions (Matryoshka), or 0 for all
- * @param calibration embeddings whose per-dimension ranges calibrate int8/uint8, or null
  * @param progress told how far a long call has got
  */
 public record EncodeOptions(
@@ -24,7 +23,6 @@ public record EncodeOptions(
     int maxLength,
     Precision precision,
     int truncateDim,
-    float[][] calibration,
     ProgressListener progress) {
 
   public static final int DEFAULT_BATCH_SIZE = 32;
@@ -49,42 +47,38 @@ public record EncodeOptions(
 
   /** sentence-transformers' defaults: batch 32, no extra normalisation, no prompt, float32. */
   public static EncodeOptions defaults() {
-    return new EncodeOptions(DEFAULT_BATCH_SIZE, false, null, null, 0, Precision.FLOAT32, 0, null, null);
+    return new EncodeOptions(DEFAULT_BATCH_SIZE, false, null, null, 0, Precision.FLOAT32, 0, null);
   }
 
   public EncodeOptions withBatchSize(int v) {
-    return new EncodeOptions(v, normalize, promptName, prompt, maxLength, precision, truncateDim, calibration, progress);
+    return new EncodeOptions(v, normalize, promptName, prompt, maxLength, precision, truncateDim, progress);
   }
 
   public EncodeOptions withNormalize(boolean v) {
-    return new EncodeOptions(batchSize, v, promptName, prompt, maxLength, precision, truncateDim, calibration, progress);
+    return new EncodeOptions(batchSize, v, promptName, prompt, maxLength, precision, truncateDim, progress);
   }
 
   public EncodeOptions withPromptName(String v) {
-    return new EncodeOptions(batchSize, normalize, v, prompt, maxLength, precision, truncateDim, calibration, progress);
+    return new EncodeOptions(batchSize, normalize, v, prompt, maxLength, precision, truncateDim, progress);
   }
 
   public EncodeOptions withPrompt(String v) {
-    return new EncodeOptions(batchSize, normalize, promptName, v, maxLength, precision, truncateDim, calibration, progress);
+    return new EncodeOptions(batchSize, normalize, promptName, v, maxLength, precision, truncateDim, progress);
   }
 
   public EncodeOptions withMaxLength(int v) {
-    return new EncodeOptions(batchSize, normalize, promptName, prompt, v, precision, truncateDim, calibration, progress);
+    return new EncodeOptions(batchSize, normalize, promptName, prompt, v, precision, truncateDim, progress);
   }
 
   public EncodeOptions withPrecision(Precision v) {
-    return new EncodeOptions(batchSize, normalize, promptName, prompt, maxLength, v, truncateDim, calibration, progress);
+    return new EncodeOptions(batchSize, normalize, promptName, prompt, maxLength, v, truncateDim, progress);
   }
 
   public EncodeOptions withTruncateDim(int v) {
-    return new EncodeOptions(batchSize, normalize, promptName, prompt, maxLength, precision, v, calibration, progress);
-  }
-
-  public EncodeOptions withCalibration(float[][] v) {
-    return new EncodeOptions(batchSize, normalize, promptName, prompt, maxLength, precision, truncateDim, v, progress);
+    return new EncodeOptions(batchSize, normalize, promptName, prompt, maxLength, precision, v, progress);
   }
 
   public EncodeOptions withProgress(ProgressListener v) {
-    return new EncodeOptions(batchSize, normalize, promptName, prompt, maxLength, precision, truncateDim, calibration, v);
+    return new EncodeOptions(batchSize, normalize, promptName, prompt, maxLength, precision, truncateDim, v);
   }
 }

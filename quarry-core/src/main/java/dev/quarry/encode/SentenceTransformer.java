@@ -314,7 +314,7 @@ public final class SentenceTransformer implements AutoCloseable {
     if (options.precision() == Precision.FLOAT32) {
       return new Embeddings(Precision.FLOAT32, vectors, null, dim, tokenCounts);
     }
-    byte[][] q = Quantization.quantize(vectors, options.precision(), options.calibration());
+    byte[][] q = Quantization.quantize(vectors, options.precision(), null);
     return new Embeddings(options.precision(), null, q, dim, tokenCounts);
   }
 

@@ -1,6 +1,7 @@
 package dev.quarry.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.quarry.Digests;
 import dev.quarry.QuarryException;
 import dev.quarry.QuarryFailure;
 import dev.quarry.io.Json;
@@ -20,11 +21,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
@@ -46,6 +44,11 @@ import java.util.regex.Pattern;
  * take turns through a file lock; a resumed download is appended only where the server's {@code
  * Content-Range} says it starts; a body that stalls for longer than the read timeout is abandoned
  * (and resumes next time); and every file is on disk (fsync) before the snapshot is marked complete.
+ *
+ * <p>Why one class of over 400 lines: the guarantees above hold only together (a resumed body is
+ * verified against the listing it was resumed for, under the lock that admitted it), and they are
+ * read and reviewed as one protocol; its parts (listing, ranged transfer, verification, snapshot
+ * commit) are private steps of it, not reusable on their own.
  */
 public final class HubClient {
   public static final String DEFAULT_ENDPOINT = "https://huggingface.co";
@@ -315,36 +318,18 @@ public final class HubClient {
       throw new IOException(name + " has " + actual + " bytes, the hub lists " + size);
     }
     if (sha256 != null) {
-      String got = digest(file, "SHA-256", null);
+      String got = Digests.hex(file, "SHA-256", null);
       if (!got.equalsIgnoreCase(sha256)) {
         Files.delete(file);
         throw new IOException(name + " has SHA-256 " + got + ", the hub lists " + sha256 + " (corrupt download deleted)");
       }
     } else if (blobId != null && !blobId.isEmpty()) {
       // git's blob id: SHA-1 over "blob <size>\0" followed by the content.
-      String got = digest(file, "SHA-1", ("blob " + actual + "\0").getBytes(StandardCharsets.UTF_8));
+      String got = Digests.hex(file, "SHA-1", ("blob " + actual + "\0").getBytes(StandardCharsets.UTF_8));
       if (!got.equalsIgnoreCase(blobId)) {
         Files.delete(file);
         throw new IOException(name + " has git blob id " + got + ", the hub lists " + blobId + " (corrupt download deleted)");
       }
-    }
-  }
-
-  static String digest(Path file, String algorithm, byte[] prefix) throws IOException {
-    try {
-      MessageDigest md = MessageDigest.getInstance(algorithm);
-      if (prefix != null) {
-        md.update(prefix);
-      }
-      try (InputStream in = Files.newInputStream(file)) {
-        byte[] buf = new byte[1 << 16];
-        for (int n; (n = in.read(buf)) > 0; ) {
-          md.update(buf, 0, n);
-        }
-      }
-      return HexFormat.of().formatHex(md.digest());
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
     }
   }
 

@@ -5,7 +5,6 @@ import dev.quarry.Quarry;
 import dev.quarry.QuarryException;
 import dev.quarry.inference.OnnxExports;
 import dev.quarry.io.Json;
-import dev.quarry.modules.Dense;
 import dev.quarry.modules.ModuleType;
 import dev.quarry.modules.Normalize;
 import dev.quarry.modules.PoolingConfig;
@@ -298,8 +297,7 @@ public record ModelFolder(
         switch (type) {
           case TRANSFORMER -> transformerDir = e.dir();
           case POOLING -> pooling = PoolingConfig.readFolder(e.dir());
-          case DENSE -> modules.add(Dense.readFolder(e.dir()));
-          case NORMALIZE -> modules.add(Normalize.INSTANCE);
+          case DENSE, NORMALIZE -> modules.add(type.load(e.dir()));
           case ROUTER -> throw new QuarryException("A Router in " + e.where() + " must be the first module, and only one.");
           default -> throw new IllegalStateException(type.name());
         }

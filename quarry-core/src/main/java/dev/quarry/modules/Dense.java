@@ -4,8 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.quarry.QuarryException;
 import dev.quarry.io.Json;
 import dev.quarry.io.Safetensors;
+import dev.quarry.io.SafetensorsWriter;
+import dev.quarry.io.Tensor;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.function.DoubleUnaryOperator;
 
 /**
@@ -38,6 +43,17 @@ public final class Dense implements SentenceModule {
 
     public double apply(double x) {
       return fn.applyAsDouble(x);
+    }
+
+    /** The fully qualified torch class sentence-transformers writes for it. */
+    public String torchName() {
+      return "torch.nn.modules.activation." + switch (this) {
+        case IDENTITY -> "Identity";
+        case TANH -> "Tanh";
+        case RELU -> "ReLU";
+        case SIGMOID -> "Sigmoid";
+        case GELU -> "GELU";
+      };
     }
 
     /** Parses the fully qualified torch class name from a Dense config.json. */
@@ -89,6 +105,29 @@ public final class Dense implements SentenceModule {
   @Override
   public int outputDimension(int inputDimension) {
     return out;
+  }
+
+  @Override
+  public ModuleType type() {
+    return ModuleType.DENSE;
+  }
+
+  /** config.json and model.safetensors ({@code linear.weight} [out, in], {@code linear.bias}), as Dense.save writes them. */
+  @Override
+  public void save(Path dir) throws IOException {
+    Files.createDirectories(dir);
+    Map<String, Object> cfg = new LinkedHashMap<>();
+    cfg.put("in_features", in);
+    cfg.put("out_features", out);
+    cfg.put("bias", bias != null);
+    cfg.put("activation_function", activation.torchName());
+    Json.prettyWriter().writeValue(dir.resolve("config.json").toFile(), cfg);
+    Map<String, Tensor> tensors = new LinkedHashMap<>();
+    tensors.put("linear.weight", new Tensor(new long[] {out, in}, weight));
+    if (bias != null) {
+      tensors.put("linear.bias", new Tensor(new long[] {out}, bias));
+    }
+    SafetensorsWriter.write(dir.resolve("model.safetensors"), tensors);
   }
 
   /** Reads the module in {@code dir}: config.json (features, bias, activation) and model.safetensors. */

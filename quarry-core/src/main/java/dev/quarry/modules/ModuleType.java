@@ -1,5 +1,6 @@
 package dev.quarry.modules;
 
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -40,6 +41,20 @@ public enum ModuleType {
   ModuleType(String simpleName, String... paths) {
     this.simpleName = simpleName;
     this.paths = List.of(paths);
+  }
+
+  /** Whether it runs after pooling, one sentence embedding at a time ({@link SentenceModule}). */
+  public boolean isSentenceModule() {
+    return this == DENSE || this == NORMALIZE;
+  }
+
+  /** Loads a sentence module's folder; each module reads its own files. */
+  public SentenceModule load(Path dir) {
+    return switch (this) {
+      case DENSE -> Dense.readFolder(dir);
+      case NORMALIZE -> Normalize.readFolder(dir);
+      default -> throw new IllegalStateException(simpleName + " is not a sentence module: its folder is the model's own");
+    };
   }
 
   /** The class name without its package ({@code Transformer}). */

@@ -1,10 +1,30 @@
 package dev.quarry.modules;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
 /** sentence-transformers' {@code models.Normalize}: L2 normalisation, as torch F.normalize (eps 1e-12). */
 public final class Normalize implements SentenceModule {
   /** The module's type in modules.json; its folder holds no files. */
   public static final String TYPE = "sentence_transformers.models.Normalize";
   public static final Normalize INSTANCE = new Normalize();
+
+  @Override
+  public ModuleType type() {
+    return ModuleType.NORMALIZE;
+  }
+
+  /** An empty folder: Normalize has no parameters. */
+  @Override
+  public void save(Path dir) throws IOException {
+    Files.createDirectories(dir);
+  }
+
+  /** The module of a Normalize folder (it holds no files). */
+  public static Normalize readFolder(Path dir) {
+    return INSTANCE;
+  }
 
   @Override
   public float[] apply(float[] v) {

@@ -87,12 +87,4 @@ public final class RowMatrix {
     return into;
   }
 
-  /** All rows as arrays, on the heap (for callers that keep vectors in memory). */
-  public float[][] toArrays() {
-    float[][] out = new float[rows][];
-    for (int i = 0; i < rows; i++) {
-      out[i] = row(i, new float[dim]);
-    }
-    return out;
-  }
 }

@@ -175,9 +175,9 @@ class HubClientTest {
       Path tmp = Files.createTempFile("blob", ".bin");
       Files.write(tmp, f.getValue());
       if (f.getValue().length > 1_000_000) {
-        s.putObject("lfs").put("sha256", HubClient.digest(tmp, "SHA-256", null)).put("size", f.getValue().length);
+        s.putObject("lfs").put("sha256", dev.quarry.Digests.hex(tmp, "SHA-256", null)).put("size", f.getValue().length);
       } else {
-        s.put("blobId", HubClient.digest(tmp, "SHA-1", ("blob " + f.getValue().length + "\0").getBytes(StandardCharsets.UTF_8)));
+        s.put("blobId", dev.quarry.Digests.hex(tmp, "SHA-1", ("blob " + f.getValue().length + "\0").getBytes(StandardCharsets.UTF_8)));
       }
       Files.delete(tmp);
     }

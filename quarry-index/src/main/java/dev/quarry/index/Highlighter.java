@@ -27,17 +27,26 @@ public final class Highlighter {
 
   /** [start, end) offsets in {@code text} of words whose stem is one of the query's stems. */
   public List<int[]> spans(String query, String text) {
+    return spans(query, List.of(text)).get(0);
+  }
+
+  /** The spans of each text (a title and its passage), the query analysed once. */
+  public List<List<int[]>> spans(String query, List<String> texts) {
     Set<String> wanted = new HashSet<>();
     analyze(query, (term, start, end) -> wanted.add(term));
-    List<int[]> out = new ArrayList<>();
-    if (!wanted.isEmpty()) {
-      analyze(text, (term, start, end) -> {
-        if (wanted.contains(term)) {
-          out.add(new int[] {start, end});
-        }
-      });
+    List<List<int[]>> all = new ArrayList<>(texts.size());
+    for (String text : texts) {
+      List<int[]> out = new ArrayList<>();
+      if (!wanted.isEmpty()) {
+        analyze(text, (term, start, end) -> {
+          if (wanted.contains(term)) {
+            out.add(new int[] {start, end});
+          }
+        });
+      }
+      all.add(out);
     }
-    return out;
+    return all;
   }
 
   private interface TermSink {

@@ -12,8 +12,6 @@ import dev.quarry.index.PassageSchema;
 import dev.quarry.io.Json;
 import dev.quarry.search.Hit;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -24,7 +22,6 @@ import org.apache.solr.client.solrj.SolrRequest;
 import org.apache.solr.client.solrj.SolrServerException;
 import org.apache.solr.client.solrj.impl.CloudSolrClient;
 import org.apache.solr.client.solrj.request.CollectionAdminRequest;
-import org.apache.solr.client.solrj.request.ConfigSetAdminRequest;
 import org.apache.solr.client.solrj.request.QueryRequest;
 import org.apache.solr.client.solrj.response.QueryResponse;
 import org.apache.solr.common.SolrDocument;
@@ -81,7 +78,8 @@ public final class SolrIndex implements PassageIndex {
     SolrIndex index = new SolrIndex(target, client, metadata, settings);
     try {
       if (!CollectionAdminRequest.listCollections(client).contains(target.collection())) {
-        index.create();
+        SolrCollections.create(client, target, SolrConfigSet.zip(metadata, settings));
+        index.commit(Map.of());
       } else {
         Map<String, String> stored = index.commitData();
         if (stored.isEmpty()) {
@@ -98,24 +96,6 @@ public final class SolrIndex implements PassageIndex {
       }
       throw new QuarryFailure("Cannot open " + target + ": " + e.getMessage(), e);
     }
-  }
-
-  @SuppressWarnings("deprecation") // setWaitForFinalState: still the way to wait for active replicas in SolrJ 9.10
-  private void create() throws SolrServerException, IOException {
-    String configName = "quarry-" + target.collection();
-    Path zip = Files.createTempFile("quarry-configset", ".zip");
-    try {
-      Files.write(zip, SolrConfigSet.zip(metadata, settings));
-      new ConfigSetAdminRequest.Upload().setConfigSetName(configName).setUploadFile(zip.toFile(), "application/zip")
-          .setOverwrite(true).process(client);
-    } finally {
-      Files.deleteIfExists(zip);
-    }
-    CollectionAdminRequest.Create create = CollectionAdminRequest.createCollection(target.collection(), configName,
-        target.shards(), target.replicas());
-    create.setWaitForFinalState(true); // every replica active before the first write
-    create.process(client);
-    commit(Map.of());
   }
 
   @Override
@@ -392,17 +372,6 @@ public final class SolrIndex implements PassageIndex {
   @Override
   public String writeProblem() {
     return null;
-  }
-
-  /** Drops the collection and its configset (tests and `--reindex`). */
-  public static void deleteCollection(SolrTarget target) {
-    try (CloudSolrClient client = target.client()) {
-      if (CollectionAdminRequest.listCollections(client).contains(target.collection())) {
-        CollectionAdminRequest.deleteCollection(target.collection()).process(client);
-      }
-    } catch (SolrServerException | IOException e) {
-      throw new QuarryFailure("Cannot delete " + target + ": " + e.getMessage(), e);
-    }
   }
 
   @Override

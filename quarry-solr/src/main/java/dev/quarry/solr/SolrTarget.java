@@ -54,7 +54,7 @@ public record SolrTarget(String address, String collection, int shards, int repl
   /** Drops the collection and its configset. */
   @Override
   public void delete() {
-    SolrIndex.deleteCollection(this);
+    SolrCollections.delete(this);
   }
 
   @Override

@@ -5,6 +5,7 @@ import dev.quarry.data.Document;
 import dev.quarry.encode.EncodeOptions;
 import dev.quarry.encode.RuntimeOptions;
 import dev.quarry.encode.SentenceTransformer;
+import dev.quarry.model.BuiltinModels;
 import dev.quarry.model.ModelResolver;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +31,7 @@ public final class SparkEncodeBenchmark {
     Path work = Files.createTempDirectory("quarry-spark-bench");
     Path input = work.resolve("corpus.jsonl");
     Files.write(input, Files.readAllLines(scifact.resolve("corpus.jsonl")).subList(0, n));
-    String model = "sentence-transformers/all-MiniLM-L6-v2";
+    String model = BuiltinModels.defaultId();
 
     double[] plain = new double[3];
     for (int threads : new int[] {1, 2}) {

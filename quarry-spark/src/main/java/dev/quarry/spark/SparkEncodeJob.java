@@ -9,8 +9,10 @@ import dev.quarry.encode.SentenceTransformer;
 import dev.quarry.index.CorpusIndexer;
 import dev.quarry.index.IndexSettings;
 import dev.quarry.index.lucene.LuceneIndex;
+import dev.quarry.model.BuiltinModels;
 import dev.quarry.model.ModelFingerprint;
 import dev.quarry.solr.SolrIndex;
+import dev.quarry.solr.SolrOptions;
 import dev.quarry.solr.SolrTarget;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,6 +28,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -43,7 +46,7 @@ public final class SparkEncodeJob implements Callable<Integer> {
 
   @Option(names = "--model", description = "Model folder every node sees, a folder shipped with --archives (its alias), or a built-in id"
       + " (default: ${DEFAULT-VALUE}).")
-  String model = "sentence-transformers/all-MiniLM-L6-v2";
+  String model = BuiltinModels.defaultId();
 
   @Option(names = "--onnx-file", paramLabel = "NAME",
       description = "Run another ONNX file of the model folder, e.g. model_qint8_avx512_vnni.onnx from `quarry quantize`"
@@ -53,17 +56,7 @@ public final class SparkEncodeJob implements Callable<Integer> {
   @Option(names = "--parquet", paramLabel = "DIR", description = "Write (id, vector, model_fingerprint) rows here.")
   String parquet;
 
-  @Option(names = "--solr", paramLabel = "ZK_HOST[/chroot]|URL", description = "Write into this SolrCloud (with --collection).")
-  String solr;
-
-  @Option(names = "--collection", description = "Solr collection (created with Quarry's configset if absent).")
-  String collection;
-
-  @Option(names = "--shards", description = "Shards of a new collection (default: ${DEFAULT-VALUE}).")
-  int shards = 1;
-
-  @Option(names = "--replicas", description = "Replicas per shard of a new collection (default: ${DEFAULT-VALUE}).")
-  int replicas = 1;
+  @Mixin SolrOptions solr = new SolrOptions();
 
   @Option(names = "--lucene", paramLabel = "DIR", description = "Build a Quarry index here (per-partition indexes, then IndexWriter.addIndexes).")
   String lucene;
@@ -126,12 +119,10 @@ public final class SparkEncodeJob implements Callable<Integer> {
 
   /** Runs the job on {@code spark} (the caller owns the session). */
   public Summary run(SparkSession spark) {
-    if (parquet == null && solr == null && lucene == null) {
+    if (parquet == null && !solr.given() && lucene == null) {
       throw new QuarryException("Nothing to write: give --parquet DIR, --solr ZK --collection NAME and/or --lucene DIR.");
     }
-    if (solr != null && collection == null) {
-      throw new QuarryException("--solr needs --collection.");
-    }
+    SolrTarget target = solr.target(null); // --solr needs --collection here: there is no dataset to name it after
     if (parquet != null && Files.exists(Path.of(parquet))) {
       throw new QuarryException(parquet + " exists; the job writes a new Parquet table (delete it or choose another --parquet).");
     }
@@ -157,8 +148,7 @@ public final class SparkEncodeJob implements Callable<Integer> {
           : encoded.mapPartitions(fault("parquet").afterRows(100), Encoders.row(EncodePartition.SCHEMA));
       rowsOut.select(col("id"), col("vector"), lit(fingerprint).as("model_fingerprint")).write().parquet(parquet);
     }
-    if (solr != null) {
-      SolrTarget target = new SolrTarget(solr, collection, shards, replicas);
+    if (target != null) {
       SolrIndex.open(target, meta.metadata(), settings).close(); // created (or checked) once, on the driver
       encoded.foreachPartition(IndexSinks.solr(target, meta, fault("solr")));
     }

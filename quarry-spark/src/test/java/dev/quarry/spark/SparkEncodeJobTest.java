@@ -79,9 +79,9 @@ class SparkEncodeJobTest {
       job.model = TestModels.folder(TestModels.MINILM).toString();
       job.parquet = tmp.resolve("vectors.parquet").toString();
       job.lucene = tmp.resolve("index").toString();
-      job.solr = cluster.getZkServer().getZkAddress();
-      job.collection = "scifact2k";
-      job.shards = 2;
+      job.solr.address = cluster.getZkServer().getZkAddress();
+      job.solr.collection = "scifact2k";
+      job.solr.shards = 2;
       job.partitions = 4;
       job.failOncePartition = 1;
       job.failOnceIn = List.of("encode", "parquet", "lucene", "solr");
@@ -127,7 +127,7 @@ class SparkEncodeJobTest {
       float[][] queries = model.encodeQueries(evaluator.queryIds().stream().map(ds.queries()::get).toList(), EncodeOptions.defaults());
       try (LuceneIndex pipeline = LuceneIndex.open(tmp.resolve("local"), CorpusIndexer.metadataOf(model), IndexSettings.defaults());
           LuceneIndex merged = LuceneIndex.open(Path.of(job.lucene), CorpusIndexer.metadataOf(model), IndexSettings.defaults());
-          SolrIndex solr = SolrIndex.open(new SolrTarget(job.solr, job.collection, 2, 1), CorpusIndexer.metadataOf(model),
+          SolrIndex solr = SolrIndex.open(new SolrTarget(job.solr.address, job.solr.collection, 2, 1), CorpusIndexer.metadataOf(model),
               IndexSettings.defaults())) {
         // The local pipeline: `quarry index` over the same corpus, with the vectors `quarry encode` gave above.
         CorpusSync.sync(pipeline, slice.resolve("corpus.jsonl"),

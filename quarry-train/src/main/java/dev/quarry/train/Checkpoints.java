@@ -58,7 +58,7 @@ public final class Checkpoints {
     Path tmp = dir.resolve(name + ".tmp-" + ProcessHandle.current().pid());
     try {
       Files.createDirectories(dir);
-      deleteTree(tmp);
+      FileTrees.delete(tmp);
       Files.createDirectories(tmp);
       SafetensorsWriter.write(tmp.resolve(MODEL), weights);
       if (optimizer != null) {
@@ -71,7 +71,7 @@ public final class Checkpoints {
       Path old = null;
       if (Files.exists(target)) { // replacing "best": move the old one aside first
         old = dir.resolve(name + ".old-" + ProcessHandle.current().pid());
-        deleteTree(old);
+        FileTrees.delete(old);
         Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
       }
       try {
@@ -81,7 +81,7 @@ public final class Checkpoints {
       }
       fsync(dir);
       if (old != null) {
-        deleteTree(old);
+        FileTrees.delete(old);
       }
       return target;
     } catch (IOException e) {
@@ -94,7 +94,7 @@ public final class Checkpoints {
     Path p = write(PREFIX + step, weights, optimizer, state);
     List<Path> all = numbered();
     for (int i = 0; i < all.size() - keep; i++) {
-      deleteTree(all.get(i));
+      FileTrees.delete(all.get(i));
     }
     return p;
   }
@@ -174,7 +174,7 @@ public final class Checkpoints {
     }
     try (Stream<Path> s = Files.list(dir)) {
       s.filter(p -> p.getFileName().toString().contains(".tmp-") || p.getFileName().toString().contains(".old-"))
-          .forEach(Checkpoints::deleteTree);
+          .forEach(FileTrees::delete);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -192,9 +192,5 @@ public final class Checkpoints {
         throw e; // some file systems refuse to open directories; files must sync
       }
     }
-  }
-
-  static void deleteTree(Path p) {
-    FileTrees.delete(p);
   }
 }

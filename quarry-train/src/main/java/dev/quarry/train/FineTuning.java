@@ -5,12 +5,11 @@ import ai.djl.pytorch.jni.JniUtils;
 import dev.quarry.FileTrees;
 import dev.quarry.QuarryFailure;
 import dev.quarry.model.ModelFolder;
-import dev.quarry.train.data.NoDuplicatesBatchSampler;
-import dev.quarry.train.data.TrainingExample;
+import dev.quarry.train.examples.TrainingExample;
 import dev.quarry.train.export.ModelCard;
 import dev.quarry.train.export.SentenceTransformerWriter;
-import dev.quarry.train.model.TrainableSentenceTransformer;
-import dev.quarry.train.optim.WarmupLinearSchedule;
+import dev.quarry.train.loss.TrainingLoss;
+import dev.quarry.train.network.TrainableSentenceTransformer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,6 +51,11 @@ public final class FineTuning {
   public record Result(Path folder, Path plot, TrainingLog log, int steps, int batchesPerEpoch, TrainingLog.EvalRecord base,
       TrainingLog.EvalRecord best) {}
 
+  private static ModelCard.Evaluation cardEvaluation(TrainingArguments args, TrainingLog.EvalRecord before, TrainingLog.EvalRecord best) {
+    return best == null ? null
+        : new ModelCard.Evaluation(args.similarity().id(), best.step(), before == null ? null : before.metrics(), best.metrics());
+  }
+
   /**
    * Fine-tunes {@code base} on {@code rows} and saves the result in {@code output}.
    *
@@ -64,19 +68,19 @@ public final class FineTuning {
     } catch (IOException e) {
       throw new QuarryFailure("Cannot create " + output + ": " + e.getMessage(), e);
     }
-    int batches = new NoDuplicatesBatchSampler(rows, args.batchSize(), false, args.seed()).batchesPerEpoch();
     Path png = output.resolve("training_curves.png");
     try (NDManager manager = NDManager.newBaseManager("PyTorch");
         TrainableSentenceTransformer model = TrainableSentenceTransformer.load(base, manager)) {
       if (options.intraOpThreads() > 0) {
         JniUtils.setNumThreads(options.intraOpThreads());
       }
-      Trainer.Result result = new Trainer(model, rows, args, evaluation, output, options.listener()).train(options.start());
+      TrainingLoss loss = args.trainingLoss(base.pooling().outputDimension());
+      Trainer.Result result = new Trainer(model, rows, args, loss, evaluation, output, options.listener()).train(options.start());
       TrainingLog log = result.log();
-      int warmup = args.warmupSteps() >= 0 ? args.warmupSteps() : WarmupLinearSchedule.defaultWarmup(Math.max(result.steps(), 1));
+      int batches = result.batchesPerEpoch();
       TrainingLog.EvalRecord before = log.evals().stream().filter(e -> e.step() == 0).findFirst().orElse(null);
-      String card = ModelCard.render(output.getFileName().toString(), base, model.config(), args, rows.size(), batches, warmup,
-          before, result.best());
+      String card = ModelCard.render(output.getFileName().toString(), base, model.config(), new ModelCard.Run(rows.size(), args.batchSize(),
+          batches, loss.cards(), args.fitParameters(result.warmupSteps()), cardEvaluation(args, before, result.best())));
       SentenceTransformerWriter.write(output, base, model.config(), result.finalWeights(), card);
       if (!options.keepCheckpoints()) {
         FileTrees.delete(output.resolve("checkpoints")); // the run finished: the folder itself is the result

@@ -7,17 +7,17 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.quarry.Digests;
+import dev.quarry.FileTrees;
 import dev.quarry.QuarryException;
 import dev.quarry.eval.IrResult;
 import dev.quarry.inference.BertWeights;
 import dev.quarry.io.Json;
-import dev.quarry.train.data.NoDuplicatesBatchSampler;
-import dev.quarry.train.data.TrainingExample;
+import dev.quarry.train.examples.NoDuplicatesBatchSampler;
+import dev.quarry.train.examples.TrainingExample;
 import dev.quarry.train.loss.CachedMultipleNegativesRankingLoss;
 import dev.quarry.train.loss.EmbeddingLoss;
-import dev.quarry.train.loss.MatryoshkaLoss;
-import dev.quarry.train.loss.MultipleNegativesRankingLoss;
-import dev.quarry.train.model.TrainableSentenceTransformer;
+import dev.quarry.train.loss.TrainingLoss;
+import dev.quarry.train.network.TrainableSentenceTransformer;
 import dev.quarry.train.optim.AdamW;
 import dev.quarry.train.optim.GradientClipping;
 import dev.quarry.train.optim.WarmupLinearSchedule;
@@ -59,13 +59,17 @@ public final class Trainer {
   private final EmbeddingLoss loss;
   /** Set for {@code --loss cached-mnrl}: the batch is embedded mini-batch by mini-batch. */
   private final CachedMultipleNegativesRankingLoss cached;
+  private final NoDuplicatesBatchSampler sampler;
 
   /**
    * What a run ends with.
    *
    * @param finalWeights the weights to save: those of the best evaluation, else the last
+   * @param batchesPerEpoch batches in a full epoch
+   * @param warmupSteps the warm-up the schedule used
    */
-  public record Result(int steps, TrainingLog log, TrainingLog.EvalRecord best, BertWeights finalWeights) {}
+  public record Result(int steps, TrainingLog log, TrainingLog.EvalRecord best, BertWeights finalWeights, int batchesPerEpoch,
+      int warmupSteps) {}
 
   /** How a run treats what an earlier run left in its work folder. */
   public enum Start {
@@ -86,6 +90,12 @@ public final class Trainer {
    */
   public Trainer(TrainableSentenceTransformer model, List<TrainingExample> examples, TrainingArguments args,
       TrainingEvaluation evaluation, Path workDir, TrainingListener listener) {
+    this(model, examples, args, args.trainingLoss(model.folder().pooling().outputDimension()), evaluation, workDir, listener);
+  }
+
+  /** As above, with the loss built already (the one the model card describes). */
+  public Trainer(TrainableSentenceTransformer model, List<TrainingExample> examples, TrainingArguments args, TrainingLoss trainingLoss,
+      TrainingEvaluation evaluation, Path workDir, TrainingListener listener) {
     this.model = model;
     this.examples = examples;
     this.args = args;
@@ -94,16 +104,9 @@ public final class Trainer {
     this.log = new TrainingLog(workDir.resolve("training_log.jsonl"));
     this.workDir = workDir;
     this.listener = listener == null ? new TrainingListener() {} : listener;
-    this.loss = lossOf(args, model.folder().pooling().outputDimension());
-    this.cached = args.loss().equals(TrainingArguments.CACHED_MNRL)
-        ? new CachedMultipleNegativesRankingLoss(loss, args.miniBatchSize()) : null;
-  }
-
-  /** MNRL on the recipe's scale and similarity, inside MatryoshkaLoss when dimensions are given. */
-  public static EmbeddingLoss lossOf(TrainingArguments args, int dimension) {
-    EmbeddingLoss mnrl = new MultipleNegativesRankingLoss(args.scale(), args.similarity());
-    return args.matryoshkaDims().isEmpty() ? mnrl
-        : new MatryoshkaLoss(mnrl, args.matryoshkaDims(), args.matryoshkaWeights(), dimension);
+    this.loss = trainingLoss.loss();
+    this.cached = trainingLoss.cached();
+    this.sampler = new NoDuplicatesBatchSampler(examples, args.batchSize(), false, args.seed());
   }
 
   public TrainingLog log() {
@@ -112,7 +115,6 @@ public final class Trainer {
 
   /** The batches of every epoch (row indices), cut at max steps. */
   List<List<List<Integer>>> plan() {
-    NoDuplicatesBatchSampler sampler = new NoDuplicatesBatchSampler(examples, args.batchSize(), false, args.seed());
     List<List<List<Integer>>> epochs = new ArrayList<>();
     int total = 0;
     for (int e = 0; e < args.epochs(); e++) {
@@ -140,7 +142,7 @@ public final class Trainer {
   public Result train(Start start) {
     List<List<List<Integer>>> plan = checkedPlan();
     int totalSteps = plan.stream().mapToInt(List::size).sum();
-    int warmup = args.warmupSteps() >= 0 ? args.warmupSteps() : WarmupLinearSchedule.defaultWarmup(totalSteps);
+    int warmup = args.warmupStepsFor(totalSteps);
     WarmupLinearSchedule schedule = new WarmupLinearSchedule(args.learningRate(), warmup, totalSteps);
     Map<String, NDArray> params = model.encoder().parameters();
     model.encoder().setRequiresGradient(true);
@@ -165,8 +167,8 @@ public final class Trainer {
           afterStep(epoch, epochEnd, optimizer, progress);
         }
       }
-      Checkpoints.deleteTree(workDir.resolve("eval-model"));
-      return new Result(progress.step, log, progress.best, weightsToKeep(progress));
+      FileTrees.delete(workDir.resolve("eval-model"));
+      return new Result(progress.step, log, progress.best, weightsToKeep(progress), sampler.batchesPerEpoch(), warmup);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } finally {
@@ -211,7 +213,7 @@ public final class Trainer {
   private boolean restoreOrClear(Start start, AdamW optimizer, Progress progress) throws IOException {
     Checkpoints.Saved saved = start == Start.RESUME ? checkpoints.latest() : null;
     if (saved == null) {
-      Checkpoints.deleteTree(checkpoints.dir());
+      FileTrees.delete(checkpoints.dir());
       Files.deleteIfExists(log.file());
       return false;
     }

@@ -2,6 +2,12 @@ package dev.quarry.train;
 
 import dev.quarry.QuarryException;
 import dev.quarry.similarity.SimilarityFunction;
+import dev.quarry.train.export.ModelCard;
+import dev.quarry.train.loss.EmbeddingLoss;
+import dev.quarry.train.loss.MatryoshkaLoss;
+import dev.quarry.train.loss.MultipleNegativesRankingLoss;
+import dev.quarry.train.loss.TrainingLoss;
+import dev.quarry.train.optim.WarmupLinearSchedule;
 import java.util.List;
 
 /**
@@ -60,8 +66,31 @@ public record TrainingArguments(
     if (miniBatchSize < 1) {
       throw new QuarryException("--mini-batch-size must be at least 1, got " + miniBatchSize + ".");
     }
+    MultipleNegativesRankingLoss.checkSimilarity(similarity);
     matryoshkaDims = List.copyOf(matryoshkaDims);
     matryoshkaWeights = List.copyOf(matryoshkaWeights);
+  }
+
+  /**
+   * The loss these arguments describe, for a model of {@code dimension}: MNRL on the recipe's scale
+   * and similarity, inside MatryoshkaLoss when dimensions are given, cached when {@link #CACHED_MNRL}.
+   * Built once per run and handed to the trainer and the model card.
+   */
+  public TrainingLoss trainingLoss(int dimension) {
+    EmbeddingLoss mnrl = new MultipleNegativesRankingLoss(scale, similarity);
+    EmbeddingLoss loss = matryoshkaDims.isEmpty() ? mnrl : new MatryoshkaLoss(mnrl, matryoshkaDims, matryoshkaWeights, dimension);
+    return CACHED_MNRL.equals(this.loss) ? TrainingLoss.cached(loss, miniBatchSize) : TrainingLoss.of(loss);
+  }
+
+  /** Warm-up steps of a run of {@code totalSteps}: as given, else sentence-transformers' default (10% of the steps). */
+  public int warmupStepsFor(int totalSteps) {
+    return warmupSteps >= 0 ? warmupSteps : WarmupLinearSchedule.defaultWarmup(totalSteps);
+  }
+
+  /** What the model card lists of {@code fit()}'s parameters, with the warm-up the run used. */
+  public ModelCard.FitParameters fitParameters(int warmupStepsUsed) {
+    return new ModelCard.FitParameters(epochs, evalSteps, maxGradNorm, biasCorrection, adamEps, learningRate, seed, warmupStepsUsed,
+        weightDecay);
   }
 
   /** The reference recipe. */

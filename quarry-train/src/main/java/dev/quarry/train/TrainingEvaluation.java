@@ -10,7 +10,7 @@ import dev.quarry.model.ModelFolder;
 import dev.quarry.search.EmbeddingCache;
 import dev.quarry.similarity.SimilarityFunction;
 import dev.quarry.train.export.SentenceTransformerWriter;
-import dev.quarry.train.model.TrainableSentenceTransformer;
+import dev.quarry.train.network.TrainableSentenceTransformer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
 import dev.quarry.encode.EncodeOptions;
-import dev.quarry.train.model.TrainableSentenceTransformer;
+import dev.quarry.train.network.TrainableSentenceTransformer;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Tag;

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.quarry.train.data.NoDuplicatesBatchSampler;
-import dev.quarry.train.data.TrainingExample;
+import dev.quarry.train.examples.NoDuplicatesBatchSampler;
+import dev.quarry.train.examples.TrainingExample;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

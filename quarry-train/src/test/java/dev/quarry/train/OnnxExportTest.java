@@ -9,7 +9,7 @@ import dev.quarry.encode.SentenceTransformer;
 import dev.quarry.model.ModelFolder;
 import dev.quarry.tokenize.TransformersTokenizerRule;
 import dev.quarry.train.export.SentenceTransformerWriter;
-import dev.quarry.train.model.TrainableSentenceTransformer;
+import dev.quarry.train.network.TrainableSentenceTransformer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

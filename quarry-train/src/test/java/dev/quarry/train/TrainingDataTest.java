@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.quarry.QuarryException;
 import dev.quarry.data.BeirDataset;
-import dev.quarry.train.data.TrainingData;
-import dev.quarry.train.data.TrainingExample;
+import dev.quarry.train.examples.TrainingData;
+import dev.quarry.train.examples.TrainingExample;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,7 +1,5 @@
 package dev.quarry.index.lucene;
 
-import static dev.quarry.index.PassageSchema.BM25_B;
-import static dev.quarry.index.PassageSchema.BM25_K1;
 import static dev.quarry.index.PassageSchema.CONTENTS;
 import static dev.quarry.index.PassageSchema.HASH;
 import static dev.quarry.index.PassageSchema.ID;
@@ -21,7 +19,6 @@ import dev.quarry.index.IndexSettings;
 import dev.quarry.index.PassageIndex;
 import dev.quarry.index.PassageSchema;
 import dev.quarry.search.Hit;
-import dev.quarry.search.TopK;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,14 +27,8 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import org.apache.lucene.analysis.Analyzer;
-import org.apache.lucene.codecs.KnnVectorsFormat;
-import org.apache.lucene.codecs.lucene912.Lucene912Codec;
-import org.apache.lucene.codecs.lucene99.Lucene99HnswScalarQuantizedVectorsFormat;
-import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsFormat;
 import org.apache.lucene.document.Field;
 import org.apache.lucene.document.KnnFloatVectorField;
 import org.apache.lucene.document.NumericDocValuesField;
@@ -45,35 +36,15 @@ import org.apache.lucene.document.StoredField;
 import org.apache.lucene.document.StringField;
 import org.apache.lucene.document.TextField;
 import org.apache.lucene.index.DirectoryReader;
-import org.apache.lucene.index.FloatVectorValues;
-import org.apache.lucene.index.IndexReader;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
-import org.apache.lucene.index.LeafReaderContext;
-import org.apache.lucene.index.PostingsEnum;
 import org.apache.lucene.index.SegmentInfos;
 import org.apache.lucene.index.Term;
-import org.apache.lucene.index.Terms;
-import org.apache.lucene.index.TermsEnum;
-import org.apache.lucene.index.TieredMergePolicy;
 import org.apache.lucene.index.VectorSimilarityFunction;
-import org.apache.lucene.search.BooleanClause;
-import org.apache.lucene.search.BooleanQuery;
-import org.apache.lucene.search.BoostQuery;
-import org.apache.lucene.search.DocIdSetIterator;
-import org.apache.lucene.search.IndexSearcher;
-import org.apache.lucene.search.KnnFloatVectorQuery;
 import org.apache.lucene.search.Query;
-import org.apache.lucene.search.ScoreDoc;
-import org.apache.lucene.search.SearcherFactory;
-import org.apache.lucene.search.SearcherManager;
 import org.apache.lucene.search.TermInSetQuery;
-import org.apache.lucene.search.TermQuery;
-import org.apache.lucene.search.TopDocs;
-import org.apache.lucene.search.similarities.BM25Similarity;
 import org.apache.lucene.store.Directory;
 import org.apache.lucene.store.FSDirectory;
-import org.apache.lucene.util.Bits;
 import org.apache.lucene.util.BytesRef;
 
 /**
@@ -88,7 +59,8 @@ public final class LuceneIndex implements PassageIndex {
   private final IndexWriter writer;
   /** The failure of a commit that rolled the writer back, or null. */
   private volatile String failedCommit;
-  private final SearcherManager searchers;
+  /** The read side: searchers over the writer's latest refresh. */
+  private final LuceneSearches searches;
   private final Analyzer analyzer = PassageSchema.analyzer();
   private final IndexMetadata metadata;
   private final IndexSettings settings;
@@ -108,35 +80,11 @@ public final class LuceneIndex implements PassageIndex {
       stored.requireCompatible(metadata, path.toString());
     }
     userData.putAll(metadata.toUserData()); // corpus progress (CorpusSync) is kept
-    IndexWriterConfig config = new IndexWriterConfig(analyzer);
-    config.setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND);
-    config.setSimilarity(new BM25Similarity(BM25_K1, BM25_B));
-    config.setRAMBufferSizeMB(settings.ramBufferMb());
-    TieredMergePolicy merges = new TieredMergePolicy();
-    merges.setForceMergeDeletesPctAllowed(0); // expungeDeletes() leaves no deleted document behind
-    merges.setMaxMergedSegmentMB(settings.maxSegmentMb());
-    config.setMergePolicy(merges);
-    config.setCodec(new Lucene912Codec() {
-      @Override
-      public KnnVectorsFormat getKnnVectorsFormatForField(String field) {
-        return settings.int8()
-            ? new Lucene99HnswScalarQuantizedVectorsFormat(settings.maxConn(), settings.beamWidth())
-            : new Lucene99HnswVectorsFormat(settings.maxConn(), settings.beamWidth());
-      }
-    });
+    IndexWriterConfig config = LuceneWriterConfig.of(analyzer, settings);
     this.writer = new IndexWriter(directory, config);
     writer.setLiveCommitData(userData.entrySet());
     writer.commit();
-    // BM25 with the index's k1 and b, set once on every searcher as it is opened (not per query on
-    // a searcher that other threads share).
-    this.searchers = new SearcherManager(writer, new SearcherFactory() {
-      @Override
-      public IndexSearcher newSearcher(IndexReader reader, IndexReader previous) {
-        IndexSearcher searcher = new IndexSearcher(reader);
-        searcher.setSimilarity(new BM25Similarity(BM25_K1, BM25_B));
-        return searcher;
-      }
-    });
+    this.searches = new LuceneSearches(writer, path, metadata, settings);
   }
 
   /** Opens (or creates) the index at {@code path} for a model; a mismatched model is refused. */
@@ -234,15 +182,6 @@ public final class LuceneIndex implements PassageIndex {
     return out;
   }
 
-  /** Deletes a document by id (no-op if absent). */
-  public void delete(String id) {
-    try {
-      writer.deleteDocuments(new Term(ID, id));
-    } catch (IOException e) {
-      throw new QuarryFailure("Cannot delete from index " + path + ": " + e.getMessage(), e);
-    }
-  }
-
   /** Deletes documents by id in one operation (absent ids are ignored). */
   public void delete(List<String> ids) {
     try {
@@ -282,57 +221,13 @@ public final class LuceneIndex implements PassageIndex {
   public int deleteUnseen(long generation) {
     Query unseen = NumericDocValuesField.newSlowRangeQuery(SYNC_GEN, 0, generation - 1);
     try {
-      searchers.maybeRefreshBlocking();
-      int n = withSearcher(s -> s.count(unseen));
+      searches.refresh();
+      int n = searches.count(unseen);
       writer.deleteDocuments(unseen);
       return n;
     } catch (IOException e) {
       throw new QuarryFailure("Cannot delete from index " + path + ": " + e.getMessage(), e);
     }
-  }
-
-  /** The content digests stored for {@code ids} (absent ids are missing from the map), as of the last refresh. */
-  @Override
-  public Map<String, String> storedHashes(List<String> ids) {
-    Map<String, String> out = new HashMap<>();
-    forEachLive(ids, Set.of(ID, HASH), d -> out.put(d.get(ID), d.get(HASH) == null ? "" : d.get(HASH)));
-    return out;
-  }
-
-  /** The stored passages with these ids, in one pass over the id terms of each segment (absent ids are missing). */
-  @Override
-  public Map<String, Document> documents(Collection<String> ids) {
-    Map<String, Document> out = new HashMap<>();
-    forEachLive(ids, Set.of(ID, TITLE, TEXT), d -> out.put(d.get(ID), new Document(d.get(ID), d.get(TITLE), d.get(TEXT))));
-    return out;
-  }
-
-  /** Reads {@code fields} of the live document of each id, seeking the id terms segment by segment. */
-  private void forEachLive(Collection<String> ids, Set<String> fields, Consumer<org.apache.lucene.document.Document> sink) {
-    withSearcher(s -> {
-      for (LeafReaderContext leaf : s.getIndexReader().leaves()) {
-        Terms terms = leaf.reader().terms(ID);
-        if (terms == null) {
-          continue;
-        }
-        TermsEnum te = terms.iterator();
-        Bits live = leaf.reader().getLiveDocs();
-        PostingsEnum postings = null;
-        var stored = leaf.reader().storedFields();
-        for (String id : ids) {
-          if (!te.seekExact(new BytesRef(id))) {
-            continue;
-          }
-          postings = te.postings(postings, PostingsEnum.NONE);
-          for (int doc = postings.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = postings.nextDoc()) {
-            if (live == null || live.get(doc)) {
-              sink.accept(stored.document(doc, fields));
-            }
-          }
-        }
-      }
-      return null;
-    });
   }
 
   /** The user data of the last commit (the model metadata and whatever {@link #commit(java.util.Map)} added). */
@@ -372,45 +267,37 @@ public final class LuceneIndex implements PassageIndex {
       }
       throw new QuarryFailure("Cannot commit index " + path + ": " + e.getMessage(), e);
     }
-    refresh();
+    searches.refresh();
   }
 
   /** Makes writes visible to searches without the cost of a durable commit. */
   public void refresh() {
-    try {
-      searchers.maybeRefreshBlocking();
-    } catch (IOException e) {
-      throw new QuarryFailure("Cannot refresh index " + path + ": " + e.getMessage(), e);
-    }
+    searches.refresh();
   }
 
-  /** Live documents visible to searches. */
   @Override
   public long size() {
-    return withSearcher(s -> (long) s.getIndexReader().numDocs());
+    return searches.size();
   }
 
-  /** Approximate nearest neighbours from the HNSW graph; scores are the model's similarity. */
+  @Override
+  public Map<String, String> storedHashes(List<String> ids) {
+    return searches.storedHashes(ids);
+  }
+
+  @Override
+  public Map<String, Document> documents(Collection<String> ids) {
+    return searches.documents(ids);
+  }
+
   @Override
   public List<Hit> dense(float[] vector, int k) {
-    return dense(vector, k, settings.efSearch());
+    return searches.dense(vector, k, settings.efSearch());
   }
 
   /** As {@link #dense(float[], int)} with this query's own candidate count (recall vs latency). */
   public List<Hit> dense(float[] vector, int k, int efSearch) {
-    PassageSchema.checkQueryVector(vector, metadata);
-    int candidates = Math.max(k, efSearch);
-    return withSearcher(s -> {
-      TopDocs td = s.search(new KnnFloatVectorQuery(VECTOR, vector, candidates), candidates);
-      List<Hit> hits = new ArrayList<>();
-      for (ScoreDoc sd : td.scoreDocs) {
-        if (hits.size() == k) {
-          break;
-        }
-        hits.add(new Hit(idOf(s, sd.doc), PassageSchema.modelScore(luceneSimilarity, sd.score)));
-      }
-      return hits;
-    });
+    return searches.dense(vector, k, efSearch);
   }
 
   /** Exact search is served: vectors are scored where Lucene keeps them, memory-mapped. */
@@ -419,64 +306,14 @@ public final class LuceneIndex implements PassageIndex {
     return true;
   }
 
-  /**
-   * Every stored vector scored: the exact answer the HNSW graph approximates. Vectors are scored
-   * where Lucene keeps them (memory-mapped, segment by segment) into a bounded top-k heap, and only
-   * the k winners' ids are read: no copy of the vectors, memory independent of the corpus size.
-   * Ties go to the lower doc id, {@link TopK}'s rule, as exact search over a matrix keeps corpus order.
-   */
   @Override
   public List<Hit> exact(float[] vector, int k) {
-    PassageSchema.checkQueryVector(vector, metadata);
-    return withSearcher(s -> {
-      TopK top = new TopK(k);
-      for (LeafReaderContext leaf : s.getIndexReader().leaves()) {
-        FloatVectorValues values = leaf.reader().getFloatVectorValues(VECTOR);
-        if (values == null) {
-          continue;
-        }
-        Bits live = leaf.reader().getLiveDocs();
-        for (int doc = values.nextDoc(); doc != FloatVectorValues.NO_MORE_DOCS; doc = values.nextDoc()) {
-          if (live == null || live.get(doc)) {
-            top.offer(leaf.docBase + doc, metadata.similarity().score(vector, values.vectorValue()));
-          }
-        }
-      }
-      float[] scores = new float[k];
-      int[] docs = top.indices(scores);
-      List<Hit> hits = new ArrayList<>(docs.length);
-      for (int i = 0; i < docs.length; i++) {
-        hits.add(new Hit(idOf(s, docs[i]), scores[i]));
-      }
-      return hits;
-    });
+    return searches.exact(vector, k);
   }
 
-  /** BM25 over title + text; query terms are analysed like the documents. */
   @Override
   public List<Hit> bm25(String query, int k) {
-    Map<String, Integer> counts = PassageSchema.queryTerms(query);
-    BooleanQuery.Builder b = new BooleanQuery.Builder();
-    counts.forEach((term, n) -> {
-      Query tq = new TermQuery(new Term(CONTENTS, term));
-      b.add(n == 1 ? tq : new BoostQuery(tq, n), BooleanClause.Occur.SHOULD);
-    });
-    BooleanQuery q = b.build();
-    if (q.clauses().isEmpty()) {
-      return List.of();
-    }
-    return withSearcher(s -> {
-      List<Hit> hits = new ArrayList<>();
-      for (ScoreDoc sd : s.search(q, k).scoreDocs) {
-        hits.add(new Hit(idOf(s, sd.doc), sd.score));
-      }
-      return hits;
-    });
-  }
-
-  /** Reads only the id of a hit (not its title and text: the searcher fetches those for the hits it keeps). */
-  private static String idOf(IndexSearcher s, int doc) throws IOException {
-    return s.storedFields().document(doc, Set.of(ID)).get(ID);
+    return searches.bm25(query, k);
   }
 
   private org.apache.lucene.document.Document toLucene(Document d, float[] vector, long syncGeneration) {
@@ -489,28 +326,6 @@ public final class LuceneIndex implements PassageIndex {
     doc.add(new TextField(CONTENTS, d.fullText(), Field.Store.NO));
     doc.add(new KnnFloatVectorField(VECTOR, vector, luceneSimilarity));
     return doc;
-  }
-
-  private interface SearcherFunction<T> {
-    T apply(IndexSearcher s) throws IOException;
-  }
-
-  private <T> T withSearcher(SearcherFunction<T> fn) {
-    IndexSearcher s = null;
-    try {
-      s = searchers.acquire();
-      return fn.apply(s);
-    } catch (IOException e) {
-      throw new QuarryFailure("Search failed on index " + path + ": " + e.getMessage(), e);
-    } finally {
-      if (s != null) {
-        try {
-          searchers.release(s);
-        } catch (IOException e) {
-          throw new QuarryFailure("Cannot release searcher of " + path + ": " + e.getMessage(), e);
-        }
-      }
-    }
   }
 
   /**
@@ -558,7 +373,7 @@ public final class LuceneIndex implements PassageIndex {
   /** Closes, dropping everything since the last commit: what a kill leaves (for tests of recovery). */
   void closeWithoutCommit() {
     try {
-      searchers.close();
+      searches.close();
       writer.rollback();
       directory.close();
     } catch (IOException e) {
@@ -569,7 +384,7 @@ public final class LuceneIndex implements PassageIndex {
   @Override
   public void close() {
     try {
-      searchers.close();
+      searches.close();
       if (failedCommit == null) { // a rolled-back writer is closed already
         writer.close();
       }

@@ -128,7 +128,7 @@ class CorpusSyncTest {
       assertEquals(3, r.deleted());
       assertEquals(4, encoded.get());
       assertTrue(index.document("api-doc") != null, "documents written through the API survive a corpus sync");
-      index.delete("api-doc");
+      index.delete(List.of("api-doc"));
       index.commit();
       index.expungeDeletes(); // BM25's statistics count deleted documents until they are merged away
 

@@ -143,7 +143,7 @@ class LuceneIndexTest {
     try (LuceneIndex index = build(dir, IndexSettings.defaults())) {
       Document changed = new Document("dropout", "Dropout", "Rewritten: units are silenced at random while training.");
       index.upsert(List.of(changed), model.encodeDocuments(List.of(changed.fullText()), EncodeOptions.defaults()));
-      index.delete("bm25");
+      index.delete(List.of("bm25"));
       index.commit();
       assertEquals(corpus.size() - 1, index.size());
     }

@@ -8,6 +8,8 @@ import dev.quarry.io.Json;
 import dev.quarry.io.SafetensorsWriter;
 import dev.quarry.model.ModelFolder;
 import dev.quarry.modules.ModuleType;
+import dev.quarry.modules.ModulesFile;
+import dev.quarry.modules.SentenceModule;
 import dev.quarry.modules.TransformerConfig;
 import dev.quarry.tokenize.TokenizerFiles;
 import java.io.IOException;
@@ -40,17 +42,20 @@ public final class SentenceTransformerWriter {
     // tokenizer_config.json from tokenizer.json's normaliser, not from sentence_bert_config's
     // do_lower_case: transformers rebuilds the normaliser from the config (see TokenizerFiles).
     TokenizerFiles.read(source.tokenizerFile()).writeFolder(source.tokenizerFile().getParent(), dir, source.maxSeqLength());
-    List<Map<String, Object>> modules = new ArrayList<>();
-    // The oldest class paths: every sentence-transformers version from 2 to 6 loads them.
-    modules.add(module(0, "", ModuleType.TRANSFORMER.writtenPath()));
-    modules.add(module(1, "1_Pooling", ModuleType.POOLING.writtenPath()));
-    if (source.normalizes()) {
-      modules.add(module(2, "2_Normalize", ModuleType.NORMALIZE.writtenPath()));
-      Files.createDirectories(dir.resolve("2_Normalize"));
-    }
-    Json.prettyWriter().writeValue(dir.resolve("modules.json").toFile(), modules);
-    source.pooling().write(dir.resolve("1_Pooling"));
+    // Each module saves its own folder; modules.json lists them. Fine-tuning keeps the source's
+    // modules after pooling (Normalize: TrainableSentenceTransformer refuses sources with Dense).
+    List<ModulesFile.Entry> modules = new ArrayList<>();
     new TransformerConfig(source.maxSeqLength(), "", source.doLowerCase(), TransformerConfig.FEATURE_EXTRACTION).write(dir);
+    modules.add(new ModulesFile.Entry("", ModuleType.TRANSFORMER));
+    String pooling = ModulesFile.folderName(1, ModuleType.POOLING);
+    source.pooling().write(dir.resolve(pooling));
+    modules.add(new ModulesFile.Entry(pooling, ModuleType.POOLING));
+    for (SentenceModule m : source.sentenceModules()) {
+      String folder = ModulesFile.folderName(modules.size(), m.type());
+      m.save(dir.resolve(folder));
+      modules.add(new ModulesFile.Entry(folder, m.type()));
+    }
+    ModulesFile.write(dir, modules);
     Map<String, Object> st = new LinkedHashMap<>();
     // Written by Quarry, not by sentence-transformers: no sentence_transformers version is claimed
     // (sentence-transformers only compares it to warn about folders from newer releases).
@@ -66,12 +71,4 @@ public final class SentenceTransformerWriter {
     }
   }
 
-  private static Map<String, Object> module(int idx, String path, String type) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("idx", idx);
-    m.put("name", String.valueOf(idx));
-    m.put("path", path);
-    m.put("type", type);
-    return m;
-  }
 }

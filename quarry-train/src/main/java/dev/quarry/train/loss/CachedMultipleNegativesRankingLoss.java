@@ -10,7 +10,9 @@ import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import dev.quarry.QuarryException;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * sentence-transformers' {@code CachedMultipleNegativesRankingLoss} (GradCache, Gao et al. 2021):
@@ -118,5 +120,12 @@ public final class CachedMultipleNegativesRankingLoss {
         JniUtils.backward((PtNDArray) e, (PtNDArray) g, false, false);
       }
     }
+  }
+
+  /** The card of the MNRL it caches, shown as sentence-transformers' cached class with its mini-batch size. */
+  LossCard card(LossCard mnrl) {
+    Map<String, String> p = new LinkedHashMap<>(mnrl.parameters());
+    p.put("mini_batch_size", Integer.toString(miniBatchSize));
+    return new LossCard("sentence_transformers.losses.CachedMultipleNegativesRankingLoss.CachedMultipleNegativesRankingLoss", p);
   }
 }

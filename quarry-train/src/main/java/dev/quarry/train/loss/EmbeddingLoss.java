@@ -1,6 +1,7 @@
 package dev.quarry.train.loss;
 
 import ai.djl.ndarray.NDArray;
+import java.util.List;
 
 /**
  * A loss over one batch's sentence embeddings: what a sentence-transformers loss computes after
@@ -17,4 +18,7 @@ public interface EmbeddingLoss {
    * @return the loss, a differentiable scalar
    */
   NDArray compute(NDArray anchors, NDArray candidates);
+
+  /** How the model card names this loss and its parameters: this loss first, then any it wraps. */
+  List<LossCard> cards();
 }

@@ -7,7 +7,10 @@ import dev.quarry.train.bert.NativeArrays;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 /**
@@ -56,6 +59,23 @@ public final class MatryoshkaLoss implements EmbeddingLoss {
 
   public double[] weights() {
     return weights.clone();
+  }
+
+  /** Itself (its dimensions and weights, largest dimension first), then the loss it wraps. */
+  @Override
+  public List<LossCard> cards() {
+    Map<String, String> p = new LinkedHashMap<>();
+    p.put("matryoshka_dims", Arrays.toString(dims));
+    p.put("matryoshka_weights", Arrays.toString(weights));
+    p.put("n_dims_per_step", "-1");
+    List<LossCard> out = new ArrayList<>();
+    int smallest = dims[dims.length - 1];
+    String note = "Matryoshka dimensions: " + Arrays.stream(dims).mapToObj(String::valueOf).collect(Collectors.joining(", "))
+        + ". Embeddings cut to any of them keep working: `SentenceTransformer(path, truncate_dim=" + smallest
+        + ")`, or `quarry eval --truncate-dim " + smallest + "`.";
+    out.add(new LossCard("sentence_transformers.losses.MatryoshkaLoss.MatryoshkaLoss", p, note));
+    out.addAll(inner.cards());
+    return out;
   }
 
   @Override

@@ -5,6 +5,9 @@ import ai.djl.ndarray.types.DataType;
 import dev.quarry.QuarryException;
 import dev.quarry.similarity.SimilarityFunction;
 import dev.quarry.train.bert.NativeArrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * sentence-transformers' {@code MultipleNegativesRankingLoss}: for each anchor a_i, its positive
@@ -12,15 +15,30 @@ import dev.quarry.train.bert.NativeArrays;
  * negatives), by cross-entropy over {@code scale * sim(a_i, candidates)} with label i.
  */
 public final class MultipleNegativesRankingLoss implements EmbeddingLoss {
+  static final String CLASS_NAME = "sentence_transformers.losses.MultipleNegativesRankingLoss.MultipleNegativesRankingLoss";
   private final double scale;
   private final SimilarityFunction similarity;
 
   public MultipleNegativesRankingLoss(double scale, SimilarityFunction similarity) {
-    if (similarity != SimilarityFunction.COSINE && similarity != SimilarityFunction.DOT) {
-      throw new QuarryException("MultipleNegativesRankingLoss supports the cosine and dot similarities, not " + similarity.id() + ".");
-    }
+    checkSimilarity(similarity);
     this.scale = scale;
     this.similarity = similarity;
+  }
+
+  /** The similarities the loss trains with: cosine and dot (the others are not what MNRL's scores mean). */
+  public static void checkSimilarity(SimilarityFunction similarity) {
+    if (similarity != SimilarityFunction.COSINE && similarity != SimilarityFunction.DOT) {
+      throw new QuarryException("MultipleNegativesRankingLoss supports the cosine and dot similarities (--similarity), not "
+          + similarity.id() + ".");
+    }
+  }
+
+  @Override
+  public List<LossCard> cards() {
+    Map<String, String> p = new LinkedHashMap<>();
+    p.put("scale", LossCard.pythonFloat(scale));
+    p.put("similarity_fct", "'" + similarity.utilName() + "'");
+    return List.of(new LossCard(CLASS_NAME, p));
   }
 
   /** The reference: scale 20, cosine (sentence-transformers' defaults). */

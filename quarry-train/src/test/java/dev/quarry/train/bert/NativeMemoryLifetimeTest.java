@@ -14,7 +14,7 @@ import dev.quarry.model.ModelFolder;
 import dev.quarry.similarity.SimilarityFunction;
 import dev.quarry.train.TestModels;
 import dev.quarry.train.loss.MultipleNegativesRankingLoss;
-import dev.quarry.train.model.TrainableSentenceTransformer;
+import dev.quarry.train.network.TrainableSentenceTransformer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package dev.quarry.train.data;
+package dev.quarry.train.examples;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.quarry.train.model;
+package dev.quarry.train.network;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;

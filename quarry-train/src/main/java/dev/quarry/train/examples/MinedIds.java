@@ -1,4 +1,4 @@
-package dev.quarry.train.data;
+package dev.quarry.train.examples;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.quarry.QuarryException;

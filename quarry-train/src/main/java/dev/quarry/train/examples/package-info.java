@@ -3,4 +3,4 @@
  * file:line errors when malformed) and the batch sampler that keeps duplicates out of a batch, so
  * that in-batch negatives are never secretly positives.
  */
-package dev.quarry.train.data;
+package dev.quarry.train.examples;

@@ -1,0 +1,13 @@
+package dev.quarry.cli;
+
+import dev.quarry.PackageLayers;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** One package: the check keeps a new one from arriving without a layer. */
+class PackageLayersTest {
+  @Test
+  void importsOnlyGoDown() {
+    PackageLayers.assertImportsGoDown(Map.of("cli", 0));
+  }
+}

@@ -1,0 +1,242 @@
+package dev.quarry.index.lucene;
+
+import static dev.quarry.index.PassageSchema.BM25_B;
+import static dev.quarry.index.PassageSchema.BM25_K1;
+import static dev.quarry.index.PassageSchema.CONTENTS;
+import static dev.quarry.index.PassageSchema.HASH;
+import static dev.quarry.index.PassageSchema.ID;
+import static dev.quarry.index.PassageSchema.TEXT;
+import static dev.quarry.index.PassageSchema.TITLE;
+import static dev.quarry.index.PassageSchema.VECTOR;
+
+import dev.quarry.QuarryFailure;
+import dev.quarry.data.Document;
+import dev.quarry.index.IndexMetadata;
+import dev.quarry.index.IndexSettings;
+import dev.quarry.index.PassageSchema;
+import dev.quarry.search.Hit;
+import dev.quarry.search.TopK;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.apache.lucene.index.FloatVectorValues;
+import org.apache.lucene.index.IndexReader;
+import org.apache.lucene.index.IndexWriter;
+import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.PostingsEnum;
+import org.apache.lucene.index.Term;
+import org.apache.lucene.index.Terms;
+import org.apache.lucene.index.TermsEnum;
+import org.apache.lucene.index.VectorSimilarityFunction;
+import org.apache.lucene.search.BooleanClause;
+import org.apache.lucene.search.BooleanQuery;
+import org.apache.lucene.search.BoostQuery;
+import org.apache.lucene.search.DocIdSetIterator;
+import org.apache.lucene.search.IndexSearcher;
+import org.apache.lucene.search.KnnFloatVectorQuery;
+import org.apache.lucene.search.Query;
+import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.search.SearcherFactory;
+import org.apache.lucene.search.SearcherManager;
+import org.apache.lucene.search.TermQuery;
+import org.apache.lucene.search.TopDocs;
+import org.apache.lucene.search.similarities.BM25Similarity;
+import org.apache.lucene.util.Bits;
+import org.apache.lucene.util.BytesRef;
+
+/**
+ * The read side of a {@link LuceneIndex}: searchers over its writer's latest refresh (near real
+ * time), and the retrieval primitives and lookups that run on them. Each call acquires a searcher
+ * and releases it, so a refresh never pulls a segment from under a running search.
+ */
+final class LuceneSearches implements AutoCloseable {
+  private final SearcherManager searchers;
+  private final Path path;
+  private final IndexMetadata metadata;
+  private final VectorSimilarityFunction luceneSimilarity;
+
+  LuceneSearches(IndexWriter writer, Path path, IndexMetadata metadata, IndexSettings settings) throws IOException {
+    this.path = path;
+    this.metadata = metadata;
+    this.luceneSimilarity = PassageSchema.vectorSimilarity(metadata);
+    // BM25 with the index's k1 and b, set once on every searcher as it is opened (not per query on
+    // a searcher that other threads share).
+    this.searchers = new SearcherManager(writer, new SearcherFactory() {
+      @Override
+      public IndexSearcher newSearcher(IndexReader reader, IndexReader previous) {
+        IndexSearcher searcher = new IndexSearcher(reader);
+        searcher.setSimilarity(new BM25Similarity(BM25_K1, BM25_B));
+        return searcher;
+      }
+    });
+  }
+
+  /** Documents matching {@code query}, as of the last refresh. */
+  int count(Query query) {
+    return withSearcher(s -> s.count(query));
+  }
+
+  /** Makes writes visible to searches without the cost of a durable commit. */
+  void refresh() {
+    try {
+      searchers.maybeRefreshBlocking();
+    } catch (IOException e) {
+      throw new QuarryFailure("Cannot refresh index " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Live documents visible to searches. */
+  long size() {
+    return withSearcher(s -> (long) s.getIndexReader().numDocs());
+  }
+
+  /** The content digests stored for {@code ids} (absent ids are missing from the map), as of the last refresh. */
+  Map<String, String> storedHashes(List<String> ids) {
+    Map<String, String> out = new HashMap<>();
+    forEachLive(ids, Set.of(ID, HASH), d -> out.put(d.get(ID), d.get(HASH) == null ? "" : d.get(HASH)));
+    return out;
+  }
+
+  /** The stored passages with these ids, in one pass over the id terms of each segment (absent ids are missing). */
+  Map<String, Document> documents(Collection<String> ids) {
+    Map<String, Document> out = new HashMap<>();
+    forEachLive(ids, Set.of(ID, TITLE, TEXT), d -> out.put(d.get(ID), new Document(d.get(ID), d.get(TITLE), d.get(TEXT))));
+    return out;
+  }
+
+  /** Reads {@code fields} of the live document of each id, seeking the id terms segment by segment. */
+  private void forEachLive(Collection<String> ids, Set<String> fields, Consumer<org.apache.lucene.document.Document> sink) {
+    withSearcher(s -> {
+      for (LeafReaderContext leaf : s.getIndexReader().leaves()) {
+        Terms terms = leaf.reader().terms(ID);
+        if (terms == null) {
+          continue;
+        }
+        TermsEnum te = terms.iterator();
+        Bits live = leaf.reader().getLiveDocs();
+        PostingsEnum postings = null;
+        var stored = leaf.reader().storedFields();
+        for (String id : ids) {
+          if (!te.seekExact(new BytesRef(id))) {
+            continue;
+          }
+          postings = te.postings(postings, PostingsEnum.NONE);
+          for (int doc = postings.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = postings.nextDoc()) {
+            if (live == null || live.get(doc)) {
+              sink.accept(stored.document(doc, fields));
+            }
+          }
+        }
+      }
+      return null;
+    });
+  }
+
+  /** Approximate nearest neighbours from the HNSW graph, {@code efSearch} candidates explored; scores are the model's similarity. */
+  List<Hit> dense(float[] vector, int k, int efSearch) {
+    PassageSchema.checkQueryVector(vector, metadata);
+    int candidates = Math.max(k, efSearch);
+    return withSearcher(s -> {
+      TopDocs td = s.search(new KnnFloatVectorQuery(VECTOR, vector, candidates), candidates);
+      List<Hit> hits = new ArrayList<>();
+      for (ScoreDoc sd : td.scoreDocs) {
+        if (hits.size() == k) {
+          break;
+        }
+        hits.add(new Hit(idOf(s, sd.doc), PassageSchema.modelScore(luceneSimilarity, sd.score)));
+      }
+      return hits;
+    });
+  }
+
+  /**
+   * Every stored vector scored: the exact answer the HNSW graph approximates. Vectors are scored
+   * where Lucene keeps them (memory-mapped, segment by segment) into a bounded top-k heap, and only
+   * the k winners' ids are read: no copy of the vectors, memory independent of the corpus size.
+   * Ties go to the lower doc id, {@link TopK}'s rule, as exact search over a matrix keeps corpus order.
+   */
+  List<Hit> exact(float[] vector, int k) {
+    PassageSchema.checkQueryVector(vector, metadata);
+    return withSearcher(s -> {
+      TopK top = new TopK(k);
+      for (LeafReaderContext leaf : s.getIndexReader().leaves()) {
+        FloatVectorValues values = leaf.reader().getFloatVectorValues(VECTOR);
+        if (values == null) {
+          continue;
+        }
+        Bits live = leaf.reader().getLiveDocs();
+        for (int doc = values.nextDoc(); doc != FloatVectorValues.NO_MORE_DOCS; doc = values.nextDoc()) {
+          if (live == null || live.get(doc)) {
+            top.offer(leaf.docBase + doc, metadata.similarity().score(vector, values.vectorValue()));
+          }
+        }
+      }
+      float[] scores = new float[k];
+      int[] docs = top.indices(scores);
+      List<Hit> hits = new ArrayList<>(docs.length);
+      for (int i = 0; i < docs.length; i++) {
+        hits.add(new Hit(idOf(s, docs[i]), scores[i]));
+      }
+      return hits;
+    });
+  }
+
+  /** BM25 over title + text; query terms are analysed like the documents. */
+  List<Hit> bm25(String query, int k) {
+    Map<String, Integer> counts = PassageSchema.queryTerms(query);
+    BooleanQuery.Builder b = new BooleanQuery.Builder();
+    counts.forEach((term, n) -> {
+      Query tq = new TermQuery(new Term(CONTENTS, term));
+      b.add(n == 1 ? tq : new BoostQuery(tq, n), BooleanClause.Occur.SHOULD);
+    });
+    BooleanQuery q = b.build();
+    if (q.clauses().isEmpty()) {
+      return List.of();
+    }
+    return withSearcher(s -> {
+      List<Hit> hits = new ArrayList<>();
+      for (ScoreDoc sd : s.search(q, k).scoreDocs) {
+        hits.add(new Hit(idOf(s, sd.doc), sd.score));
+      }
+      return hits;
+    });
+  }
+
+  /** Reads only the id of a hit (not its title and text: the searcher fetches those for the hits it keeps). */
+  private static String idOf(IndexSearcher s, int doc) throws IOException {
+    return s.storedFields().document(doc, Set.of(ID)).get(ID);
+  }
+
+  private interface SearcherFunction<T> {
+    T apply(IndexSearcher s) throws IOException;
+  }
+
+  private <T> T withSearcher(SearcherFunction<T> fn) {
+    IndexSearcher s = null;
+    try {
+      s = searchers.acquire();
+      return fn.apply(s);
+    } catch (IOException e) {
+      throw new QuarryFailure("Search failed on index " + path + ": " + e.getMessage(), e);
+    } finally {
+      if (s != null) {
+        try {
+          searchers.release(s);
+        } catch (IOException e) {
+          throw new QuarryFailure("Cannot release searcher of " + path + ": " + e.getMessage(), e);
+        }
+      }
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    searchers.close();
+  }
+}

@@ -1,0 +1,13 @@
+package dev.quarry.langchain4j;
+
+import dev.quarry.PackageLayers;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** One package: the check keeps a new one from arriving without a layer. */
+class PackageLayersTest {
+  @Test
+  void importsOnlyGoDown() {
+    PackageLayers.assertImportsGoDown(Map.of("langchain4j", 0));
+  }
+}
