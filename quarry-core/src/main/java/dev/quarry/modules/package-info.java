@@ -1,8 +1,11 @@
 /**
- * The sentence modules that follow the transformer, as sentence-transformers' {@code models}
- * package has them: {@link dev.quarry.modules.Pooling} (token embeddings to one sentence
- * embedding, configured by {@link dev.quarry.modules.PoolingConfig}), {@link
- * dev.quarry.modules.Dense} and {@link dev.quarry.modules.Normalize}. Each names its modules.json
- * type ({@code TYPE}) and reads (and, where Quarry writes it, writes) its own folder.
+ * The modules of a sentence-transformers folder, as its {@code models} package has them: the
+ * Transformer's config ({@link dev.quarry.modules.TransformerConfig}), {@link
+ * dev.quarry.modules.Pooling} (configured by {@link dev.quarry.modules.PoolingConfig}), {@link
+ * dev.quarry.modules.Dense} and {@link dev.quarry.modules.Normalize}. Each loads and saves its own
+ * folder ({@link dev.quarry.modules.ModuleType#load}, {@link dev.quarry.modules.SentenceModule#save}),
+ * {@link dev.quarry.modules.ModuleType} is the one table of their class paths, and {@link
+ * dev.quarry.modules.ModulesFile} writes the modules.json that lists them, so neither the folder
+ * reader nor the trainer's writer knows a module's files.
  */
 package dev.quarry.modules;
