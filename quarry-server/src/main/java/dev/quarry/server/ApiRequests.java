@@ -127,7 +127,7 @@ final class ApiRequests {
     if (auth == null || !MessageDigest.isEqual(HttpExchanges.utf8(auth), HttpExchanges.utf8("Bearer " + token))) {
       ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
       throw new HttpError(401, auth == null ? "this server needs 'Authorization: Bearer <token>' (the API key is the server's token)"
-          : "the bearer token is not this server's token").code("invalid_api_key");
+          : "the Bearer token is not this server's token").code("invalid_api_key");
     }
   }
 
