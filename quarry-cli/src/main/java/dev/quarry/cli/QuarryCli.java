@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 /** The {@code quarry} command. */
 @Command(name = "quarry", mixinStandardHelpOptions = true, version = "quarry 0.1.0",
     description = "Semantic search and question answering retrieval on the JVM (sentence-transformers models).",
-    subcommands = {EncodeCommand.class, SimilarityCommand.class, IndexCommand.class, SearchCommand.class, RerankCommand.class, EvalCommand.class, ModelsCommand.class, InfoCommand.class, ServeCommand.class, TrainCommand.class, MineCommand.class, CompareRunsCommand.class, ExportOnnxCommand.class, QuantizeCommand.class, DemoCommand.class})
+    subcommands = {EncodeCommand.class, SimilarityCommand.class, IndexCommand.class, SearchCommand.class, RerankCommand.class, EvalCommand.class, ModelsCommand.class, InfoCommand.class, ServeCommand.class, TrainCommand.class, TrainRerankerCommand.class, MineCommand.class, CompareRunsCommand.class, ExportOnnxCommand.class, QuantizeCommand.class, DemoCommand.class})
 public final class QuarryCli implements Runnable {
   static {
     // The library reports through System.Logger (java.util.logging here): one line per record on

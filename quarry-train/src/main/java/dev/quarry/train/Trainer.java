@@ -1,21 +1,14 @@
 package dev.quarry.train;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
-import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.quarry.Digests;
 import dev.quarry.FileTrees;
 import dev.quarry.QuarryException;
-import dev.quarry.eval.IrResult;
 import dev.quarry.inference.BertWeights;
 import dev.quarry.io.Json;
-import dev.quarry.train.examples.NoDuplicatesBatchSampler;
+import dev.quarry.train.bert.BertEncoder;
 import dev.quarry.train.examples.TrainingExample;
-import dev.quarry.train.loss.CachedMultipleNegativesRankingLoss;
-import dev.quarry.train.loss.EmbeddingLoss;
 import dev.quarry.train.loss.TrainingLoss;
 import dev.quarry.train.network.TrainableSentenceTransformer;
 import dev.quarry.train.optim.AdamW;
@@ -23,13 +16,9 @@ import dev.quarry.train.optim.GradientClipping;
 import dev.quarry.train.optim.WarmupLinearSchedule;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,29 +26,22 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * sentence-transformers' {@code fit()} for MultipleNegativesRankingLoss (plain or cached, optionally
- * inside MatryoshkaLoss): no-duplicates batches,
- * forward and backward through the PyTorch engine, global-norm clipping, AdamW on a WarmupLinear
- * schedule, IR evaluation every N steps with the best weights kept, resumable checkpoints.
+ * sentence-transformers' {@code fit()} around a {@link TrainingObjective} (a bi-encoder's
+ * MultipleNegativesRankingLoss, a cross-encoder's BCE, MNRL or ListNet): forward and backward through
+ * the PyTorch engine, global-norm clipping, AdamW on a WarmupLinear schedule, evaluation every N
+ * steps with the best weights kept, resumable checkpoints.
  *
  * <p>Repeatability: batch order depends on (seed, epoch) and libtorch's generator is re-seeded from
  * (seed, step) before each step, so dropout masks depend only on the step. A run resumed from a
  * checkpoint therefore takes the same steps as one that was never interrupted.
  */
 public final class Trainer {
-  private final TrainableSentenceTransformer model;
-  private final List<TrainingExample> examples;
+  private final TrainingObjective objective;
   private final TrainingArguments args;
-  private final TrainingEvaluation evaluation;
   private final Checkpoints checkpoints;
   private final TrainingLog log;
   private final Path workDir;
   private final TrainingListener listener;
-  /** The loss on a batch's embeddings: MNRL, possibly inside MatryoshkaLoss. */
-  private final EmbeddingLoss loss;
-  /** Set for {@code --loss cached-mnrl}: the batch is embedded mini-batch by mini-batch. */
-  private final CachedMultipleNegativesRankingLoss cached;
-  private final NoDuplicatesBatchSampler sampler;
 
   /**
    * What a run ends with.
@@ -85,6 +67,8 @@ public final class Trainer {
   private static final Set<String> RESUMABLE_CHANGES = Set.of("evalBatchSize", "checkpointSteps", "checkpointsKept");
 
   /**
+   * A bi-encoder run with the loss the arguments describe.
+   *
    * @param evaluation the IR evaluation run during training, or null
    * @param workDir where checkpoints ({@code checkpoints/}) and the log ({@code training_log.jsonl}) go
    */
@@ -96,17 +80,17 @@ public final class Trainer {
   /** As above, with the loss built already (the one the model card describes). */
   public Trainer(TrainableSentenceTransformer model, List<TrainingExample> examples, TrainingArguments args, TrainingLoss trainingLoss,
       TrainingEvaluation evaluation, Path workDir, TrainingListener listener) {
-    this.model = model;
-    this.examples = examples;
+    this(new BiEncoderObjective(model, examples, args, trainingLoss, evaluation), args, workDir, listener);
+  }
+
+  /** Any objective: a bi-encoder's or a cross-encoder's. */
+  public Trainer(TrainingObjective objective, TrainingArguments args, Path workDir, TrainingListener listener) {
+    this.objective = objective;
     this.args = args;
-    this.evaluation = evaluation;
     this.checkpoints = new Checkpoints(workDir.resolve("checkpoints"));
     this.log = new TrainingLog(workDir.resolve("training_log.jsonl"));
     this.workDir = workDir;
     this.listener = listener == null ? new TrainingListener() {} : listener;
-    this.loss = trainingLoss.loss();
-    this.cached = trainingLoss.cached();
-    this.sampler = new NoDuplicatesBatchSampler(examples, args.batchSize(), false, args.seed());
   }
 
   public TrainingLog log() {
@@ -118,7 +102,7 @@ public final class Trainer {
     List<List<List<Integer>>> epochs = new ArrayList<>();
     int total = 0;
     for (int e = 0; e < args.epochs(); e++) {
-      List<List<Integer>> batches = sampler.batches(e);
+      List<List<Integer>> batches = objective.batches(e);
       if (args.maxSteps() >= 0 && total + batches.size() > args.maxSteps()) {
         batches = batches.subList(0, Math.max(0, args.maxSteps() - total));
       }
@@ -144,35 +128,35 @@ public final class Trainer {
     int totalSteps = plan.stream().mapToInt(List::size).sum();
     int warmup = args.warmupStepsFor(totalSteps);
     WarmupLinearSchedule schedule = new WarmupLinearSchedule(args.learningRate(), warmup, totalSteps);
-    Map<String, NDArray> params = model.encoder().parameters();
-    model.encoder().setRequiresGradient(true);
+    BertEncoder network = objective.network();
+    Map<String, NDArray> params = network.parameters();
+    network.setRequiresGradient(true);
     prepareWorkDir(start);
     try (AdamW optimizer = new AdamW(params, args.adamBeta1(), args.adamBeta2(), args.adamEps(), args.weightDecay(),
         args.biasCorrection(), AdamW.SENTENCE_TRANSFORMERS_DECAY)) {
       Progress progress = new Progress();
       boolean resumed = restoreOrClear(start, optimizer, progress);
       listener.onStart(totalSteps, progress.step);
-      if (!resumed && evaluation != null && args.evalBeforeTraining()) {
+      if (!resumed && objective.evaluates() && args.evalBeforeTraining()) {
         progress.best = evaluate(0, 0, progress.best);
       }
-      int negatives = examples.get(0).negatives().size();
       int done = 0;
       for (int epoch = 0; epoch < plan.size(); epoch++) {
         for (List<Integer> batch : plan.get(epoch)) {
           if (done++ < progress.step) {
             continue; // finished before the checkpoint we resumed from
           }
-          step(batch, negatives, epoch, params, schedule, optimizer, progress);
+          step(batch, epoch, params, schedule, optimizer, progress);
           boolean epochEnd = done == sum(plan, epoch);
           afterStep(epoch, epochEnd, optimizer, progress);
         }
       }
       FileTrees.delete(workDir.resolve("eval-model"));
-      return new Result(progress.step, log, progress.best, weightsToKeep(progress), sampler.batchesPerEpoch(), warmup);
+      return new Result(progress.step, log, progress.best, weightsToKeep(progress), objective.batches(0).size(), warmup);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } finally {
-      model.encoder().setRequiresGradient(false);
+      network.setRequiresGradient(false);
     }
   }
 
@@ -181,12 +165,12 @@ public final class Trainer {
     if (args.maxSteps() == 0) {
       throw new QuarryException("Nothing to train: the maximum number of steps is 0 (--max-steps 0).");
     }
-    if (examples.isEmpty()) {
+    if (objective.rows() == 0) {
       throw new QuarryException("Nothing to train: there are no training rows.");
     }
     List<List<List<Integer>>> plan = plan();
     if (plan.stream().mapToInt(List::size).sum() == 0) {
-      throw new QuarryException("Nothing to train: " + args.epochs() + " epochs of " + examples.size() + " rows give no step.");
+      throw new QuarryException("Nothing to train: " + args.epochs() + " epochs of " + objective.rows() + " rows give no step.");
     }
     return plan;
   }
@@ -219,7 +203,7 @@ public final class Trainer {
     }
     requireSameRun(saved);
     progress.step = saved.step();
-    model.encoder().load(new BertWeights(saved.weights()));
+    objective.network().load(new BertWeights(saved.weights()));
     optimizer.restore(saved.optimizer(), saved.state().path("optimizer_steps").asInt(progress.step));
     log.restore(saved.state().get("history"));
     JsonNode b = saved.state().get("best_step");
@@ -231,12 +215,12 @@ public final class Trainer {
   }
 
   /** One optimizer step: forward and backward, clipping, the divergence check, the update, the log. */
-  private void step(List<Integer> batch, int negatives, int epoch, Map<String, NDArray> params, WarmupLinearSchedule schedule,
+  private void step(List<Integer> batch, int epoch, Map<String, NDArray> params, WarmupLinearSchedule schedule,
       AdamW optimizer, Progress progress) {
     long t0 = System.nanoTime();
     long seed = args.seed() * 1_000_003L + progress.step;
     JniUtils.setSeed(seed);
-    double lossValue = forwardBackward(batch, negatives, seed);
+    double lossValue = objective.forwardBackward(batch, seed);
     double gradNorm = GradientClipping.clipGlobalNorm(params.values(), args.maxGradNorm());
     double lr = schedule.lr(progress.step);
     if (!Double.isFinite(lossValue) || !Double.isFinite(gradNorm)) {
@@ -259,13 +243,13 @@ public final class Trainer {
   /** Evaluates every evalSteps and at each epoch's end; checkpoints every checkpointSteps and at each epoch's end. */
   private void afterStep(int epoch, boolean epochEnd, AdamW optimizer, Progress progress) {
     int step = progress.step;
-    if (evaluation != null && ((args.evalSteps() > 0 && step % args.evalSteps() == 0) || epochEnd)) {
+    if (objective.evaluates() && ((args.evalSteps() > 0 && step % args.evalSteps() == 0) || epochEnd)) {
       progress.best = evaluate(step, epoch, progress.best);
     }
     boolean checkpoint = args.checkpointSteps() > 0 ? step % args.checkpointSteps() == 0 || epochEnd
         : args.checkpointSteps() == 0 && epochEnd;
     if (checkpoint) {
-      Path p = checkpoints.writeStep(step, model.encoder().snapshot().tensors(), optimizer.stateTensors(),
+      Path p = checkpoints.writeStep(step, objective.network().snapshot().tensors(), optimizer.stateTensors(),
           state(step, epoch, optimizer, progress.best), args.checkpointsKept());
       listener.onCheckpoint(p);
     }
@@ -275,7 +259,7 @@ public final class Trainer {
   private BertWeights weightsToKeep(Progress progress) {
     TrainingLog.EvalRecord best = progress.best;
     if (best == null || best.step() == progress.step) {
-      return model.encoder().snapshot();
+      return objective.network().snapshot();
     }
     Checkpoints.Saved bestSaved = checkpoints.named("best");
     if (bestSaved == null || bestSaved.step() != best.step()) {
@@ -301,31 +285,17 @@ public final class Trainer {
       }
     }
     String model0 = saved.state().path("base_model").asText(null);
-    if (model0 != null && !model0.equals(model.folder().modelId())) {
-      diffs.add("model " + model0 + " -> " + model.folder().modelId());
+    if (model0 != null && !model0.equals(objective.modelId())) {
+      diffs.add("model " + model0 + " -> " + objective.modelId());
     }
     String data0 = saved.state().path("data_sha256").asText(null);
-    if (data0 != null && !data0.equals(dataFingerprint())) {
-      diffs.add("training data (other rows or texts)");
+    if (data0 != null && !data0.equals(objective.fingerprint())) {
+      diffs.add("training data (other rows, texts or loss settings)");
     }
     if (!diffs.isEmpty()) {
       throw new QuarryException("Cannot resume " + saved.dir() + ": it was written by a run with other settings: "
           + String.join(", ", diffs) + ". Resume with the same settings, or start over with --overwrite.");
     }
-  }
-
-  /** SHA-256 of the training rows in order (what a resumed run must see again). */
-  private String dataFingerprint() {
-    MessageDigest md = Digests.sha256();
-    for (TrainingExample e : examples) {
-      for (String t : e.texts()) {
-        byte[] b = t.getBytes(StandardCharsets.UTF_8);
-        md.update(ByteBuffer.allocate(4).putInt(b.length).array());
-        md.update(b);
-      }
-      md.update((byte) 0);
-    }
-    return HexFormat.of().formatHex(md.digest());
   }
 
   private static int sum(List<List<List<Integer>>> plan, int throughEpoch) {
@@ -336,41 +306,14 @@ public final class Trainer {
     return s;
   }
 
-  /** One batch: embeddings of anchors and candidates, the loss, its gradients. Returns the loss. */
-  private double forwardBackward(List<Integer> batch, int negatives, long seed) {
-    List<String> anchors = new ArrayList<>();
-    List<String> candidates = new ArrayList<>();
-    for (int i : batch) {
-      anchors.add(examples.get(i).anchor());
-      candidates.add(examples.get(i).positive());
-    }
-    for (int n = 0; n < negatives; n++) {
-      for (int i : batch) {
-        candidates.add(examples.get(i).negatives().get(n));
-      }
-    }
-    if (cached != null) {
-      return cached.forwardBackward(model::embed, anchors, candidates, seed, true);
-    }
-    try (NDManager sm = NDManager.newBaseManager("PyTorch");
-        GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
-      NDArray a = model.embed(sm, anchors, true);
-      NDArray c = model.embed(sm, candidates, true);
-      NDArray l = loss.compute(a, c);
-      collector.backward(l);
-      return l.getFloat();
-    }
-  }
-
   private TrainingLog.EvalRecord evaluate(int step, int epoch, TrainingLog.EvalRecord best) {
-    IrResult result = evaluation.evaluate(model, step == 0, workDir.resolve("eval-model"), args.evalBatchSize(), listener);
-    String fn = args.similarity().id();
-    TrainingLog.EvalRecord rec = new TrainingLog.EvalRecord(step, epoch, new LinkedHashMap<>(result.metrics().get(fn)));
+    Map<String, Double> metrics = objective.evaluate(step == 0, workDir.resolve("eval-model"), args.evalBatchSize(), listener);
+    TrainingLog.EvalRecord rec = new TrainingLog.EvalRecord(step, epoch, new LinkedHashMap<>(metrics));
     log.add(rec);
     listener.onEvaluation(rec);
     if (best == null || rec.ndcg10() > best.ndcg10()) {
       // Kept on disk, not in memory: a BERT-base copy would cost 440 MB of heap for the whole run.
-      checkpoints.write("best", model.encoder().snapshot().tensors(), null, Map.of("step", step, "ndcg@10", rec.ndcg10()));
+      checkpoints.write("best", objective.network().snapshot().tensors(), null, Map.of("step", step, "ndcg@10", rec.ndcg10()));
       return rec;
     }
     return best;
@@ -383,8 +326,8 @@ public final class Trainer {
     s.put("optimizer_steps", optimizer.steps());
     s.put("best_step", best == null ? null : best.step());
     s.put("args", args);
-    s.put("base_model", model.folder().modelId());
-    s.put("data_sha256", dataFingerprint());
+    s.put("base_model", objective.modelId());
+    s.put("data_sha256", objective.fingerprint());
     s.put("history", log.toJson());
     return s;
   }

@@ -14,7 +14,9 @@ import ai.djl.nn.norm.LayerNorm;
 import dev.quarry.inference.BertConfig;
 import dev.quarry.inference.BertWeights;
 import dev.quarry.io.Tensor;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -34,9 +36,19 @@ public final class BertEncoder implements AutoCloseable {
 
   /** Copies {@code weights} into a new manager under {@code parent}. */
   public BertEncoder(BertConfig config, BertWeights weights, NDManager parent) {
+    this(config, weights, parent, List.of());
+  }
+
+  /**
+   * As above, with {@code headNames} (a classification head's tensors, say) trained, checkpointed and
+   * restored with the encoder; the forward pass leaves them to the caller ({@link #parameter}).
+   */
+  public BertEncoder(BertConfig config, BertWeights weights, NDManager parent, List<String> headNames) {
     this.config = config;
     this.manager = parent.newSubManager();
-    for (String name : BertWeights.requiredNames(config)) {
+    List<String> names = new ArrayList<>(BertWeights.requiredNames(config));
+    names.addAll(headNames);
+    for (String name : names) {
       Tensor t = weights.get(name);
       NDArray a = NativeArrays.of(manager, t.data(), new Shape(t.shape()));
       a.setName(name);
@@ -46,6 +58,15 @@ public final class BertEncoder implements AutoCloseable {
 
   public BertConfig config() {
     return config;
+  }
+
+  /** One trainable tensor by its Hugging Face name. */
+  public NDArray parameter(String name) {
+    NDArray p = params.get(name);
+    if (p == null) {
+      throw new IllegalArgumentException("no parameter " + name);
+    }
+    return p;
   }
 
   /** The trainable tensors by Hugging Face name, in transformers' order. */
@@ -177,7 +198,7 @@ public final class BertEncoder implements AutoCloseable {
    * drawn from libtorch's uniform generator: a third cheaper than libtorch's bernoulli dropout on
    * this CPU, which matters most on the attention probabilities ([b, h, s, s]).
    */
-  private static NDArray dropout(NDArray x, double rate, boolean training) {
+  public static NDArray dropout(NDArray x, double rate, boolean training) {
     if (!training || rate <= 0) {
       return x;
     }

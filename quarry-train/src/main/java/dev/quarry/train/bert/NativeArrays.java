@@ -4,8 +4,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.quarry.tokenize.TokenizedText;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.function.Consumer;
 
 /**
@@ -66,6 +68,25 @@ public final class NativeArrays {
     ByteBuffer b = direct(data.length * Long.BYTES);
     b.asLongBuffer().put(data);
     return owned(manager, b, shape, DataType.INT64);
+  }
+
+  /**
+   * A padded batch of token sequences as BERT's three inputs, ids, token types and attention mask
+   * ([texts, longest], int64, libtorch-owned: autograd keeps them for backward after {@code manager} closes).
+   */
+  public static NDArray[] bertInputs(NDManager manager, TokenizedText[] tokens) {
+    int seq = Arrays.stream(tokens).mapToInt(TokenizedText::length).max().orElse(1);
+    long[] ids = new long[tokens.length * seq];
+    long[] types = new long[ids.length];
+    long[] mask = new long[ids.length];
+    for (int b = 0; b < tokens.length; b++) {
+      TokenizedText t = tokens[b];
+      System.arraycopy(t.ids(), 0, ids, b * seq, t.length());
+      System.arraycopy(t.typeIds(), 0, types, b * seq, t.length());
+      Arrays.fill(mask, b * seq, b * seq + t.length(), 1L);
+    }
+    Shape shape = new Shape(tokens.length, seq);
+    return new NDArray[] {of(manager, ids, shape), of(manager, types, shape), of(manager, mask, shape)};
   }
 
   private static ByteBuffer direct(int bytes) {

@@ -129,7 +129,7 @@ public final class TrainingData {
     return out;
   }
 
-  private static String text(JsonNode o, String where, String name, String alias) {
+  static String text(JsonNode o, String where, String name, String alias) {
     JsonNode v = o.has(name) ? o.get(name) : o.get(alias);
     if (v == null || !v.isTextual() || v.asText().isBlank()) {
       throw new QuarryException(where + ": missing or empty \"" + name + "\" (or \"" + alias + "\") string.");

@@ -2,7 +2,6 @@ package dev.quarry.train.network;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.quarry.QuarryException;
 import dev.quarry.encode.ProgressListener;
@@ -102,23 +101,10 @@ public final class TrainableSentenceTransformer implements AutoCloseable {
   /** Sentence embeddings [texts, dimension] in {@code out}, differentiable (dropout when training). */
   public NDArray embed(NDManager out, List<String> texts, boolean training) {
     TokenizedText[] tokens = tokenizer.encodeAll(texts);
-    int seq = Arrays.stream(tokens).mapToInt(TokenizedText::length).max().orElse(1);
-    long[] ids = new long[texts.size() * seq];
-    long[] types = new long[ids.length];
-    long[] mask = new long[ids.length];
-    for (int b = 0; b < tokens.length; b++) {
-      TokenizedText t = tokens[b];
-      System.arraycopy(t.ids(), 0, ids, b * seq, t.length());
-      System.arraycopy(t.typeIds(), 0, types, b * seq, t.length());
-      Arrays.fill(mask, b * seq, b * seq + t.length(), 1L);
-    }
-    Shape shape = new Shape(texts.size(), seq);
     try (NDManager sm = out.newSubManager()) {
-      // Owned by libtorch: autograd keeps the ids for the backward pass, after this manager closes.
-      NDArray idArr = NativeArrays.of(sm, ids, shape);
-      NDArray typeArr = NativeArrays.of(sm, types, shape);
-      NDArray maskArr = NativeArrays.of(sm, mask, shape);
-      NDArray hidden = encoder.forward(sm, idArr, typeArr, maskArr, training);
+      NDArray[] inputs = NativeArrays.bertInputs(sm, tokens);
+      NDArray maskArr = inputs[2];
+      NDArray hidden = encoder.forward(sm, inputs[0], inputs[1], maskArr, training);
       NDArray pooled = TrainablePooling.pool(folder.pooling(), hidden, maskArr);
       if (normalize) {
         // torch.nn.functional.normalize: x / max(||x||, 1e-12)
