@@ -4,12 +4,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.quarry.QuarryException;
 import dev.quarry.io.Json;
 import dev.quarry.search.Hit;
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -110,5 +112,38 @@ public final class IrReport {
     } catch (IOException e) {
       throw new QuarryException("Cannot write run file " + file + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Reads a TREC run file ({@code qid Q0 docid rank score tag}, as {@link #writeRun} writes it):
+   * each query's hits in file order, which must be best first. A malformed line is refused with
+   * the file and line.
+   */
+  public static Map<String, List<Hit>> readRun(Path file) {
+    Map<String, List<Hit>> run = new LinkedHashMap<>();
+    try (BufferedReader r = Files.newBufferedReader(file)) {
+      String line;
+      int n = 0;
+      while ((line = r.readLine()) != null) {
+        n++;
+        if (line.isBlank()) {
+          continue;
+        }
+        String[] f = line.trim().split("\\s+");
+        double score;
+        try {
+          score = f.length == 6 ? Double.parseDouble(f[4]) : Double.NaN;
+        } catch (NumberFormatException e) {
+          score = Double.NaN;
+        }
+        if (Double.isNaN(score)) {
+          throw new QuarryException(file + ":" + n + ": expected 'qid Q0 docid rank score tag', found '" + line + "'.");
+        }
+        run.computeIfAbsent(f[0], q -> new ArrayList<>()).add(new Hit(f[2], (float) score));
+      }
+    } catch (IOException e) {
+      throw new QuarryException("Cannot read run file " + file + ": " + e.getMessage(), e);
+    }
+    return run;
   }
 }

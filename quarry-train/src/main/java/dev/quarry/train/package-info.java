@@ -1,11 +1,13 @@
 /**
- * Fine-tuning, sentence-transformers' {@code fit()}: {@link dev.quarry.train.TrainingArguments} (the
- * recipe, which also builds the run's loss object and resolves its defaults) → {@link
- * dev.quarry.train.Trainer} (batches from {@code examples}, forward and backward through {@code
- * network} and {@code bert}, the loss from {@code loss}, the step from {@code optim}, evaluation on
- * the ONNX path, {@link dev.quarry.train.Checkpoints}) → {@code export} (the sentence-transformers
- * folder, model card and ONNX graph). {@link dev.quarry.train.FineTuning} is the one call that does
- * all of it.
+ * Fine-tuning, sentence-transformers' {@code fit()} and {@code CrossEncoderTrainer}: {@link
+ * dev.quarry.train.TrainingArguments} (the recipe) → {@link dev.quarry.train.Trainer} (optimizer,
+ * schedule, clipping, evaluation, {@link dev.quarry.train.Checkpoints}, resumption) around a {@link
+ * dev.quarry.train.TrainingObjective}, which is what differs between a bi-encoder ({@link
+ * dev.quarry.train.BiEncoderObjective}: embeddings and an embedding loss, the IR evaluation) and a
+ * cross-encoder ({@link dev.quarry.train.CrossEncoderObjective}: pair logits and a cross-encoder loss,
+ * the reranking evaluation) → {@code export} (the folder, model card and ONNX graph). {@link
+ * dev.quarry.train.FineTuning} and {@link dev.quarry.train.CrossEncoderFineTuning} are the one calls
+ * that do all of it.
  *
  * <p>Packages are layered ({@code PackageLayersTest}): {@code examples}, {@code bert} &lt; {@code
  * optim}, {@code network}, {@code loss} &lt; {@code export} (which knows a loss only by its {@link

@@ -1,5 +1,6 @@
 /**
- * The trainable sentence-transformers model: transformer → pooling → optional normalisation, in
- * differentiable ops with the same conventions as quarry-core's inference modules.
+ * The trainable networks, in differentiable ops with the same conventions as quarry-core's inference
+ * modules: the sentence-transformers model (transformer → pooling → optional normalisation) and the
+ * cross-encoder (BertForSequenceClassification: transformer → pooler → classifier).
  */
 package dev.quarry.train.network;
