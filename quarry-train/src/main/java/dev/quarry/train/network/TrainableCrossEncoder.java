@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.core.Linear;
-import ai.djl.pytorch.jni.JniUtils;
 import dev.quarry.QuarryException;
 import dev.quarry.inference.BertConfig;
 import dev.quarry.inference.BertWeights;
@@ -18,13 +17,10 @@ import dev.quarry.train.bert.BertEncoder;
 import dev.quarry.train.bert.NativeArrays;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.stream.IntStream;
 
 /**
  * transformers' {@code BertForSequenceClassification} as a trainable network: the BERT encoder, the
@@ -179,27 +175,7 @@ public final class TrainableCrossEncoder implements AutoCloseable {
    * parity checks compare with the exported graph.
    */
   public float[][] predictLogits(List<TextPair> pairs, int batchSize) {
-    boolean grad = JniUtils.isGradMode();
-    JniUtils.setGradMode(false);
-    try (NDManager m = NDManager.newBaseManager("PyTorch")) {
-      int[] lengths = pairs.stream().mapToInt(p -> p.first().length() + p.second().length()).toArray();
-      Integer[] order = IntStream.range(0, pairs.size()).boxed().toArray(Integer[]::new);
-      Arrays.sort(order, Comparator.comparingInt((Integer i) -> -lengths[i]));
-      float[][] out = new float[pairs.size()][];
-      for (int start = 0; start < order.length; start += batchSize) {
-        int end = Math.min(order.length, start + batchSize);
-        List<TextPair> batch = Arrays.stream(order, start, end).map(pairs::get).toList();
-        try (NDManager bm = m.newSubManager()) {
-          float[] flat = logits(bm, batch, false).toFloatArray();
-          for (int j = 0; j < batch.size(); j++) {
-            out[order[start + j]] = Arrays.copyOfRange(flat, j * numLabels, (j + 1) * numLabels);
-          }
-        }
-      }
-      return out;
-    } finally {
-      JniUtils.setGradMode(grad);
-    }
+    return SortedBatches.run(pairs, p -> p.first().length() + p.second().length(), batchSize, (m, batch) -> logits(m, batch, false), null);
   }
 
   @Override

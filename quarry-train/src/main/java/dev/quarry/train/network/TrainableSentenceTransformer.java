@@ -2,7 +2,6 @@ package dev.quarry.train.network;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.pytorch.jni.JniUtils;
 import dev.quarry.QuarryException;
 import dev.quarry.encode.ProgressListener;
 import dev.quarry.inference.BertConfig;
@@ -15,10 +14,7 @@ import dev.quarry.train.bert.BertEncoder;
 import dev.quarry.train.bert.NativeArrays;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.IntStream;
 
 /**
  * A sentence-transformers model (Transformer → Pooling → optional Normalize) whose transformer
@@ -120,31 +116,7 @@ public final class TrainableSentenceTransformer implements AutoCloseable {
    * (what the parity checks against ONNX Runtime compare; evaluation runs on the exported graph).
    */
   public float[][] encode(List<String> texts, int batchSize, ProgressListener progress) {
-    boolean grad = JniUtils.isGradMode();
-    JniUtils.setGradMode(false);
-    try (NDManager m = NDManager.newBaseManager("PyTorch")) {
-      int[] lengths = texts.stream().mapToInt(String::length).toArray();
-      Integer[] order = IntStream.range(0, texts.size()).boxed().toArray(Integer[]::new);
-      Arrays.sort(order, Comparator.comparingInt((Integer i) -> -lengths[i]));
-      float[][] out = new float[texts.size()][];
-      for (int start = 0; start < order.length; start += batchSize) {
-        int end = Math.min(order.length, start + batchSize);
-        List<String> batch = Arrays.stream(order, start, end).map(texts::get).toList();
-        try (NDManager bm = m.newSubManager()) {
-          float[] flat = embed(bm, batch, false).toFloatArray();
-          int dim = flat.length / batch.size();
-          for (int j = 0; j < batch.size(); j++) {
-            out[order[start + j]] = Arrays.copyOfRange(flat, j * dim, (j + 1) * dim);
-          }
-        }
-        if (progress != null) {
-          progress.onProgress(end, texts.size());
-        }
-      }
-      return out;
-    } finally {
-      JniUtils.setGradMode(grad);
-    }
+    return SortedBatches.run(texts, String::length, batchSize, (m, batch) -> embed(m, batch, false), progress);
   }
 
   @Override
