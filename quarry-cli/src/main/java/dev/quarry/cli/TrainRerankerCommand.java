@@ -7,6 +7,7 @@ import dev.quarry.eval.InformationRetrievalEvaluator;
 import dev.quarry.eval.IrMetrics;
 import dev.quarry.index.PassageIndex;
 import dev.quarry.index.SearchMode;
+import dev.quarry.model.BuiltinModels;
 import dev.quarry.model.ModelKind;
 import dev.quarry.search.Hit;
 import dev.quarry.search.Searcher;
@@ -66,7 +67,7 @@ final class TrainRerankerCommand implements Callable<Integer> {
   @Option(names = "--first-stage", description = "Where the evaluation's candidates come from: bm25, hybrid or dense over the corpus index (default: ${DEFAULT-VALUE}).")
   String firstStage = "bm25";
   @Option(names = "--first-stage-model", paramLabel = "MODEL", description = "The bi-encoder of the evaluation's index (default: ${DEFAULT-VALUE}).")
-  String firstStageModel = dev.quarry.model.BuiltinModels.defaultId();
+  String firstStageModel = BuiltinModels.defaultId();
   @Option(names = "--eval-depth", description = "Candidates reranked per evaluated query (default: ${DEFAULT-VALUE}).") int evalDepth = 100;
 
   @Option(names = {"-o", "--output"}, paramLabel = "DIR", required = true, description = "Where the cross-encoder folder goes.")

@@ -73,10 +73,6 @@ public final class CrossEncoderObjective implements TrainingObjective {
     return rows;
   }
 
-  public List<RerankExample> shapedRows() {
-    return rows;
-  }
-
   @Override
   public String modelId() {
     return model.modelId();

@@ -77,7 +77,8 @@ public final class CrossEncoderMultipleNegativesRankingLoss implements CrossEnco
   /** For each in-batch draw k, the document each query meets: a column of {@code b}. */
   private List<List<String>> inBatchNegatives(List<String> flat, int b, int columns, Random random) {
     int allowed = (b - 1) * columns; // every candidate of the other rows
-    int draws = numNegatives < 0 || numNegatives >= flat.size() ? allowed : Math.min(numNegatives, allowed);
+    boolean all = numNegatives < 0 || numNegatives >= flat.size(); // sentence-transformers' rule: then no draw at all
+    int draws = all ? allowed : Math.min(numNegatives, allowed);
     List<List<String>> out = new ArrayList<>();
     for (int k = 0; k < draws; k++) {
       out.add(new ArrayList<>());
@@ -89,7 +90,6 @@ public final class CrossEncoderMultipleNegativesRankingLoss implements CrossEnco
           options.add(idx);
         }
       }
-      boolean all = numNegatives < 0 || numNegatives >= flat.size();
       for (int k = 0; k < draws; k++) {
         if (!all) { // a partial Fisher-Yates shuffle: k distinct draws
           Collections.swap(options, k, k + random.nextInt(options.size() - k));
