@@ -334,6 +334,17 @@ public final class SentenceTransformer implements AutoCloseable {
     return promptFor(Routes.DOCUMENT, withDefaultPrompt(EncodeOptions.defaults(), documentPromptName()));
   }
 
+  /**
+   * The tokenizer documents go through (the document route's, for a Router model), at the model's
+   * max_seq_length: what a chunker measures chunks with.
+   */
+  public TextTokenizer documentTokenizer() {
+    if (routeModels != null) {
+      return routeModels.get(folder.routes().resolve(Routes.DOCUMENT)).documentTokenizer();
+    }
+    return tokenizerFor(folder.maxSeqLength());
+  }
+
   /** The route a task takes, or null for a model without a Router. */
   public String routeFor(String task) {
     return routeModels == null ? null : folder.routes().resolve(task);

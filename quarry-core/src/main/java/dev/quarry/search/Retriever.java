@@ -38,6 +38,14 @@ public interface Retriever {
     return out;
   }
 
+  /**
+   * Whether hits are documents grouped from chunks: each hit's id is then its document's best
+   * chunk ({@link DocumentGrouping}), and {@link Searcher#rank} reports document ids.
+   */
+  default boolean groupsChunks() {
+    return false;
+  }
+
   /** A short name for reports and run files ("dense", "bm25", ...). */
   String name();
 }

@@ -115,9 +115,15 @@ public final class Searcher {
   /**
    * The top {@code k} ids and scores of many queries, as evaluation needs them: the queries are
    * encoded together, and with a reranker every query's candidates go to it in one call, so its
-   * length-sorted batches fill across queries.
+   * length-sorted batches fill across queries. Over chunks grouped into documents the ids are the
+   * documents' (what qrels name).
    */
   public List<List<Hit>> rank(List<String> queries, int k) {
+    List<List<Hit>> ranked = rankPassages(queries, k);
+    return retriever.groupsChunks() ? ranked.stream().map(DocumentGrouping::asDocuments).toList() : ranked;
+  }
+
+  private List<List<Hit>> rankPassages(List<String> queries, int k) {
     float[][] vectors = retriever.usesVectors() ? encoder.encode(queries) : null;
     int depth = reranker == null ? k : Math.max(k, reranker.depth());
     List<List<Hit>> first = new ArrayList<>(queries.size());

@@ -18,6 +18,8 @@ import java.util.Locale;
  */
 public final class TextTokenizer implements AutoCloseable {
   private final HuggingFaceTokenizer tokenizer;
+  /** The same tokenizer without truncation or special tokens, made on first use: what a chunker measures with. */
+  private volatile HuggingFaceTokenizer measuring;
   private final Path file;
   private final int maxLength;
   private final boolean lowerCase;
@@ -142,6 +144,79 @@ public final class TextTokenizer implements AutoCloseable {
     return out;
   }
 
+  /**
+   * Each text's word-pieces, untruncated and without special tokens, with their character spans in
+   * the text as given (no lower-casing first: the spans must point into the caller's string, and
+   * the tokenizer's own normaliser lower-cases an uncased model). What {@link
+   * dev.quarry.chunk.Chunker} measures chunks with.
+   */
+  public List<List<Token>> wordPieces(List<String> texts) {
+    Encoding[] enc = measuring().batchEncode(texts.toArray(String[]::new));
+    List<List<Token>> out = new ArrayList<>(enc.length);
+    for (int i = 0; i < enc.length; i++) {
+      Encoding e = enc[i];
+      long[] ids = e.getIds();
+      String[] strings = e.getTokens();
+      CharSpan[] spans = e.getCharTokenSpans();
+      int[] utf16 = utf16Offsets(texts.get(i));
+      List<Token> tokens = new ArrayList<>(ids.length);
+      for (int t = 0; t < ids.length; t++) {
+        CharSpan span = spans == null || t >= spans.length ? null : spans[t];
+        if (span != null) {
+          tokens.add(new Token(ids[t], strings[t], false, at(utf16, span.getStart()), at(utf16, span.getEnd())));
+        }
+      }
+      out.add(tokens);
+    }
+    return out;
+  }
+
+  /**
+   * The Rust tokenizer counts offsets in Unicode code points; Java strings index UTF-16 units, which
+   * differ after any character outside the BMP (emoji). Null when the text has none.
+   */
+  private static int[] utf16Offsets(String text) {
+    int points = text.codePointCount(0, text.length());
+    if (points == text.length()) {
+      return null;
+    }
+    int[] map = new int[points + 1];
+    for (int cp = 0, ch = 0; cp < points; cp++) {
+      map[cp] = ch;
+      ch += Character.charCount(text.codePointAt(ch));
+    }
+    map[points] = text.length();
+    return map;
+  }
+
+  private static int at(int[] utf16, int codePoint) {
+    return utf16 == null ? codePoint : utf16[Math.min(codePoint, utf16.length - 1)];
+  }
+
+  /** Tokens the tokenizer adds around one text ([CLS] and [SEP] for BERT). */
+  public int specialTokensPerText() {
+    return tokenizer.encode("").getIds().length;
+  }
+
+  private HuggingFaceTokenizer measuring() {
+    HuggingFaceTokenizer m = measuring;
+    if (m == null) {
+      synchronized (this) {
+        m = measuring;
+        if (m == null) {
+          try {
+            m = HuggingFaceTokenizer.builder().optTokenizerPath(file).optTruncation(false).optPadding(false)
+                .optAddSpecialTokens(false).build();
+          } catch (IOException | RuntimeException e) {
+            throw new QuarryException("Cannot load tokenizer " + file + ": " + e.getMessage(), e);
+          }
+          measuring = m;
+        }
+      }
+    }
+    return m;
+  }
+
   /** Splits a text into its word-piece strings (for display and debugging). */
   public List<String> tokens(String text) {
     return List.of(tokenizer.encode(prepare(text)).getTokens());
@@ -162,5 +237,9 @@ public final class TextTokenizer implements AutoCloseable {
   @Override
   public void close() {
     tokenizer.close();
+    HuggingFaceTokenizer m = measuring;
+    if (m != null) {
+      m.close();
+    }
   }
 }

@@ -100,14 +100,58 @@ public interface PassageIndex extends AutoCloseable {
     throw new QuarryException(IndexRetriever.exactRefusal(location()));
   }
 
-  /** This index answering in {@code mode}; a mode the engine cannot serve is refused with a clear error. */
+  /**
+   * This index answering in {@code mode}, documents grouped from their chunks where it holds chunks;
+   * a mode the engine cannot serve is refused with a clear error.
+   */
   default Retriever retriever(SearchMode mode) {
-    return new IndexRetriever(this, mode);
+    return new IndexRetriever(this, mode, holdsChunks());
+  }
+
+  /** As {@link #retriever(SearchMode)}; {@code byDocument} false returns raw chunks. */
+  default Retriever retriever(SearchMode mode, boolean byDocument) {
+    return new IndexRetriever(this, mode, byDocument && holdsChunks());
   }
 
   /** The top {@code k} in {@code mode}: {@code retriever(mode).search(text, vector, k)}. */
   default List<Hit> search(SearchMode mode, String text, float[] vector, int k) {
     return retriever(mode).search(text, vector, k);
+  }
+
+  /**
+   * Every source (file, or chunked corpus entry) the index holds chunks of, with the stamp it was
+   * synced at: what {@link SourceSync} compares to skip unchanged files.
+   */
+  default Map<String, SourceStamp> sources() {
+    throw new QuarryException(sourcesRefusal(location()));
+  }
+
+  /**
+   * Replaces every chunk of {@code source} with {@code chunks} as one block: Lucene applies a
+   * block's delete and adds together, so a commit holds the old chunks or the new ones, never a mix.
+   */
+  default void replaceSource(String source, SourceStamp stamp, List<Document> chunks, float[][] vectors) {
+    throw new QuarryException(sourcesRefusal(location()));
+  }
+
+  /** Records a newer modification time for an unchanged source (same bytes), without rewriting it. */
+  default void touchSource(String source, long mtime) {
+    throw new QuarryException(sourcesRefusal(location()));
+  }
+
+  /** Deletes every chunk of {@code source}. */
+  default void deleteSource(String source) {
+    throw new QuarryException(sourcesRefusal(location()));
+  }
+
+  /** Whether the index holds chunks (built by {@link SourceSync}): searches then group them into documents. */
+  default boolean holdsChunks() {
+    return commitData().containsKey(PassageSchema.CHUNKING);
+  }
+
+  /** Why sync by file is not offered on an engine that does not serve it. */
+  static String sourcesRefusal(String location) {
+    return "Indexing folders of files (sync by file) is served by a local Lucene index, not by " + location + ".";
   }
 
   /** Why the index can no longer take writes, or null if it can. */

@@ -37,6 +37,21 @@ public final class PassageSchema {
   public static final String HASH = "hash";
   /** The corpus sync that last saw the document; {@link #NOT_FROM_CORPUS} for documents written through the API. */
   public static final String SYNC_GEN = "sync_gen";
+  /** A chunk's document id ({@link Document.Origin#documentId()}), stored. */
+  public static final String DOC = "doc";
+  /** A chunk's file path, page and character offsets ({@link Document.Origin}), stored. */
+  public static final String PATH = "path";
+  public static final String PAGE = "page";
+  public static final String START = "start";
+  public static final String END = "end";
+  /** The source (file) a chunk was synced from: indexed, so a changed file's chunks are replaced as one block. */
+  public static final String SOURCE = "source";
+  /** The source's size, modification time and SHA-256 when it was synced ({@link SourceStamp}), as doc values. */
+  public static final String SOURCE_SIZE = "source_size";
+  public static final String SOURCE_MTIME = "source_mtime";
+  public static final String SOURCE_SHA256 = "source_sha256";
+  /** Commit-data key: the chunking an index of chunks was built with ("tokens/overlap"). */
+  public static final String CHUNKING = "quarry.corpus.chunking"; // kept by every commit, as sync progress is
   /** Never deleted by a sync: the corpus file does not know these documents. */
   public static final long NOT_FROM_CORPUS = -1;
   /** Longest document id, in UTF-8 bytes. */

@@ -1,9 +1,18 @@
 package dev.quarry.index.lucene;
 
 import static dev.quarry.index.PassageSchema.CONTENTS;
+import static dev.quarry.index.PassageSchema.DOC;
+import static dev.quarry.index.PassageSchema.END;
 import static dev.quarry.index.PassageSchema.HASH;
 import static dev.quarry.index.PassageSchema.ID;
 import static dev.quarry.index.PassageSchema.NOT_FROM_CORPUS;
+import static dev.quarry.index.PassageSchema.PAGE;
+import static dev.quarry.index.PassageSchema.PATH;
+import static dev.quarry.index.PassageSchema.SOURCE;
+import static dev.quarry.index.PassageSchema.SOURCE_MTIME;
+import static dev.quarry.index.PassageSchema.SOURCE_SHA256;
+import static dev.quarry.index.PassageSchema.SOURCE_SIZE;
+import static dev.quarry.index.PassageSchema.START;
 import static dev.quarry.index.PassageSchema.SYNC_GEN;
 import static dev.quarry.index.PassageSchema.TEXT;
 import static dev.quarry.index.PassageSchema.TITLE;
@@ -18,6 +27,7 @@ import dev.quarry.index.IndexMetadata;
 import dev.quarry.index.IndexSettings;
 import dev.quarry.index.PassageIndex;
 import dev.quarry.index.PassageSchema;
+import dev.quarry.index.SourceStamp;
 import dev.quarry.search.Hit;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -32,6 +42,7 @@ import org.apache.lucene.analysis.Analyzer;
 import org.apache.lucene.document.Field;
 import org.apache.lucene.document.KnnFloatVectorField;
 import org.apache.lucene.document.NumericDocValuesField;
+import org.apache.lucene.document.SortedDocValuesField;
 import org.apache.lucene.document.StoredField;
 import org.apache.lucene.document.StringField;
 import org.apache.lucene.document.TextField;
@@ -57,6 +68,8 @@ public final class LuceneIndex implements PassageIndex {
   private final Path path;
   private final Directory directory;
   private final IndexWriter writer;
+  /** Whether the last commit says the index holds chunks (read at every commit, not per search). */
+  private volatile boolean holdsChunks;
   /** The failure of a commit that rolled the writer back, or null. */
   private volatile String failedCommit;
   /** The read side: searchers over the writer's latest refresh. */
@@ -84,6 +97,7 @@ public final class LuceneIndex implements PassageIndex {
     this.writer = new IndexWriter(directory, config);
     writer.setLiveCommitData(userData.entrySet());
     writer.commit();
+    this.holdsChunks = userData.containsKey(PassageSchema.CHUNKING);
     this.searches = new LuceneSearches(writer, path, metadata, settings);
   }
 
@@ -182,6 +196,55 @@ public final class LuceneIndex implements PassageIndex {
     return out;
   }
 
+  @Override
+  public boolean holdsChunks() {
+    return holdsChunks;
+  }
+
+  @Override
+  public Map<String, SourceStamp> sources() {
+    return searches.sources();
+  }
+
+  /**
+   * Replaces a source's chunks as one block ({@link IndexWriter#updateDocuments}): Lucene applies
+   * the delete of the old chunks and the adds together, so no commit holds half a file.
+   */
+  @Override
+  public void replaceSource(String source, SourceStamp stamp, List<Document> chunks, float[][] vectors) {
+    List<org.apache.lucene.document.Document> lucene = validated(chunks, vectors, NOT_FROM_CORPUS, true);
+    for (org.apache.lucene.document.Document doc : lucene) {
+      doc.add(new StringField(SOURCE, source, Field.Store.NO));
+      doc.add(new SortedDocValuesField(SOURCE, new BytesRef(source)));
+      doc.add(new NumericDocValuesField(SOURCE_SIZE, stamp.size()));
+      doc.add(new NumericDocValuesField(SOURCE_MTIME, stamp.mtime()));
+      doc.add(new SortedDocValuesField(SOURCE_SHA256, new BytesRef(stamp.sha256())));
+    }
+    try {
+      writer.updateDocuments(new Term(SOURCE, source), lucene);
+    } catch (IOException e) {
+      throw new QuarryFailure("Cannot write to index " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void touchSource(String source, long mtime) {
+    try {
+      writer.updateNumericDocValue(new Term(SOURCE, source), SOURCE_MTIME, mtime);
+    } catch (IOException e) {
+      throw new QuarryFailure("Cannot write to index " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void deleteSource(String source) {
+    try {
+      writer.deleteDocuments(new Term(SOURCE, source));
+    } catch (IOException e) {
+      throw new QuarryFailure("Cannot delete from index " + path + ": " + e.getMessage(), e);
+    }
+  }
+
   /** Deletes documents by id in one operation (absent ids are ignored). */
   public void delete(List<String> ids) {
     try {
@@ -258,6 +321,7 @@ public final class LuceneIndex implements PassageIndex {
       data.putAll(extra);
       writer.setLiveCommitData(data.entrySet());
       writer.commit();
+      holdsChunks = data.containsKey(PassageSchema.CHUNKING);
     } catch (IOException | RuntimeException e) {
       failedCommit = e.getClass().getSimpleName();
       try {
@@ -324,6 +388,13 @@ public final class LuceneIndex implements PassageIndex {
     doc.add(new StoredField(TITLE, d.title()));
     doc.add(new StoredField(TEXT, d.text()));
     doc.add(new TextField(CONTENTS, d.fullText(), Field.Store.NO));
+    if (d.origin() != null) {
+      doc.add(new StoredField(DOC, d.origin().documentId()));
+      doc.add(new StoredField(PATH, d.origin().path()));
+      doc.add(new StoredField(PAGE, d.origin().page()));
+      doc.add(new StoredField(START, d.origin().start()));
+      doc.add(new StoredField(END, d.origin().end()));
+    }
     doc.add(new KnnFloatVectorField(VECTOR, vector, luceneSimilarity));
     return doc;
   }

@@ -3,8 +3,17 @@ package dev.quarry.index.lucene;
 import static dev.quarry.index.PassageSchema.BM25_B;
 import static dev.quarry.index.PassageSchema.BM25_K1;
 import static dev.quarry.index.PassageSchema.CONTENTS;
+import static dev.quarry.index.PassageSchema.DOC;
+import static dev.quarry.index.PassageSchema.END;
 import static dev.quarry.index.PassageSchema.HASH;
 import static dev.quarry.index.PassageSchema.ID;
+import static dev.quarry.index.PassageSchema.PAGE;
+import static dev.quarry.index.PassageSchema.PATH;
+import static dev.quarry.index.PassageSchema.SOURCE;
+import static dev.quarry.index.PassageSchema.SOURCE_MTIME;
+import static dev.quarry.index.PassageSchema.SOURCE_SHA256;
+import static dev.quarry.index.PassageSchema.SOURCE_SIZE;
+import static dev.quarry.index.PassageSchema.START;
 import static dev.quarry.index.PassageSchema.TEXT;
 import static dev.quarry.index.PassageSchema.TITLE;
 import static dev.quarry.index.PassageSchema.VECTOR;
@@ -14,6 +23,7 @@ import dev.quarry.data.Document;
 import dev.quarry.index.IndexMetadata;
 import dev.quarry.index.IndexSettings;
 import dev.quarry.index.PassageSchema;
+import dev.quarry.index.SourceStamp;
 import dev.quarry.search.Hit;
 import dev.quarry.search.TopK;
 import java.io.IOException;
@@ -28,8 +38,11 @@ import java.util.function.Consumer;
 import org.apache.lucene.index.FloatVectorValues;
 import org.apache.lucene.index.IndexReader;
 import org.apache.lucene.index.IndexWriter;
+import org.apache.lucene.index.LeafReader;
 import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.NumericDocValues;
 import org.apache.lucene.index.PostingsEnum;
+import org.apache.lucene.index.SortedDocValues;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.index.Terms;
 import org.apache.lucene.index.TermsEnum;
@@ -106,8 +119,50 @@ final class LuceneSearches implements AutoCloseable {
   /** The stored passages with these ids, in one pass over the id terms of each segment (absent ids are missing). */
   Map<String, Document> documents(Collection<String> ids) {
     Map<String, Document> out = new HashMap<>();
-    forEachLive(ids, Set.of(ID, TITLE, TEXT), d -> out.put(d.get(ID), new Document(d.get(ID), d.get(TITLE), d.get(TEXT))));
+    forEachLive(ids, Set.of(ID, TITLE, TEXT, DOC, PATH, PAGE, START, END), d -> out.put(d.get(ID), toDocument(d)));
     return out;
+  }
+
+  private static Document toDocument(org.apache.lucene.document.Document d) {
+    String doc = d.get(DOC);
+    Document.Origin origin = doc == null ? null : new Document.Origin(doc, d.get(PATH), d.getField(PAGE).numericValue().intValue(),
+        d.getField(START).numericValue().intValue(), d.getField(END).numericValue().intValue());
+    return new Document(d.get(ID), d.get(TITLE), d.get(TEXT), origin);
+  }
+
+  /**
+   * Each source's stamp, read from doc values: one pass over the chunks' columns, no stored fields,
+   * so a million chunks take well under a second.
+   */
+  Map<String, SourceStamp> sources() {
+    return withSearcher(s -> {
+      Map<String, SourceStamp> out = new HashMap<>();
+      for (LeafReaderContext leaf : s.getIndexReader().leaves()) {
+        LeafReader r = leaf.reader();
+        SortedDocValues source = r.getSortedDocValues(SOURCE);
+        if (source == null) {
+          continue;
+        }
+        NumericDocValues size = r.getNumericDocValues(SOURCE_SIZE);
+        NumericDocValues mtime = r.getNumericDocValues(SOURCE_MTIME);
+        SortedDocValues sha = r.getSortedDocValues(SOURCE_SHA256);
+        Bits live = r.getLiveDocs();
+        for (int doc = source.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = source.nextDoc()) {
+          if (live != null && !live.get(doc)) {
+            continue;
+          }
+          String id = source.lookupOrd(source.ordValue()).utf8ToString();
+          if (out.containsKey(id)) {
+            continue;
+          }
+          size.advanceExact(doc);
+          mtime.advanceExact(doc);
+          sha.advanceExact(doc);
+          out.put(id, new SourceStamp(size.longValue(), mtime.longValue(), sha.lookupOrd(sha.ordValue()).utf8ToString()));
+        }
+      }
+      return out;
+    });
   }
 
   /** Reads {@code fields} of the live document of each id, seeking the id terms segment by segment. */
