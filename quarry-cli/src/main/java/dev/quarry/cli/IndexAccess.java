@@ -1,9 +1,24 @@
 package dev.quarry.cli;
 
+import dev.quarry.QuarryException;
+import dev.quarry.chunk.Chunker;
+import dev.quarry.documents.DocumentExtractor;
+import dev.quarry.documents.FolderSources;
+import dev.quarry.encode.EncodeOptions;
 import dev.quarry.encode.SentenceTransformer;
 import dev.quarry.index.CorpusIndexer;
+import dev.quarry.index.CorpusSources;
+import dev.quarry.index.CorpusSync;
+import dev.quarry.index.IndexLocation;
 import dev.quarry.index.PassageIndex;
+import dev.quarry.index.SourceSync;
+import dev.quarry.index.lucene.LuceneIndex;
+import dev.quarry.model.ModelResolver;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.TreeSet;
 
 /**
  * How every command reaches a corpus's index: the options mapped onto {@link CorpusIndexer#open},
@@ -11,6 +26,77 @@ import java.nio.file.Path;
  */
 final class IndexAccess {
   private IndexAccess() {}
+
+  /** The index of {@code dataset}'s corpus for {@code m}, synced, open; chunked when {@code docs} asks for chunks. */
+  static PassageIndex open(SentenceTransformer m, Path dataset, IndexOptions options, DocumentOptions docs) {
+    if (docs == null || docs.chunkTokens == null) {
+      return open(m, dataset, options);
+    }
+    Path folder = options.index != null ? options.index
+        : options.folder(dataset, m.folder().modelId()).resolveSibling(options.folder(dataset, m.folder().modelId()).getFileName() + "-chunk"
+            + docs.chunkTokens + "-" + docs.chunkOverlap);
+    return sync(m, folder, new CorpusSources(dataset.resolve("corpus.jsonl")), List.of(), List.of(), options, docs, "documents").index;
+  }
+
+  /** An index open after a sync by file, and what the sync did. */
+  record Synced(PassageIndex index, SourceSync.Report report) {}
+
+  /**
+   * The index of the files under {@code paths}, synced: unchanged files are not read, changed ones
+   * replaced whole, deleted ones removed; each file that could not be read is named with its reason.
+   */
+  static Synced openFolders(SentenceTransformer m, List<Path> paths, IndexOptions options, DocumentOptions docs) {
+    if (options.solr.given()) {
+      throw new QuarryException("Folders of files are indexed in a local Lucene index; --solr takes BEIR corpora (-d).");
+    }
+    Path folder = options.index != null ? options.index
+        : ModelResolver.defaults().cacheDir().resolve("indexes").resolve((paths.get(0).toAbsolutePath().normalize().getFileName() + "-docs-"
+            + m.folder().modelId()).replaceAll("[^A-Za-z0-9._-]", "_") + (options.int8 ? "-int8" : ""));
+    DocumentExtractor extractor = docs.extractor();
+    try {
+      FolderSources walked = FolderSources.walk(paths, docs.walk(), extractor);
+      if (walked.files().isEmpty() && walked.problems().isEmpty()) {
+        throw new QuarryException("No files to read under " + paths + (docs.include.isEmpty()
+            ? " (by default: " + String.join(", ", new TreeSet<>(FolderSources.DEFAULT_EXTENSIONS)) + "; --include picks others)" : ""));
+      }
+      return sync(m, folder, walked.files(), walked.unreadableFolders(), walked.problems(), options, docs, "files");
+    } finally {
+      extractor.close();
+    }
+  }
+
+  private static Synced sync(SentenceTransformer m, Path folder, Iterable<SourceSync.Source> sources, List<String> unreadable,
+      List<SourceSync.Problem> walkProblems, IndexOptions options, DocumentOptions docs, String unit) {
+    IndexLocation<LuceneIndex> where = LuceneIndex.at(folder);
+    if (options.reindex) {
+      where.delete();
+    }
+    Chunker chunker = docs.chunker(m);
+    int total = sources instanceof Collection<?> c ? c.size() : -1;
+    ProgressBar bar = new ProgressBar(System.err, unit);
+    LuceneIndex index = where.open(CorpusIndexer.metadataOf(m), options.settings());
+    try {
+      SourceSync.Report report = SourceSync.sync(index, sources, unreadable, chunker,
+          texts -> m.encodeDocuments(texts, EncodeOptions.defaults()), syncOptions(options),
+          (done, chunks, committed) -> bar.onProgress((int) done, total < 0 ? (int) done : total, chunks, "chunks"));
+      List<SourceSync.Problem> problems = new ArrayList<>(walkProblems);
+      problems.addAll(report.problems());
+      problems.forEach(p -> System.err.println("quarry: skipped " + p.path() + ": " + p.reason()));
+      System.err.println("quarry: " + index.location() + ": " + report.summary() + (walkProblems.isEmpty() ? ""
+          : "; " + walkProblems.size() + " paths could not be walked"));
+      return new Synced(index, report);
+    } catch (RuntimeException e) {
+      index.close();
+      throw e;
+    }
+  }
+
+  /** --commit-every counts chunks when files are synced; a batch never spans a commit. */
+  private static SourceSync.Options syncOptions(IndexOptions options) {
+    SourceSync.Options d = SourceSync.Options.defaults();
+    int every = options.commitEvery == CorpusSync.Options.defaults().commitEvery() ? d.commitEveryChunks() : options.commitEvery;
+    return new SourceSync.Options(Math.min(d.batchChunks(), every), every, d.lookahead());
+  }
 
   /** The index of {@code dataset}'s corpus for {@code m}, synced, open. */
   static PassageIndex open(SentenceTransformer m, Path dataset, IndexOptions options) {

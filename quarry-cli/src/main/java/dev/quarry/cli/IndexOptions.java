@@ -41,7 +41,8 @@ final class IndexOptions {
   @Option(names = "--chunk-size", description = "Documents read, compared and encoded together while indexing (default: ${DEFAULT-VALUE}).")
   int chunkSize = CorpusSync.Options.defaults().chunkSize();
 
-  @Option(names = "--commit-every", description = "Documents between durable commits while indexing; a killed run resumes from the last (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--commit-every", description = "Documents (for folders: chunks; default 4096) between durable commits while indexing; a killed run resumes from"
+          + " the last (default: ${DEFAULT-VALUE}).")
   int commitEvery = CorpusSync.Options.defaults().commitEvery();
 
   CorpusSync.Options syncOptions() {

@@ -6,6 +6,9 @@ import dev.quarry.index.PassageIndex;
 import dev.quarry.index.SearchMode;
 import dev.quarry.search.Reranker;
 import dev.quarry.search.Searcher;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -14,12 +17,16 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code quarry search}: the top passages of a corpus for a question. */
-@Command(name = "search", mixinStandardHelpOptions = true, description = "Search a BEIR corpus with a question.")
+@Command(name = "search", mixinStandardHelpOptions = true, description = "Search a BEIR corpus (-d) or your own files and folders (--docs) with a question.")
 final class SearchCommand implements Callable<Integer> {
   @Mixin ModelOptions model;
   @Mixin DatasetOptions data;
   @Mixin IndexOptions index;
   @Mixin RerankOptions rerank;
+  @Mixin DocumentOptions docs;
+
+  @Option(names = "--docs", paramLabel = "PATH", description = "Search these files and folders (indexed and synced first) instead of -d.")
+  List<Path> paths = new ArrayList<>();
 
   @Option(names = "--mode", description = "Retrieval over the index: exact (default: every vector scored), dense (HNSW), bm25 or hybrid.")
   String mode = "exact";
@@ -33,8 +40,9 @@ final class SearchCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Reranker reranker = rerank.open();
-    try (SentenceTransformer m = model.load(); PassageIndex idx = IndexAccess.open(m, data.folder(), index)) {
-      print(Searcher.of(m, idx.retriever(SearchMode.fromId(mode))).withReranker(reranker), question, k);
+    try (SentenceTransformer m = model.load();
+        PassageIndex idx = paths.isEmpty() ? IndexAccess.open(m, data.folder(), index, docs) : IndexAccess.openFolders(m, paths, index, docs).index()) {
+      print(Searcher.of(m, idx.retriever(SearchMode.fromId(mode), docs.byDocument())).withReranker(reranker), question, k);
     } finally {
       if (reranker != null) {
         reranker.crossEncoder().close();
@@ -54,9 +62,18 @@ final class SearchCommand implements Callable<Integer> {
       Document d = h.document();
       String score = r.reranked() ? String.format(Locale.ROOT, "rerank %.4f | %s %.4f, was #%d", h.hit().score(), first,
           h.firstStageScore(), h.firstStageRank()) : String.format(Locale.ROOT, "%.4f", h.hit().score());
-      System.out.printf(Locale.ROOT, "%2d. [%s] %s  (%s)%n      %s%n", rank++, score, d.title().isEmpty() ? "(untitled)" : d.title(), d.id(),
-          snippet(d.text(), 200));
+      System.out.printf(Locale.ROOT, "%2d. [%s] %s  (%s)%n      %s%n", rank++, score, d.title().isEmpty() ? "(untitled)" : d.title(),
+          where(d), snippet(d.text(), 200));
     }
+  }
+
+  /** A passage's id, or for a chunk of a file its path, page and chunk. */
+  static String where(Document d) {
+    if (d.origin() == null || d.origin().path().isEmpty()) {
+      return d.id();
+    }
+    return d.origin().path() + (d.origin().page() > 0 ? ", page " + d.origin().page() : "") + ", chunk "
+        + d.id().substring(d.id().lastIndexOf('#') + 1);
   }
 
   static String snippet(String text, int max) {

@@ -17,12 +17,17 @@ import picocli.CommandLine.Option;
 
 /** {@code quarry serve}: the HTTP API and search page over an indexed corpus. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-    description = "Serve the search API and web page over a corpus (indexed on first start, synced when corpus.jsonl changed).")
+    description = "Serve the search API and web page over your files and folders (PATH...) or a BEIR corpus (-d), indexed on first start and synced at every start.")
 final class ServeCommand implements Callable<Integer> {
   @Mixin ModelOptions model;
   @Mixin DatasetOptions data;
   @Mixin IndexOptions index;
   @Mixin RerankOptions rerank;
+  @Mixin DocumentOptions docs;
+
+  @picocli.CommandLine.Parameters(arity = "0..*", paramLabel = "PATH",
+      description = "Files and folders to serve (indexed and synced at start) instead of -d.")
+  List<Path> paths = new ArrayList<>();
 
   @Option(names = "--host", description = "Address to bind (default: ${DEFAULT-VALUE}).")
   String host = "127.0.0.1";
@@ -61,14 +66,14 @@ final class ServeCommand implements Callable<Integer> {
       throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
           "--max-concurrent-requests and --max-queued-queries must be at least 1");
     }
-    Path dir = data.folder();
     SentenceTransformer m = model.load();
-    PassageIndex idx = IndexAccess.open(m, dir, index);
+    PassageIndex idx = paths.isEmpty() ? IndexAccess.open(m, data.folder(), index, docs) : IndexAccess.openFolders(m, paths, index, docs).index();
     Reranker reranker = rerank.open();
     ServerConfig.Limits limits = ServerConfig.Limits.defaults();
     limits = limits.withAdmission(maxConcurrentRequests, maxQueuedQueries, limits.queryTimeoutMillis());
     QuarryServer server = QuarryServer.start(m, idx, ServerConfig.defaults().withHost(host).withPort(port).withToken(token)
-        .withAllowedHosts(allowedHosts).withPublicRead(publicRead).withCorsOrigins(corsOrigins).withLimits(limits), reranker);
+        .withAllowedHosts(allowedHosts).withPublicRead(publicRead).withCorsOrigins(corsOrigins).withLimits(limits)
+        .withGroupByDocument(docs.byDocument()), reranker);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       System.err.println("quarry: shutting down (finishing requests in flight, committing the index)");
@@ -79,7 +84,8 @@ final class ServeCommand implements Callable<Integer> {
       m.close();
       stopped.countDown();
     }));
-    System.out.printf(Locale.ROOT, "Quarry is serving %d passages with %s%s at %s  (Ctrl-C stops)%n", idx.size(), m.folder().modelId(),
+    System.out.printf(Locale.ROOT, "Quarry is serving %d %s with %s%s at %s  (Ctrl-C stops)%n", idx.size(),
+        idx.holdsChunks() ? "chunks of " + (paths.isEmpty() ? "documents" : paths) : "passages", m.folder().modelId(),
         reranker == null ? "" : ", reranking the top " + reranker.depth() + " with " + reranker.crossEncoder().folder().modelId(),
         server.url());
     System.out.printf(Locale.ROOT, "  also OpenAI %sv1/embeddings, TEI %sembed%s%n", server.url(), server.url(),

@@ -149,14 +149,22 @@ public final class DocumentExtractor implements AutoCloseable {
 
   /**
    * Text decoded from bytes that are not text (random data named .txt, invalid UTF-8) is full of
-   * replacement and control characters; real text in any language is not.
+   * replacement and control characters, or, where a charset detector guessed UTF-16, of private-use,
+   * unpaired surrogate and unassigned code points; real text in any language has almost none.
    */
   static boolean looksBinary(String text) {
     int n = Math.min(text.length(), 8192);
     int bad = 0;
     for (int i = 0; i < n; i++) {
       char c = text.charAt(i);
-      if (c == '\uFFFD' || (c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\f')) {
+      int type = Character.getType(c);
+      boolean pairedSurrogate = Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1));
+      if (pairedSurrogate) {
+        i++;
+        continue;
+      }
+      if (c == '\uFFFD' || (c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\f') || type == Character.PRIVATE_USE
+          || type == Character.SURROGATE || type == Character.UNASSIGNED) {
         bad++;
       }
     }

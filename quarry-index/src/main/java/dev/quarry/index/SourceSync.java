@@ -173,6 +173,7 @@ public final class SourceSync {
             window.add(p);
             p.extracted = extractors.submit(s::extract);
           } else {
+            c.done++;
             progress(listener, c, false);
           }
         }
@@ -180,6 +181,7 @@ public final class SourceSync {
         if (p == null) {
           continue;
         }
+        c.done++;
         Extracted e;
         try {
           e = p.extracted.get();
@@ -273,12 +275,14 @@ public final class SourceSync {
 
   private static void progress(Listener listener, Counts c, boolean committed) {
     if (listener != null) {
-      listener.onProgress(c.sources, c.chunks, committed);
+      listener.onProgress(c.done, c.chunks, committed);
     }
   }
 
   private static final class Counts {
     long sources;
+    /** Sources finished: skipped, unchanged, or chunked and handed to the encoder. */
+    long done;
     long added;
     long changed;
     long unchanged;

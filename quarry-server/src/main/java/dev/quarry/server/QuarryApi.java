@@ -32,6 +32,8 @@ final class QuarryApi {
   private final SentenceTransformer model;
   private final PassageIndex index;
   private final ServerConfig.Limits limits;
+  /** Whether hits over chunks are grouped into documents unless a request says "group_by": "chunk". */
+  private final boolean groupByDocument;
   private final EmbeddingService embeddings;
   private final MicroBatcher<String, float[]> queries;
   /** The configured rerank stage (its model id and default depth), or null. */
@@ -47,6 +49,7 @@ final class QuarryApi {
     this.model = backends.model();
     this.index = index;
     this.limits = backends.limits();
+    this.groupByDocument = backends.config().groupByDocument();
     this.embeddings = backends.embeddings();
     this.queries = queries;
     this.reranker = reranker;
@@ -84,12 +87,15 @@ final class QuarryApi {
       clientInput(() -> PassageSchema.queryTerms(query)); // too many distinct terms is the query's fault
     }
     int depth = rerankDepth(body);
+    boolean byDocument = groupBy(body);
     long start = System.nanoTime();
-    Retriever retriever = clientInput(() -> index.retriever(mode)); // e.g. exact is not offered on SolrCloud
+    Retriever retriever = clientInput(() -> index.retriever(mode, byDocument)); // e.g. exact is not offered on SolrCloud
     Searcher.Result result = new Searcher(queryEncoder, retriever, rerankStage).search(query, k, depth);
     ObjectNode out = Json.object();
     out.put("query", query);
     out.put("mode", mode.id());
+    out.put("searching", retriever.groupsChunks() ? "documents" : index.holdsChunks() ? "chunks" : "passages");
+    out.put("model", model.folder().modelId());
     if (result.reranked()) {
       out.put("reranked_by", reranker.crossEncoder().folder().modelId());
       out.put("rerank_depth", depth);
@@ -99,6 +105,17 @@ final class QuarryApi {
       Document d = r.document();
       ObjectNode o = arr.addObject();
       o.put("id", d.id());
+      if (d.origin() != null) {
+        o.put("document_id", d.origin().documentId());
+        if (!d.origin().path().isEmpty()) {
+          o.put("path", d.origin().path());
+        }
+        if (d.origin().page() > 0) {
+          o.put("page", d.origin().page());
+        }
+        o.put("start", d.origin().start());
+        o.put("end", d.origin().end());
+      }
       o.put("title", d.title());
       o.put("text", d.text());
       o.put("score", r.hit().score());
@@ -112,6 +129,18 @@ final class QuarryApi {
     }
     out.put("took_ms", (System.nanoTime() - start) / 1e6);
     HttpExchanges.sendJson(ex, 200, out);
+  }
+
+  /** Whether the request wants documents ("group_by": "document", the server's default) or raw chunks ("chunk"). */
+  private boolean groupBy(JsonNode body) {
+    JsonNode g = body.get("group_by");
+    if (g == null) {
+      return groupByDocument;
+    }
+    if (!g.isTextual() || !(g.asText().equals("document") || g.asText().equals("chunk"))) {
+      throw new HttpError(400, "field 'group_by' must be \"document\" or \"chunk\"");
+    }
+    return g.asText().equals("document");
   }
 
   /** The request's rerank depth: 0 for no reranking (no reranker, or "rerank": false). */

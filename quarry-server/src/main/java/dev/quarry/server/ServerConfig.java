@@ -24,9 +24,11 @@ import java.util.List;
  *     /metrics} without the token (writes and the compatibility APIs still need it)
  * @param corsOrigins origins (as browsers send them, {@code https://app.example:8443}) whose pages
  *     may call the API; requests from any other foreign origin are refused
+ * @param groupByDocument over an index of chunks, answer one hit per document (its best chunk), not
+ *     every chunk
  */
 public record ServerConfig(String host, int port, String token, List<String> allowedHosts, Limits limits, int maxBatch,
-    int maxWaitMicros, int shutdownGraceSeconds, boolean publicRead, List<String> corsOrigins) {
+    int maxWaitMicros, int shutdownGraceSeconds, boolean publicRead, List<String> corsOrigins, boolean groupByDocument) {
 
   /** Shorter tokens are refused at start: a bearer token is the only lock on a public bind. */
   public static final int MIN_TOKEN_LENGTH = 16;
@@ -77,38 +79,43 @@ public record ServerConfig(String host, int port, String token, List<String> all
   }
 
   public static ServerConfig defaults() {
-    return new ServerConfig("127.0.0.1", 8080, null, List.of(), Limits.defaults(), 32, 2_000, 5, false, List.of());
+    return new ServerConfig("127.0.0.1", 8080, null, List.of(), Limits.defaults(), 32, 2_000, 5, false, List.of(), true);
   }
 
   public ServerConfig withPublicRead(boolean open) {
-    return new ServerConfig(host, port, token, allowedHosts, limits, maxBatch, maxWaitMicros, shutdownGraceSeconds, open, corsOrigins);
+    return new ServerConfig(host, port, token, allowedHosts, limits, maxBatch, maxWaitMicros, shutdownGraceSeconds, open, corsOrigins, groupByDocument);
   }
 
   public ServerConfig withCorsOrigins(List<String> origins) {
-    return new ServerConfig(host, port, token, allowedHosts, limits, maxBatch, maxWaitMicros, shutdownGraceSeconds, publicRead, origins);
+    return new ServerConfig(host, port, token, allowedHosts, limits, maxBatch, maxWaitMicros, shutdownGraceSeconds, publicRead, origins, groupByDocument);
   }
 
   public ServerConfig withPort(int p) {
-    return new ServerConfig(host, p, token, allowedHosts, limits, maxBatch, maxWaitMicros, shutdownGraceSeconds, publicRead, corsOrigins);
+    return new ServerConfig(host, p, token, allowedHosts, limits, maxBatch, maxWaitMicros, shutdownGraceSeconds, publicRead, corsOrigins, groupByDocument);
   }
 
   public ServerConfig withHost(String h) {
-    return new ServerConfig(h, port, token, allowedHosts, limits, maxBatch, maxWaitMicros, shutdownGraceSeconds, publicRead, corsOrigins);
+    return new ServerConfig(h, port, token, allowedHosts, limits, maxBatch, maxWaitMicros, shutdownGraceSeconds, publicRead, corsOrigins, groupByDocument);
   }
 
   public ServerConfig withToken(String t) {
-    return new ServerConfig(host, port, t, allowedHosts, limits, maxBatch, maxWaitMicros, shutdownGraceSeconds, publicRead, corsOrigins);
+    return new ServerConfig(host, port, t, allowedHosts, limits, maxBatch, maxWaitMicros, shutdownGraceSeconds, publicRead, corsOrigins, groupByDocument);
   }
 
   public ServerConfig withAllowedHosts(List<String> names) {
-    return new ServerConfig(host, port, token, names, limits, maxBatch, maxWaitMicros, shutdownGraceSeconds, publicRead, corsOrigins);
+    return new ServerConfig(host, port, token, names, limits, maxBatch, maxWaitMicros, shutdownGraceSeconds, publicRead, corsOrigins, groupByDocument);
   }
 
   public ServerConfig withLimits(Limits l) {
-    return new ServerConfig(host, port, token, allowedHosts, l, maxBatch, maxWaitMicros, shutdownGraceSeconds, publicRead, corsOrigins);
+    return new ServerConfig(host, port, token, allowedHosts, l, maxBatch, maxWaitMicros, shutdownGraceSeconds, publicRead, corsOrigins, groupByDocument);
+  }
+
+  public ServerConfig withGroupByDocument(boolean group) {
+    return new ServerConfig(host, port, token, allowedHosts, limits, maxBatch, maxWaitMicros, shutdownGraceSeconds, publicRead, corsOrigins,
+        group);
   }
 
   public ServerConfig withShutdownGraceSeconds(int seconds) {
-    return new ServerConfig(host, port, token, allowedHosts, limits, maxBatch, maxWaitMicros, seconds, publicRead, corsOrigins);
+    return new ServerConfig(host, port, token, allowedHosts, limits, maxBatch, maxWaitMicros, seconds, publicRead, corsOrigins, groupByDocument);
   }
 }
