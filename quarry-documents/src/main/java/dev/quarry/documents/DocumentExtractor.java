@@ -51,7 +51,7 @@ public final class DocumentExtractor implements AutoCloseable {
   /** How long one file's parse may take by default. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
 
-  private final Parser parser = new AutoDetectParser();
+  private final Parser parser;
   private final long maxFileBytes;
   private final int maxChars;
   private final Duration timeout;
@@ -62,6 +62,12 @@ public final class DocumentExtractor implements AutoCloseable {
   });
 
   public DocumentExtractor(long maxFileBytes, int maxChars, Duration timeout) {
+    this(new AutoDetectParser(), maxFileBytes, maxChars, timeout);
+  }
+
+  /** With another parser (tests inject one that hangs). */
+  DocumentExtractor(Parser parser, long maxFileBytes, int maxChars, Duration timeout) {
+    this.parser = parser;
     this.maxFileBytes = maxFileBytes;
     this.maxChars = maxChars;
     this.timeout = timeout;
@@ -69,6 +75,11 @@ public final class DocumentExtractor implements AutoCloseable {
 
   public static DocumentExtractor defaults() {
     return new DocumentExtractor(DEFAULT_MAX_FILE_MB * 1024L * 1024L, DEFAULT_MAX_CHARS, DEFAULT_TIMEOUT);
+  }
+
+  /** The defaults with another parser. */
+  static DocumentExtractor defaults(Parser parser) {
+    return new DocumentExtractor(parser, DEFAULT_MAX_FILE_MB * 1024L * 1024L, DEFAULT_MAX_CHARS, DEFAULT_TIMEOUT);
   }
 
   /** The file's title and text; {@link Unreadable} says why not. */

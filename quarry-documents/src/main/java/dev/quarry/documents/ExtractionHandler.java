@@ -42,7 +42,7 @@ final class ExtractionHandler extends DefaultHandler {
 
   @Override
   public void startElement(String uri, String localName, String qName, Attributes atts) {
-    String name = localName.toLowerCase(Locale.ROOT);
+    String name = (localName == null || localName.isEmpty() ? qName : localName).toLowerCase(Locale.ROOT);
     if (SKIPPED.contains(name)) {
       skipDepth++;
       return;
@@ -58,7 +58,7 @@ final class ExtractionHandler extends DefaultHandler {
 
   @Override
   public void endElement(String uri, String localName, String qName) {
-    String name = localName.toLowerCase(Locale.ROOT);
+    String name = (localName == null || localName.isEmpty() ? qName : localName).toLowerCase(Locale.ROOT);
     if (SKIPPED.contains(name)) {
       skipDepth--;
       return;
@@ -85,6 +85,9 @@ final class ExtractionHandler extends DefaultHandler {
     if (text.length() + length > maxChars) {
       throw new TooLong(maxChars);
     }
+    if (endsWithBlankLine() && isBlank(ch, start, length)) {
+      return; // the whitespace Tika puts between blocks: a block already ends with a blank line
+    }
     text.append(ch, start, length);
     if (heading != null) {
       heading.append(ch, start, length);
@@ -96,6 +99,20 @@ final class ExtractionHandler extends DefaultHandler {
     characters(ch, start, length);
   }
 
+  private boolean endsWithBlankLine() {
+    int n = text.length();
+    return n >= 2 && text.charAt(n - 1) == '\n' && text.charAt(n - 2) == '\n';
+  }
+
+  private static boolean isBlank(char[] ch, int start, int length) {
+    for (int i = start; i < start + length; i++) {
+      if (!Character.isWhitespace(ch[i])) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** Ends a block with a blank line (unless the text ends with one already). */
   private void endBlock() {
     int n = text.length();
@@ -103,7 +120,7 @@ final class ExtractionHandler extends DefaultHandler {
       n--;
     }
     text.setLength(n);
-    if (n == 0 || (n >= 2 && text.charAt(n - 1) == '\n' && text.charAt(n - 2) == '\n')) {
+    if (n == 0 || endsWithBlankLine()) {
       return;
     }
     text.append(text.charAt(n - 1) == '\n' ? "\n" : "\n\n");
