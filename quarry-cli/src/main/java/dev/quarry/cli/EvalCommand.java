@@ -33,6 +33,10 @@ final class EvalCommand implements Callable<Integer> {
   @Mixin DatasetOptions data;
   @Mixin IndexOptions index;
   @Mixin RerankOptions rerank;
+  @Mixin DocumentOptions docs;
+
+  @Option(names = "--max-length", paramLabel = "N", description = "Word-pieces kept per passage, cut beyond (default: the model's max_seq_length).")
+  int maxLength;
 
   @Option(names = "--mode", description = "Retrieval: exact (default), dense (HNSW), bm25 or hybrid (RRF of both).")
   String mode = "exact";
@@ -126,7 +130,7 @@ final class EvalCommand implements Callable<Integer> {
   private IrResult firstStage(SentenceTransformer m, BeirDataset ds) {
     EncodeOptions base = EncodeOptions.defaults().withBatchSize(batchSize).withTruncateDim(truncateDim);
     EncodeOptions q = noPrompts ? base.withPrompt("") : queryPrompt != null ? base.withPrompt(queryPrompt) : base;
-    EncodeOptions c = noPrompts ? base.withPrompt("") : corpusPrompt != null ? base.withPrompt(corpusPrompt) : base;
+    EncodeOptions c = (noPrompts ? base.withPrompt("") : corpusPrompt != null ? base.withPrompt(corpusPrompt) : base).withMaxLength(maxLength);
     c = CorpusEncoding.withProgress(c, ds.corpus().size(), "documents");
     List<SimilarityFunction> fns = new ArrayList<>();
     scoreFunctions.forEach(f -> fns.add(SimilarityFunction.fromId(f)));
@@ -135,7 +139,11 @@ final class EvalCommand implements Callable<Integer> {
     if (searchMode == SearchMode.EXACT && index != null && index.solr.given()) {
       throw new QuarryException(IndexRetriever.exactRefusal(index.solrTarget(ds.dir(), m.folder().modelId()).toString()));
     }
-    if (searchMode != SearchMode.EXACT) {
+    if (searchMode != SearchMode.EXACT || docs.chunkTokens != null) {
+      if (maxLength > 0) {
+        throw new QuarryException("--max-length works with --mode exact on an unchunked corpus; an index encodes passages at the"
+            + " model's max_seq_length (or in chunks, with --chunk-tokens).");
+      }
       if (truncateDim > 0) {
         throw new QuarryException("--truncate-dim works with --mode exact: an index stores the vectors at the model's full dimension.");
       }
@@ -148,8 +156,8 @@ final class EvalCommand implements Callable<Integer> {
   /** Retrieval through the corpus's index (dense HNSW, BM25 or hybrid), scored by the same evaluator. */
   private IrResult evaluateOnIndex(SentenceTransformer m, BeirDataset ds, InformationRetrievalEvaluator evaluator,
       EncodeOptions queryOptions, SearchMode searchMode) {
-    try (PassageIndex idx = IndexAccess.open(m, ds.dir(), index == null ? new IndexOptions() : index)) {
-      return evaluator.evaluate(Searcher.of(m, queryOptions, idx.retriever(searchMode)));
+    try (PassageIndex idx = IndexAccess.open(m, ds.dir(), index == null ? new IndexOptions() : index, docs)) {
+      return evaluator.evaluate(Searcher.of(m, queryOptions, idx.retriever(searchMode, docs.byDocument())));
     }
   }
 }

@@ -78,7 +78,7 @@ final class IndexAccess {
     try {
       SourceSync.Report report = SourceSync.sync(index, sources, unreadable, chunker,
           texts -> m.encodeDocuments(texts, EncodeOptions.defaults()), syncOptions(options),
-          (done, chunks, committed) -> bar.onProgress((int) done, total < 0 ? (int) done : total, chunks, "chunks"));
+          (done, chunks, committed) -> bar.onProgress((int) done, total, chunks, "chunks"));
       List<SourceSync.Problem> problems = new ArrayList<>(walkProblems);
       problems.addAll(report.problems());
       problems.forEach(p -> System.err.println("quarry: skipped " + p.path() + ": " + p.reason()));

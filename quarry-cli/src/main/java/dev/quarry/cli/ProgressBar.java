@@ -33,7 +33,8 @@ final class ProgressBar implements ProgressListener {
   /** As {@link #onProgress(int, int)}, with a second count and its rate ({@code 1200 chunks 35.2/s}) when {@code secondUnit} is given. */
   public synchronized void onProgress(int done, int total, long second, String secondUnit) {
     long now = System.nanoTime();
-    boolean finished = done >= total;
+    boolean unknownTotal = total < 0; // a stream whose length is not known ahead: counts and rates only
+    boolean finished = !unknownTotal && done >= total;
     long interval = terminal ? 100_000_000L : 5_000_000_000L;
     if ((!finished && now - lastPrint < interval) || (finished && done == lastDone && second == lastSecond)) {
       return;
@@ -43,10 +44,11 @@ final class ProgressBar implements ProgressListener {
     lastPrint = now;
     double secs = (now - start) / 1e9;
     double rate = done / Math.max(secs, 1e-9);
-    int filled = total == 0 ? WIDTH : (int) ((long) WIDTH * done / total);
+    int filled = total <= 0 ? WIDTH : (int) ((long) WIDTH * done / total);
     long eta = rate > 0 ? Math.round((total - done) / rate) : 0;
-    String line = String.format(Locale.ROOT, "[%s%s] %d/%d %s  %.1f %s/s  ETA %d:%02d",
-        "#".repeat(filled), " ".repeat(WIDTH - filled), done, total, unit, rate, unit, eta / 60, eta % 60)
+    String line = unknownTotal ? String.format(Locale.ROOT, "%d %s  %.1f %s/s", done, unit, rate, unit)
+        : String.format(Locale.ROOT, "[%s%s] %d/%d %s  %.1f %s/s  ETA %d:%02d",
+            "#".repeat(filled), " ".repeat(WIDTH - filled), done, total, unit, rate, unit, eta / 60, eta % 60)
         + (secondUnit == null ? "" : String.format(Locale.ROOT, "  %d %s (%.1f/s)", second, secondUnit, second / Math.max(secs, 1e-9)));
     out.print(terminal ? "\r" + line + (finished ? "\n" : "") : line + "\n");
     out.flush();
