@@ -46,9 +46,9 @@ final class ProgressBar implements ProgressListener {
     double rate = done / Math.max(secs, 1e-9);
     int filled = total <= 0 ? WIDTH : (int) ((long) WIDTH * done / total);
     long eta = rate > 0 ? Math.round((total - done) / rate) : 0;
-    String line = unknownTotal ? String.format(Locale.ROOT, "%d %s  %.1f %s/s", done, unit, rate, unit)
+    String line = (unknownTotal ? String.format(Locale.ROOT, "%d %s  %.1f %s/s", done, unit, rate, unit)
         : String.format(Locale.ROOT, "[%s%s] %d/%d %s  %.1f %s/s  ETA %d:%02d",
-            "#".repeat(filled), " ".repeat(WIDTH - filled), done, total, unit, rate, unit, eta / 60, eta % 60)
+            "#".repeat(filled), " ".repeat(WIDTH - filled), done, total, unit, rate, unit, eta / 60, eta % 60))
         + (secondUnit == null ? "" : String.format(Locale.ROOT, "  %d %s (%.1f/s)", second, secondUnit, second / Math.max(secs, 1e-9)));
     out.print(terminal ? "\r" + line + (finished ? "\n" : "") : line + "\n");
     out.flush();

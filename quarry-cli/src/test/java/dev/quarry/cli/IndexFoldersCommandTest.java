@@ -1,0 +1,102 @@
+package dev.quarry.cli;
+
+import static dev.quarry.cli.QuarryCliTest.captureErr;
+import static dev.quarry.cli.QuarryCliTest.captureOut;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.quarry.index.IndexMetadata;
+import dev.quarry.index.lucene.LuceneIndex;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** quarry index / search over a folder of files: warnings for bad files, a resync that reads nothing, and a SIGKILL mid-build. */
+@Tag("slow")
+class IndexFoldersCommandTest {
+  @TempDir Path tmp;
+
+  @Test
+  void aFolderIsIndexedSearchedAndBadFilesAreNamed() throws Exception {
+    Path docs = Files.createDirectories(tmp.resolve("my-docs"));
+    Files.writeString(docs.resolve("install.md"), "# Installing Quarry\n\nQuarry runs on any JVM from Java 17.");
+    Files.writeString(docs.resolve("cell.html"), "<html><head><title>Cell biology</title></head><body><p>The mitochondria is the"
+        + " powerhouse of the cell.</p></body></html>");
+    byte[] junk = new byte[2048];
+    new Random(1).nextBytes(junk);
+    Files.write(docs.resolve("junk.txt"), junk);
+    String index = tmp.resolve("idx").toString();
+    String built = captureErr(() -> assertEquals(0, QuarryCli.run("index", docs.toString(), "--index", index)));
+    assertTrue(built.contains("skipped " + docs.resolve("junk.txt") + ": binary data"), built);
+    assertTrue(built.contains("3 files: 2 added, 0 changed, 0 unchanged, 0 deleted (2 chunks encoded); 1 skipped"), built);
+
+    String[] out = new String[1];
+    String err = captureErr(() -> out[0] = captureOut(() -> assertEquals(0,
+        QuarryCli.run("search", "--docs", docs.toString(), "--index", index, "-k", "1", "what is the powerhouse of the cell"))));
+    assertTrue(err.contains("0 added, 0 changed, 2 unchanged"), err);
+    assertTrue(out[0].contains("Cell biology  (" + docs.resolve("cell.html") + ", chunk 0)"), out[0]);
+
+    Path bad = Files.createDirectories(tmp.resolve("bad"));
+    Files.write(bad.resolve("junk.md"), junk);
+    String none = captureErr(() -> assertEquals(1, QuarryCli.run("index", bad.toString(), "--index", tmp.resolve("idx2").toString())));
+    assertTrue(none.contains("1 skipped"), none);
+  }
+
+  @Test
+  void aBuildKilledWithSigkillResumesWithoutEncodingCommittedFilesAgain() throws Exception {
+    Path docs = Files.createDirectories(tmp.resolve("many"));
+    int files = 400;
+    for (int i = 0; i < files; i++) {
+      Files.writeString(docs.resolve(String.format(java.util.Locale.ROOT, "note-%03d.txt", i)), "Note " + i + " is about topic " + (i * 7919 % 101)
+          + " and nothing else.");
+    }
+    Path index = tmp.resolve("idx");
+    Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+        System.getProperty("java.class.path"), QuarryCli.class.getName(), "index", docs.toString(), "--index", index.toString(),
+        "--commit-every", "8").redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile()).start();
+    // Kill once at least two batches are committed (the open commits generation 1).
+    long deadline = System.currentTimeMillis() + 120_000;
+    while (generation(index) < 3 && child.isAlive() && System.currentTimeMillis() < deadline) {
+      Thread.sleep(5);
+    }
+    assertTrue(child.isAlive(), "the build ended before it could be killed: " + Files.readString(tmp.resolve("child.log")));
+    child.destroyForcibly(); // SIGKILL: no shutdown hook, no last commit
+    assertEquals(137, child.waitFor(), "killed by SIGKILL");
+
+    long committed;
+    IndexMetadata meta = LuceneIndex.readMetadata(index);
+    assertTrue(meta != null);
+    try (LuceneIndex idx = LuceneIndex.open(index, meta, dev.quarry.index.IndexSettings.defaults())) {
+      committed = idx.sources().size();
+    }
+    assertTrue(committed >= 16 && committed < files, "committed before the kill: " + committed);
+
+    String resumed = captureErr(() -> assertEquals(0, QuarryCli.run("index", docs.toString(), "--index", index.toString())));
+    Matcher m = Pattern.compile(files + " files: (\\d+) added, 0 changed, (\\d+) unchanged, 0 deleted \\((\\d+) chunks encoded\\)").matcher(resumed);
+    assertTrue(m.find(), resumed);
+    assertEquals(committed, Long.parseLong(m.group(2)), "every committed file is unchanged: " + resumed);
+    assertEquals(files - committed, Long.parseLong(m.group(1)));
+    assertEquals(files - committed, Long.parseLong(m.group(3)), "only the files after the last commit were encoded");
+    try (LuceneIndex idx = LuceneIndex.open(index, meta, dev.quarry.index.IndexSettings.defaults())) {
+      assertEquals(files, idx.size(), "each file once");
+      assertEquals(files, idx.sources().size());
+    }
+  }
+
+  /** The generation of the index's latest commit (segments_N, N in base 36), 0 before the first. */
+  private static long generation(Path index) throws Exception {
+    if (!Files.isDirectory(index)) {
+      return 0;
+    }
+    try (Stream<Path> files = Files.list(index)) {
+      return files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("segments_"))
+          .mapToLong(n -> Long.parseLong(n.substring("segments_".length()), Character.MAX_RADIX)).max().orElse(0);
+    }
+  }
+}
