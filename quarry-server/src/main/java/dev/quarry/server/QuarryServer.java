@@ -222,6 +222,8 @@ public final class QuarryServer implements AutoCloseable {
       out.put("rerank_depth", reranker.depth());
     }
     out.put("documents", writing == null ? index.size() : -1);
+    out.put("chunks", index.holdsChunks()); // what the page says it searches: documents cut into chunks, or passages
+    out.put("group_by", index.holdsChunks() && config.groupByDocument() ? "document" : "passage");
     out.put("problems", problems);
     HttpExchanges.sendJson(ex, status.equals("ok") ? 200 : 503, out);
   }

@@ -50,6 +50,13 @@ final class ServerFixture implements AutoCloseable {
     this.server = QuarryServer.start(served, index, config.withPort(0), reranker);
   }
 
+  /** A server over an index opened (and filled) by the caller. */
+  ServerFixture(LuceneIndex index, Path indexDir, ServerConfig config) {
+    this.indexDir = indexDir;
+    this.index = index;
+    this.server = QuarryServer.start(model(), index, config.withPort(0), null);
+  }
+
   ServerFixture(Path indexDir) {
     this(indexDir, ServerConfig.defaults().withToken(TOKEN));
   }
