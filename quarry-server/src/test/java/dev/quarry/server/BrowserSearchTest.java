@@ -61,6 +61,28 @@ class BrowserSearchTest {
             "matching terms are marked");
         Path shot = Path.of("target", "browser-search.png");
         Files.write(shot, ((TakesScreenshot) driver).getScreenshotAs(OutputType.BYTES));
+
+        // The page says what it searches, and the address now holds the search: shareable, and the back button returns to it.
+        assertTrue(driver.findElement(By.id("about")).getText().contains("Searching 183 passages with " + ServerFixture.MINILM),
+            driver.findElement(By.id("about")).getText());
+        assertTrue(driver.getCurrentUrl().contains("?q=Which+variant+of+Adam"), driver.getCurrentUrl());
+        WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(30));
+        box = driver.findElement(By.id("q"));
+        box.clear();
+        box.sendKeys("zzqxv qqvvzz");
+        new org.openqa.selenium.support.ui.Select(driver.findElement(By.id("mode"))).selectByValue("bm25");
+        driver.findElement(By.id("go")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("status"), "No passages match"));
+        assertTrue(driver.findElements(By.cssSelector("li.hit")).isEmpty());
+        assertTrue(driver.getCurrentUrl().contains("mode=bm25"), driver.getCurrentUrl());
+        driver.navigate().back();
+        wait.until(ExpectedConditions.numberOfElementsToBe(By.cssSelector("li.hit"), 5));
+        assertEquals("Which variant of Adam applies weight decay directly to the weights?", driver.findElement(By.id("q")).getAttribute("value"));
+        assertEquals("adamw", driver.findElements(By.cssSelector("li.hit")).get(0).getAttribute("data-id"));
+        // A shared link opens on its results.
+        driver.get(f.server.url() + "?q=dropout+regularization&mode=hybrid&k=10");
+        wait.until(ExpectedConditions.numberOfElementsToBe(By.cssSelector("li.hit"), 10));
+        assertEquals("hybrid", driver.findElement(By.id("mode")).getAttribute("value"));
       } finally {
         driver.quit();
       }
