@@ -32,19 +32,56 @@ class BrowserSearchTest {
 
   @TempDir Path tmp;
 
+  private ChromeDriver browser() {
+    ChromeOptions options = new ChromeOptions();
+    options.setBinary(CHROMIUM.toFile());
+    options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+        "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--window-size=1200,1000", "--user-data-dir=" + tmp.resolve("chrome-profile"));
+    ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(new File(DRIVER.toString()))
+        .usingAnyFreePort().build();
+    return new ChromeDriver(service, options);
+  }
+
+  @Test
+  void withARerankerTheFirstStageShowsWhileTheCrossEncoderWorks() throws Exception {
+    dev.quarry.TestRequirements.require(Files.isExecutable(CHROMIUM) && Files.isExecutable(DRIVER),
+        "browser test skipped: install Debian's chromium and chromium-driver (.ci/run does)");
+    dev.quarry.rerank.CrossEncoder ce = dev.quarry.rerank.CrossEncoder.load(dev.quarry.model.CrossEncoderFolder.read(
+        dev.quarry.TestModels.crossEncoder(tmp.resolve("ce"), 1, null), "ce", tmp.resolve("cache")),
+        dev.quarry.encode.RuntimeOptions.defaults());
+    try (ServerFixture f = new ServerFixture(tmp.resolve("index"), ServerConfig.defaults().withToken(ServerFixture.TOKEN),
+        new dev.quarry.search.Reranker(ce, 50))) {
+      ChromeDriver driver = browser();
+      try {
+        driver.get(f.server.url());
+        new WebDriverWait(driver, Duration.ofSeconds(30)).until(ExpectedConditions.textToBePresentInElementLocated(By.id("about"), "reranked by ce"));
+        // Every text the status line shows, in order.
+        driver.executeScript("window.statusLog = []; new MutationObserver(() => window.statusLog.push("
+            + "document.getElementById('status').textContent)).observe(document.getElementById('status'), {childList: true, characterData: true, subtree: true});");
+        driver.findElement(By.id("q")).sendKeys("Why warm up the learning rate?");
+        driver.findElement(By.id("go")).click();
+        new WebDriverWait(driver, Duration.ofSeconds(60)).until(ExpectedConditions.textToBePresentInElementLocated(By.id("status"),
+            "reranked by ce"));
+        @SuppressWarnings("unchecked")
+        List<String> log = (List<String>) driver.executeScript("return window.statusLog;");
+        assertTrue(log.stream().anyMatch(t -> t.contains("reranking with ce…")), "progress while reranking: " + log);
+        List<WebElement> hits = driver.findElements(By.cssSelector("li.hit"));
+        assertEquals(5, hits.size());
+        assertTrue(hits.get(0).findElement(By.cssSelector(".score")).getText().startsWith("rerank "), "both stages' scores shown");
+      } finally {
+        driver.quit();
+        ce.close();
+      }
+    }
+  }
+
   @Test
   void aPersonTypesAQuestionAndSeesTheAnsweringPassage() throws Exception {
     dev.quarry.TestRequirements.require(Files.isExecutable(CHROMIUM) && Files.isExecutable(DRIVER),
         "browser test skipped: install Debian's chromium and chromium-driver (.ci/run does)");
     try (ServerFixture f = new ServerFixture(tmp.resolve("index"))) {
-      ChromeOptions options = new ChromeOptions();
-      options.setBinary(CHROMIUM.toFile());
-      options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-          "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-          "--window-size=1200,1000", "--user-data-dir=" + tmp.resolve("chrome-profile"));
-      ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(new File(DRIVER.toString()))
-          .usingAnyFreePort().build();
-      ChromeDriver driver = new ChromeDriver(service, options);
+      ChromeDriver driver = browser();
       try {
         driver.get(f.server.url());
         WebElement box = driver.findElement(By.id("q"));
