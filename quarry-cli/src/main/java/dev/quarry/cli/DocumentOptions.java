@@ -17,8 +17,8 @@ final class DocumentOptions {
           + " its max_seq_length less special tokens; for -d corpora: no chunking, passages cut at max_seq_length).")
   Integer chunkTokens;
 
-  @Option(names = "--chunk-overlap", paramLabel = "N", description = "Word-pieces shared by consecutive chunks (default: ${DEFAULT-VALUE}).")
-  int chunkOverlap = Chunker.DEFAULT_OVERLAP;
+  @Option(names = "--chunk-overlap", paramLabel = "N", description = "Word-pieces shared by consecutive chunks (default: 32, or a quarter of a chunk under 128).")
+  Integer chunkOverlap;
 
   @Option(names = "--include", split = ",", paramLabel = "GLOB",
       description = "Files to read, as globs on the path under the folder (e.g. '**.pdf'); default: text, Markdown, HTML, PDF, Word,"

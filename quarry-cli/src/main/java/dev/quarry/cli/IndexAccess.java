@@ -34,7 +34,7 @@ final class IndexAccess {
     }
     Path folder = options.index != null ? options.index
         : options.folder(dataset, m.folder().modelId()).resolveSibling(options.folder(dataset, m.folder().modelId()).getFileName() + "-chunk"
-            + docs.chunkTokens + "-" + docs.chunkOverlap);
+            + docs.chunkTokens);
     return sync(m, folder, new CorpusSources(dataset.resolve("corpus.jsonl")), List.of(), List.of(), options, docs, "documents").index;
   }
 

@@ -9,6 +9,7 @@ import dev.quarry.index.IndexMetadata;
 import dev.quarry.index.lucene.LuceneIndex;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -46,6 +47,22 @@ class IndexFoldersCommandTest {
     Files.write(bad.resolve("junk.md"), junk);
     String none = captureErr(() -> assertEquals(1, QuarryCli.run("index", bad.toString(), "--index", tmp.resolve("idx2").toString())));
     assertTrue(none.contains("1 skipped"), none);
+  }
+
+  @Test
+  void encodeChunkCutsLongTextsWithTheSameChunker() throws Exception {
+    Path in = tmp.resolve("texts.jsonl");
+    String longText = "Retrieval augmented generation grounds answers in passages. ".repeat(60);
+    Files.writeString(in, "{\"_id\": \"short\", \"text\": \"A short text.\"}\n{\"_id\": \"long\", \"text\": \"" + longText + "\"}\n");
+    Path out = tmp.resolve("vectors.npy");
+    String err = captureErr(() -> assertEquals(0, QuarryCli.run("encode", "--chunk", "--chunk-tokens", "64", in.toString(), "-o", out.toString())));
+    dev.quarry.chunk.Chunker chunker = new dev.quarry.chunk.Chunker(dev.quarry.TestModels.model(dev.quarry.TestModels.MINILM).documentTokenizer(), 64, 16);
+    int expected = 1 + chunker.chunk(longText).size();
+    assertTrue(err.contains("2 texts cut into " + expected + " chunks of at most 64 word-pieces"), err);
+    List<String> rows = Files.readAllLines(tmp.resolve("vectors.npy.chunks.jsonl"));
+    assertEquals(expected, rows.size());
+    assertTrue(rows.get(0).contains("\"id\":\"short#0\"") && rows.get(1).contains("\"id\":\"long#0\""), rows.toString());
+    assertEquals(expected, dev.quarry.search.RowMatrix.mapNpy(out).rows());
   }
 
   @Test

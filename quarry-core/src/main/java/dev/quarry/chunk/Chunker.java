@@ -50,16 +50,18 @@ public final class Chunker {
 
   /**
    * A chunker for {@code model}'s documents: {@code maxTokens} null means all the model reads, its
-   * max_seq_length less its special tokens and its document prompt.
+   * max_seq_length less its special tokens and its document prompt; {@code overlapTokens} null
+   * means {@value #DEFAULT_OVERLAP}, or a quarter of a chunk for chunks under 128 tokens.
    */
-  public static Chunker forModel(SentenceTransformer model, Integer maxTokens, int overlapTokens) {
+  public static Chunker forModel(SentenceTransformer model, Integer maxTokens, Integer overlapTokens) {
     TextTokenizer t = model.documentTokenizer();
     int fits = defaultTokens(model);
     if (maxTokens != null && maxTokens > fits) {
       throw new QuarryException("--chunk-tokens " + maxTokens + " is more than " + model.folder().modelId() + " reads: "
           + fits + " tokens (max_seq_length " + model.maxSeqLength() + " less special tokens and document prompt).");
     }
-    return new Chunker(t, maxTokens == null ? fits : maxTokens, overlapTokens);
+    int size = maxTokens == null ? fits : maxTokens;
+    return new Chunker(t, size, overlapTokens != null ? overlapTokens : Math.min(DEFAULT_OVERLAP, size / 4));
   }
 
   /** What {@code model} reads of one document: max_seq_length less special tokens and the document prompt. */

@@ -26,6 +26,8 @@ class ChunkerTest {
     // all-MiniLM-L6-v2 reads 256 word-pieces, two of them [CLS] and [SEP]; it has no document prompt.
     assertEquals(254, Chunker.defaultTokens(minilm));
     assertEquals(254, Chunker.forModel(minilm, null, 32).maxTokens());
+    assertEquals(32, Chunker.forModel(minilm, null, null).overlapTokens());
+    assertEquals(16, Chunker.forModel(minilm, 64, null).overlapTokens(), "a quarter of a small chunk");
     QuarryException tooLong = assertThrows(QuarryException.class, () -> Chunker.forModel(minilm, 300, 32));
     assertTrue(tooLong.getMessage().contains("254"), tooLong.getMessage());
   }
