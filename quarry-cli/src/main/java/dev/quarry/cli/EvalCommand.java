@@ -2,6 +2,8 @@ package dev.quarry.cli;
 
 import dev.quarry.QuarryException;
 import dev.quarry.data.BeirDataset;
+import dev.quarry.data.Qrels;
+import dev.quarry.data.Queries;
 import dev.quarry.encode.EncodeOptions;
 import dev.quarry.encode.SentenceTransformer;
 import dev.quarry.eval.InformationRetrievalEvaluator;
@@ -34,6 +36,17 @@ final class EvalCommand implements Callable<Integer> {
   @Mixin IndexOptions index;
   @Mixin RerankOptions rerank;
   @Mixin DocumentOptions docs;
+
+  @Option(names = "--docs", paramLabel = "PATH",
+      description = "Evaluate over these files and folders (indexed and synced first) instead of -d; needs --queries and --qrels,"
+          + " whose document ids are the files' paths under their folder.")
+  List<Path> paths = new ArrayList<>();
+
+  @Option(names = "--queries", paramLabel = "FILE", description = "With --docs: the queries, BEIR queries.jsonl.")
+  Path queriesFile;
+
+  @Option(names = "--qrels", paramLabel = "FILE", description = "With --docs: the judgements, BEIR qrels TSV (query-id, corpus-id, score).")
+  Path qrelsFile;
 
   @Option(names = "--max-length", paramLabel = "N", description = "Word-pieces kept per passage, cut beyond (default: the model's max_seq_length).")
   int maxLength;
@@ -70,6 +83,9 @@ final class EvalCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (!paths.isEmpty()) {
+      return evaluateFolders();
+    }
     long start = System.nanoTime();
     BeirDataset ds = data.load();
     try (SentenceTransformer m = model.load()) {
@@ -87,6 +103,37 @@ final class EvalCommand implements Callable<Integer> {
         System.out.println("\nWrote CSV, metrics.json and TREC run files to " + outputDir);
       }
       System.err.printf(Locale.ROOT, "quarry: evaluated in %.1f s%n", (System.nanoTime() - start) / 1e9);
+    }
+    return 0;
+  }
+
+  /** Retrieval over folders of files, scored against qrels that name the files (by their path under the folder). */
+  private int evaluateFolders() {
+    if (queriesFile == null || qrelsFile == null) {
+      throw new QuarryException("--docs needs --queries FILE (queries.jsonl) and --qrels FILE (TSV) naming the files' paths.");
+    }
+    Queries queries = Queries.read(queriesFile);
+    Qrels qrels = Qrels.read(qrelsFile);
+    try (SentenceTransformer m = model.load(); PassageIndex idx = IndexAccess.openFolders(m, paths, index, docs).index()) {
+      java.util.Set<String> known = idx.sources().keySet();
+      List<String> unknown = qrels.judgements().values().stream().flatMap(d -> d.keySet().stream()).filter(id -> !known.contains(id))
+          .distinct().sorted().toList();
+      if (!unknown.isEmpty()) {
+        throw new QuarryException(qrelsFile + " names " + unknown.size() + " documents the folders do not hold (ids are paths under the"
+            + " folder): " + unknown.subList(0, Math.min(5, unknown.size())));
+      }
+      InformationRetrievalEvaluator evaluator = new InformationRetrievalEvaluator(queries.byId(), qrels, IrMetrics.defaults(),
+          paths.get(0).toAbsolutePath().normalize().getFileName().toString());
+      Reranker reranker = rerank.open(); // re-scores each document's best chunk
+      try {
+        IrResult r = evaluator.evaluate(Searcher.of(m, EncodeOptions.defaults(), idx.retriever(SearchMode.fromId(mode), docs.byDocument()))
+            .withReranker(reranker));
+        System.out.print(IrReport.table(r));
+      } finally {
+        if (reranker != null) {
+          reranker.crossEncoder().close();
+        }
+      }
     }
     return 0;
   }

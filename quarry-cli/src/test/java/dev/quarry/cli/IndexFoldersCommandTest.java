@@ -43,6 +43,18 @@ class IndexFoldersCommandTest {
     assertTrue(err.contains("0 added, 0 changed, 2 unchanged"), err);
     assertTrue(out[0].contains("Cell biology  (" + docs.resolve("cell.html") + ", chunk 0)"), out[0]);
 
+    // eval over the folder: qrels name the files by their path under it.
+    Files.writeString(tmp.resolve("queries.jsonl"), "{\"_id\": \"q1\", \"text\": \"what is the powerhouse of the cell\"}\n"
+        + "{\"_id\": \"q2\", \"text\": \"which Java does Quarry need\"}\n");
+    Files.writeString(tmp.resolve("qrels.tsv"), "query-id\tcorpus-id\tscore\nq1\tcell.html\t1\nq2\tinstall.md\t1\n");
+    String table = captureOut(() -> captureErr(() -> assertEquals(0, QuarryCli.run("eval", "--docs", docs.toString(), "--index", index,
+        "--queries", tmp.resolve("queries.jsonl").toString(), "--qrels", tmp.resolve("qrels.tsv").toString()))));
+    assertTrue(table.contains("| MRR@10 | 1.0000 |"), table);
+    Files.writeString(tmp.resolve("qrels-bad.tsv"), "query-id\tcorpus-id\tscore\nq1\tmissing.pdf\t1\n");
+    String refused = captureErr(() -> assertEquals(2, QuarryCli.run("eval", "--docs", docs.toString(), "--index", index,
+        "--queries", tmp.resolve("queries.jsonl").toString(), "--qrels", tmp.resolve("qrels-bad.tsv").toString())));
+    assertTrue(refused.contains("missing.pdf"), refused);
+
     Path bad = Files.createDirectories(tmp.resolve("bad"));
     Files.write(bad.resolve("junk.md"), junk);
     String none = captureErr(() -> assertEquals(1, QuarryCli.run("index", bad.toString(), "--index", tmp.resolve("idx2").toString())));
