@@ -51,7 +51,7 @@ final class IndexAccess {
     }
     Path folder = options.index != null ? options.index
         : ModelResolver.defaults().cacheDir().resolve("indexes").resolve((paths.get(0).toAbsolutePath().normalize().getFileName() + "-docs-"
-            + m.folder().modelId()).replaceAll("[^A-Za-z0-9._-]", "_") + (options.int8 ? "-int8" : ""));
+            + rootsDigest(paths) + "-" + m.folder().modelId()).replaceAll("[^A-Za-z0-9._-]", "_") + (options.int8 ? "-int8" : ""));
     DocumentExtractor extractor = docs.extractor();
     try {
       FolderSources walked = FolderSources.walk(paths, docs.walk(), extractor);
@@ -63,6 +63,17 @@ final class IndexAccess {
     } finally {
       extractor.close();
     }
+  }
+
+  /**
+   * A short digest of the folders' absolute paths: two folders of the same name (~/a/docs, ~/b/docs)
+   * get indexes of their own, or each sync would delete the other's files.
+   */
+  private static String rootsDigest(List<Path> paths) {
+    java.security.MessageDigest md = dev.quarry.Digests.sha256();
+    paths.stream().map(p -> p.toAbsolutePath().normalize().toString()).sorted()
+        .forEach(p -> md.update((p + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    return java.util.HexFormat.of().formatHex(md.digest(), 0, 4);
   }
 
   private static Synced sync(SentenceTransformer m, Path folder, Iterable<SourceSync.Source> sources, List<String> unreadable,
@@ -82,7 +93,7 @@ final class IndexAccess {
       List<SourceSync.Problem> problems = new ArrayList<>(walkProblems);
       problems.addAll(report.problems());
       problems.forEach(p -> System.err.println("quarry: skipped " + p.path() + ": " + p.reason()));
-      System.err.println("quarry: " + index.location() + ": " + report.summary() + (walkProblems.isEmpty() ? ""
+      System.err.println("quarry: " + index.location() + ": " + report.summary(unit) + (walkProblems.isEmpty() ? ""
           : "; " + walkProblems.size() + " paths could not be walked"));
       return new Synced(index, report);
     } catch (RuntimeException e) {

@@ -37,8 +37,8 @@ import java.util.function.Function;
  *       followed the last one, and the next run skips every source committed before.
  * </ul>
  *
- * <p>Extraction (parsing PDFs, Word files) runs ahead on its own thread while the model encodes, so
- * the two overlap.
+ * <p>Extraction (parsing PDFs, Word files) and chunking run ahead on their own thread while the model
+ * encodes, so the two overlap.
  */
 public final class SourceSync {
   private SourceSync() {}
@@ -101,9 +101,14 @@ public final class SourceSync {
    * @param problems sources skipped, each with its reason
    */
   public record Report(long sources, long added, long changed, long unchanged, long deleted, long chunks, List<Problem> problems) {
-    /** One line for people. */
+ /** One line for people. */
     public String summary() {
-      return sources + " files: " + added + " added, " + changed + " changed, " + unchanged + " unchanged, " + deleted + " deleted ("
+      return summary("files");
+    }
+
+    /** One line for people, counting sources as {@code unit} ("files", "documents"). */
+    public String summary(String unit) {
+      return sources + " " + unit + ": " + added + " added, " + changed + " changed, " + unchanged + " unchanged, " + deleted + " deleted ("
           + chunks + " chunks encoded)" + (problems.isEmpty() ? "" : "; " + problems.size() + " skipped");
     }
 
@@ -171,7 +176,7 @@ public final class SourceSync {
           Pending p = check(index, s, known.get(s.id()), previously.contains(s.id()), problems, c);
           if (p != null) {
             window.add(p);
-            p.extracted = extractors.submit(s::extract);
+            p.chunks = extractors.submit(() -> chunksOf(s, s.extract(), chunker)); // tokenised there too: off the encoder's path
           } else {
             c.done++;
             progress(listener, c, false);
@@ -182,9 +187,9 @@ public final class SourceSync {
           continue;
         }
         c.done++;
-        Extracted e;
+        List<Document> chunks;
         try {
-          e = p.extracted.get();
+          chunks = p.chunks.get();
         } catch (ExecutionException ex) {
           Throwable cause = ex.getCause();
           problems.add(new Problem(p.source.path(), cause instanceof Unreadable ? cause.getMessage() : describe(cause)));
@@ -194,7 +199,6 @@ public final class SourceSync {
           Thread.currentThread().interrupt();
           throw new QuarryException("Interrupted while indexing " + p.source.path(), ex);
         }
-        List<Document> chunks = chunksOf(p.source, e, chunker);
         if (chunks.isEmpty()) {
           problems.add(new Problem(p.source.path(), "no text could be extracted (a scanned PDF needs OCR first)"));
           if (p.existed) {
@@ -295,7 +299,7 @@ public final class SourceSync {
     final Source source;
     final SourceStamp stamp;
     final boolean existed;
-    Future<Extracted> extracted;
+    Future<List<Document>> chunks;
 
     Pending(Source source, SourceStamp stamp, boolean existed) {
       this.source = source;
