@@ -38,8 +38,13 @@ final class IndexAccess {
     return sync(m, folder, new CorpusSources(dataset.resolve("corpus.jsonl")), List.of(), List.of(), options, docs, "documents").index;
   }
 
-  /** An index open after a sync by file, and what the sync did. */
-  record Synced(PassageIndex index, SourceSync.Report report) {}
+  /** An index open after a sync by file, what the sync did, and what the walk could not look at. */
+  record Synced(PassageIndex index, SourceSync.Report report, List<SourceSync.Problem> walkProblems) {
+    /** Whether nothing at all could be read: every file seen was skipped, or there were only unreadable paths. */
+    boolean nothingRead() {
+      return report.nothingReadable() || (report.sources() == 0 && !walkProblems.isEmpty());
+    }
+  }
 
   /**
    * The index of the files under {@code paths}, synced: unchanged files are not read, changed ones
@@ -95,7 +100,7 @@ final class IndexAccess {
       problems.forEach(p -> System.err.println("quarry: skipped " + p.path() + ": " + p.reason()));
       System.err.println("quarry: " + index.location() + ": " + report.summary(unit) + (walkProblems.isEmpty() ? ""
           : "; " + walkProblems.size() + " paths could not be walked"));
-      return new Synced(index, report);
+      return new Synced(index, report, List.copyOf(walkProblems));
     } catch (RuntimeException e) {
       index.close();
       throw e;

@@ -34,7 +34,7 @@ final class IndexCommand implements Callable<Integer> {
       if (!paths.isEmpty()) {
         IndexAccess.Synced synced = IndexAccess.openFolders(m, paths, index, docs);
         idx = synced.index();
-        nothingRead = synced.report().nothingReadable();
+        nothingRead = synced.nothingRead();
       } else {
         idx = IndexAccess.open(m, data.folder(), index, docs);
       }

@@ -61,6 +61,49 @@ class IndexFoldersCommandTest {
     assertTrue(none.contains("1 skipped"), none);
   }
 
+  /**
+   * Permission denied for real: root reads any file whatever its mode, so as root the command runs
+   * in a child JVM without the capabilities that let it (setpriv drops CAP_DAC_OVERRIDE and
+   * CAP_DAC_READ_SEARCH from its bounding set).
+   */
+  @Test
+  void unreadableFilesAndFoldersAreNamedAndTheirIndexedChunksKept() throws Exception {
+    Path docs = Files.createDirectories(tmp.resolve("perm"));
+    Files.writeString(docs.resolve("open.txt"), "Anyone may read this note about vector search.");
+    Files.writeString(docs.resolve("locked.txt"), "A private note about key rotation.");
+    Path lockedDir = Files.createDirectories(docs.resolve("private"));
+    Files.writeString(lockedDir.resolve("inner.txt"), "A note in a folder that becomes unreadable.");
+    Path index = tmp.resolve("idx");
+    String first = captureErr(() -> assertEquals(0, QuarryCli.run("index", docs.toString(), "--index", index.toString())));
+    assertTrue(first.contains("3 files: 3 added"), first);
+
+    Files.setLastModifiedTime(docs.resolve("locked.txt"), java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 60_000));
+    Files.setPosixFilePermissions(docs.resolve("locked.txt"), java.nio.file.attribute.PosixFilePermissions.fromString("---------"));
+    Files.setPosixFilePermissions(lockedDir, java.nio.file.attribute.PosixFilePermissions.fromString("---------"));
+    try {
+      List<String> cmd = new java.util.ArrayList<>();
+      if ("root".equals(System.getProperty("user.name"))) {
+        dev.quarry.TestRequirements.require(Files.isExecutable(Path.of("/usr/bin/setpriv")),
+            "permission test skipped: as root it needs setpriv (util-linux) to drop the capability to read any file");
+        cmd.addAll(List.of("/usr/bin/setpriv", "--bounding-set", "-dac_override,-dac_read_search"));
+      }
+      cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", System.getProperty("java.class.path"),
+          QuarryCli.class.getName(), "index", docs.toString(), "--index", index.toString()));
+      Process child = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      String out = new String(child.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      assertEquals(0, child.waitFor(), out);
+      assertTrue(out.contains("skipped " + docs.resolve("locked.txt") + ": permission denied"), out);
+      assertTrue(out.contains("skipped " + lockedDir + ": permission denied"), out);
+      assertTrue(out.contains("0 deleted"), "what could not be read is kept: " + out);
+    } finally {
+      Files.setPosixFilePermissions(lockedDir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+      Files.setPosixFilePermissions(docs.resolve("locked.txt"), java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    }
+    try (LuceneIndex idx = LuceneIndex.open(index, LuceneIndex.readMetadata(index), dev.quarry.index.IndexSettings.defaults())) {
+      assertEquals(java.util.Set.of("open.txt", "locked.txt", "private/inner.txt"), idx.sources().keySet());
+    }
+  }
+
   @Test
   void encodeChunkCutsLongTextsWithTheSameChunker() throws Exception {
     Path in = tmp.resolve("texts.jsonl");

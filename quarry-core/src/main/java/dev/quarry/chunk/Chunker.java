@@ -17,7 +17,8 @@ import java.util.List;
  * punctuation glued to a word stay with it. Only a single "word" longer than the whole window (a
  * URL, a base64 blob, unspaced CJK text) is cut between tokens, preferring the start of a new word
  * piece. Consecutive chunks share about {@code overlapTokens} tokens, starting at a word boundary,
- * so that a sentence cut by a break is whole in one of them.
+ * so that a sentence cut by a break is whole in one of them; a chunk that ends at a paragraph
+ * break shares none.
  *
  * <p>Thread-safe (the tokenizer is).
  */
@@ -155,8 +156,15 @@ public final class Chunker {
     return limit; // one word-piece run longer than the window
   }
 
-  /** Where the next chunk starts: the first word boundary within the overlap before {@code b}, else {@code b}. */
+  /**
+   * Where the next chunk starts: the first word boundary within the overlap before {@code b}, else
+   * {@code b}. A cut at a paragraph break gets no overlap: nothing was cut mid-thought there, and
+   * the next chunk then starts where its paragraph (and, in a PDF, its page) does.
+   */
   private static int nextStart(int[] breakBefore, int a, int b, int overlapTokens) {
+    if (breakBefore[b] == PARAGRAPH) {
+      return b;
+    }
     for (int s = Math.max(a + 1, b - overlapTokens); s < b; s++) {
       if (breakBefore[s] >= WORD) {
         return s;

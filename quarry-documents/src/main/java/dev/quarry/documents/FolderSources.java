@@ -99,7 +99,8 @@ public final class FolderSources {
               out.problems.add(new Problem(file.toString(), "symbolic link loop (points back to " + e.getMessage() + "), not followed"));
             } else {
               out.problems.add(new Problem(file.toString(), e instanceof AccessDeniedException ? "permission denied" : e.toString()));
-              out.unreadableFolders.add(rel); // whatever it held stays indexed until it can be read
+              // Whatever it held stays indexed until it can be read.
+              out.unreadableFolders.add(Files.isDirectory(file) ? rel + "/" : rel);
             }
             return FileVisitResult.CONTINUE;
           }

@@ -152,8 +152,9 @@ public final class SourceSync {
     String chunking = chunker.maxTokens() + "/" + chunker.overlapTokens();
     String before = index.commitData().get(PassageSchema.CHUNKING);
     // Chunks of another size would mix with the new ones: a changed chunking re-reads every source.
-    Map<String, SourceStamp> known = chunking.equals(before) || before == null ? index.sources() : Map.of();
-    Set<String> previously = index.sources().keySet();
+    Map<String, SourceStamp> stored = index.sources();
+    Map<String, SourceStamp> known = chunking.equals(before) || before == null ? stored : Map.of();
+    Set<String> previously = stored.keySet();
     Set<String> seen = new HashSet<>();
     List<Problem> problems = new ArrayList<>();
     Counts c = new Counts();

@@ -76,6 +76,61 @@ class BrowserSearchTest {
     }
   }
 
+  /** A file as a source, its text given here (quarry-documents reads real files; the page only needs where a chunk lies). */
+  record GivenFile(String id, String path, String title, String text, int[] pageStarts) implements dev.quarry.index.SourceSync.Source {
+    @Override
+    public long size() {
+      return text.length();
+    }
+
+    @Override
+    public long mtime() {
+      return 1;
+    }
+
+    @Override
+    public String sha256() {
+      return Integer.toHexString(text.hashCode());
+    }
+
+    @Override
+    public dev.quarry.index.SourceSync.Extracted extract() {
+      return new dev.quarry.index.SourceSync.Extracted(title, text, pageStarts);
+    }
+  }
+
+  @Test
+  void overDocumentsThePageShowsPathTitlePageAndOneResultPerDocument() throws Exception {
+    dev.quarry.TestRequirements.require(Files.isExecutable(CHROMIUM) && Files.isExecutable(DRIVER),
+        "browser test skipped: install Debian's chromium and chromium-driver (.ci/run does)");
+    var model = ServerFixture.model();
+    String page1 = "Vector search manual. HNSW builds a layered proximity graph; searches descend from the sparsest layer.\n\n";
+    String page2 = "Key rotation. Rotate the signing keys every ninety days and revoke the old ones at once.";
+    List<dev.quarry.index.SourceSync.Source> files = List.of(
+        new GivenFile("ops/manual.pdf", "/srv/docs/ops/manual.pdf", "Operations manual", page1 + page2, new int[] {0, page1.length()}),
+        new GivenFile("notes.md", "/srv/docs/notes.md", "Notes", "Lunch is at noon on Fridays.", new int[0]));
+    dev.quarry.index.lucene.LuceneIndex index = dev.quarry.index.lucene.LuceneIndex.open(tmp.resolve("index"),
+        dev.quarry.index.CorpusIndexer.metadataOf(model), dev.quarry.index.IndexSettings.defaults());
+    dev.quarry.index.SourceSync.sync(index, files, List.of(), new dev.quarry.chunk.Chunker(model.documentTokenizer(), 24, 4),
+        texts -> model.encodeDocuments(texts, dev.quarry.encode.EncodeOptions.defaults()), dev.quarry.index.SourceSync.Options.defaults(), null);
+    try (ServerFixture f = new ServerFixture(index, tmp.resolve("index"), ServerConfig.defaults())) {
+      ChromeDriver driver = browser();
+      try {
+        driver.get(f.server.url() + "?q=how+often+should+keys+be+rotated&mode=dense&k=5");
+        WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(30));
+        wait.until(ExpectedConditions.numberOfElementsToBe(By.cssSelector("li.hit"), 2)); // two documents, however many chunks
+        assertTrue(driver.findElement(By.id("about")).getText().contains("chunks of your documents"), driver.findElement(By.id("about")).getText());
+        WebElement top = driver.findElements(By.cssSelector("li.hit")).get(0);
+        assertEquals("Operations manual", top.findElement(By.cssSelector(".title")).getText());
+        assertEquals("/srv/docs/ops/manual.pdf · page 2", top.findElement(By.cssSelector(".id")).getText());
+        assertTrue(top.findElement(By.cssSelector(".text")).getText().contains("Rotate the signing keys"));
+        assertTrue(driver.findElement(By.id("status")).getText().startsWith("2 documents"), driver.findElement(By.id("status")).getText());
+      } finally {
+        driver.quit();
+      }
+    }
+  }
+
   @Test
   void aPersonTypesAQuestionAndSeesTheAnsweringPassage() throws Exception {
     dev.quarry.TestRequirements.require(Files.isExecutable(CHROMIUM) && Files.isExecutable(DRIVER),

@@ -238,6 +238,12 @@ public final class SolrIndex implements PassageIndex {
     return (int) n;
   }
 
+  /** A collection never holds chunks: sync by file is served by a local index only (and this saves a round trip per search). */
+  @Override
+  public boolean holdsChunks() {
+    return false;
+  }
+
   @Override
   public Map<String, String> commitData() {
     SolrDocumentList found = get(List.of(META_ID), SolrConfigSet.META);
