@@ -68,6 +68,53 @@ class DocumentExtractorTest {
   }
 
   @Test
+  void rtfAndOdtAreRead() throws Exception {
+    Path rtf = dir.resolve("memo.rtf");
+    Files.writeString(rtf, "{\\rtf1\\ansi{\\fonttbl\\f0\\fswiss Helvetica;}\\f0\\pard Rotate the signing keys every ninety days.\\par}");
+    assertTrue(extractor.extract(rtf).text().contains("Rotate the signing keys every ninety days."), extractor.extract(rtf).text());
+    Path odt = dir.resolve("plan.odt");
+    try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(Files.newOutputStream(odt))) {
+      java.util.zip.ZipEntry mime = new java.util.zip.ZipEntry("mimetype");
+      zip.putNextEntry(mime);
+      zip.write("application/vnd.oasis.opendocument.text".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      zip.closeEntry();
+      zip.putNextEntry(new java.util.zip.ZipEntry("content.xml"));
+      zip.write(("<?xml version=\"1.0\" encoding=\"UTF-8\"?><office:document-content"
+          + " xmlns:office=\"urn:oasis:names:tc:opendocument:xmlns:office:1.0\" xmlns:text=\"urn:oasis:names:tc:opendocument:xmlns:text:1.0\">"
+          + "<office:body><office:text><text:h text:outline-level=\"1\">Release plan</text:h><text:p>Ship the chunker in December.</text:p>"
+          + "</office:text></office:body></office:document-content>").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      zip.closeEntry();
+    }
+    Extracted e = extractor.extract(odt);
+    assertTrue(e.text().contains("Ship the chunker in December."), e.text());
+    assertEquals("Release plan", e.title());
+  }
+
+  @Test
+  void epubIsRead() throws Exception {
+    Path epub = dir.resolve("book.epub");
+    java.util.Map<String, String> parts = new java.util.LinkedHashMap<>();
+    parts.put("mimetype", "application/epub+zip");
+    parts.put("META-INF/container.xml", "<?xml version=\"1.0\"?><container version=\"1.0\" xmlns=\"urn:oasis:names:tc:opendocument:xmlns:container\">"
+        + "<rootfiles><rootfile full-path=\"OEBPS/content.opf\" media-type=\"application/oebps-package+xml\"/></rootfiles></container>");
+    parts.put("OEBPS/content.opf", "<?xml version=\"1.0\"?><package xmlns=\"http://www.idpf.org/2007/opf\" version=\"2.0\" unique-identifier=\"id\">"
+        + "<metadata xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><dc:title>Field guide to retrieval</dc:title><dc:identifier id=\"id\">x</dc:identifier></metadata>"
+        + "<manifest><item id=\"c1\" href=\"chapter1.xhtml\" media-type=\"application/xhtml+xml\"/></manifest><spine><itemref idref=\"c1\"/></spine></package>");
+    parts.put("OEBPS/chapter1.xhtml", "<?xml version=\"1.0\"?><html xmlns=\"http://www.w3.org/1999/xhtml\"><head><title>One</title></head><body>"
+        + "<h1>Chapter one</h1><p>Bi-encoders embed queries and passages apart.</p></body></html>");
+    try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(Files.newOutputStream(epub))) {
+      for (var part : parts.entrySet()) {
+        zip.putNextEntry(new java.util.zip.ZipEntry(part.getKey()));
+        zip.write(part.getValue().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        zip.closeEntry();
+      }
+    }
+    Extracted e = extractor.extract(epub);
+    assertTrue(e.text().contains("Bi-encoders embed queries and passages apart."), e.text());
+    assertEquals("Field guide to retrieval", e.title());
+  }
+
+  @Test
   void legacyEncodingsAreTextButRandomBytesAreNot() throws Exception {
     Path latin1 = dir.resolve("latin1.txt");
     Files.write(latin1, "Café crème, déjà vu: naïve résumé of the système métrique et la société française.".getBytes("ISO-8859-1"));
