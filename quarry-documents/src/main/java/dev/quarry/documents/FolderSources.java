@@ -156,26 +156,23 @@ public final class FolderSources {
 
     @Override
     public long size() {
-      try {
-        return Files.size(file);
-      } catch (IOException e) {
-        throw new Unreadable(DocumentExtractor.reason(e));
-      }
+      return read(() -> Files.size(file));
     }
 
     @Override
     public long mtime() {
-      try {
-        return Files.getLastModifiedTime(file).toMillis();
-      } catch (IOException e) {
-        throw new Unreadable(DocumentExtractor.reason(e));
-      }
+      return read(() -> Files.getLastModifiedTime(file).toMillis());
     }
 
     @Override
     public String sha256() {
+      return read(() -> Digests.sha256Hex(file));
+    }
+
+    /** A file-system read whose failure (permission denied, the file gone) makes the file unreadable, with the reason. */
+    private static <T> T read(FileRead<T> r) {
       try {
-        return Digests.sha256Hex(file);
+        return r.get();
       } catch (IOException e) {
         throw new Unreadable(DocumentExtractor.reason(e));
       }
@@ -185,5 +182,10 @@ public final class FolderSources {
     public Extracted extract() {
       return extractor.extract(file);
     }
+  }
+
+  @FunctionalInterface
+  private interface FileRead<T> {
+    T get() throws IOException;
   }
 }

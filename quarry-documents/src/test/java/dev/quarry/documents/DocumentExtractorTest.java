@@ -72,19 +72,13 @@ class DocumentExtractorTest {
     Path rtf = dir.resolve("memo.rtf");
     Files.writeString(rtf, "{\\rtf1\\ansi{\\fonttbl\\f0\\fswiss Helvetica;}\\f0\\pard Rotate the signing keys every ninety days.\\par}");
     assertTrue(extractor.extract(rtf).text().contains("Rotate the signing keys every ninety days."), extractor.extract(rtf).text());
-    Path odt = dir.resolve("plan.odt");
-    try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(Files.newOutputStream(odt))) {
-      java.util.zip.ZipEntry mime = new java.util.zip.ZipEntry("mimetype");
-      zip.putNextEntry(mime);
-      zip.write("application/vnd.oasis.opendocument.text".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-      zip.closeEntry();
-      zip.putNextEntry(new java.util.zip.ZipEntry("content.xml"));
-      zip.write(("<?xml version=\"1.0\" encoding=\"UTF-8\"?><office:document-content"
-          + " xmlns:office=\"urn:oasis:names:tc:opendocument:xmlns:office:1.0\" xmlns:text=\"urn:oasis:names:tc:opendocument:xmlns:text:1.0\">"
-          + "<office:body><office:text><text:h text:outline-level=\"1\">Release plan</text:h><text:p>Ship the chunker in December.</text:p>"
-          + "</office:text></office:body></office:document-content>").getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      zip.closeEntry();
-    }
+    java.util.Map<String, String> odf = new java.util.LinkedHashMap<>();
+    odf.put("mimetype", "application/vnd.oasis.opendocument.text");
+    odf.put("content.xml", "<?xml version=\"1.0\" encoding=\"UTF-8\"?><office:document-content"
+        + " xmlns:office=\"urn:oasis:names:tc:opendocument:xmlns:office:1.0\" xmlns:text=\"urn:oasis:names:tc:opendocument:xmlns:text:1.0\">"
+        + "<office:body><office:text><text:h text:outline-level=\"1\">Release plan</text:h><text:p>Ship the chunker in December.</text:p>"
+        + "</office:text></office:body></office:document-content>");
+    Path odt = TestFiles.zip(dir.resolve("plan.odt"), odf);
     Extracted e = extractor.extract(odt);
     assertTrue(e.text().contains("Ship the chunker in December."), e.text());
     assertEquals("Release plan", e.title());
@@ -102,13 +96,7 @@ class DocumentExtractorTest {
         + "<manifest><item id=\"c1\" href=\"chapter1.xhtml\" media-type=\"application/xhtml+xml\"/></manifest><spine><itemref idref=\"c1\"/></spine></package>");
     parts.put("OEBPS/chapter1.xhtml", "<?xml version=\"1.0\"?><html xmlns=\"http://www.w3.org/1999/xhtml\"><head><title>One</title></head><body>"
         + "<h1>Chapter one</h1><p>Bi-encoders embed queries and passages apart.</p></body></html>");
-    try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(Files.newOutputStream(epub))) {
-      for (var part : parts.entrySet()) {
-        zip.putNextEntry(new java.util.zip.ZipEntry(part.getKey()));
-        zip.write(part.getValue().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        zip.closeEntry();
-      }
-    }
+    TestFiles.zip(epub, parts);
     Extracted e = extractor.extract(epub);
     assertTrue(e.text().contains("Bi-encoders embed queries and passages apart."), e.text());
     assertEquals("Field guide to retrieval", e.title());

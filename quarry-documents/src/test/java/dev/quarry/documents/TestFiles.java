@@ -93,6 +93,20 @@ public final class TestFiles {
     return file;
   }
 
+  /** A zip of the given entries, in order (ODF and EPUB containers: mimetype first). */
+  public static Path zip(Path file, java.util.Map<String, String> entries) {
+    try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(Files.newOutputStream(file))) {
+      for (var e : entries.entrySet()) {
+        zip.putNextEntry(new java.util.zip.ZipEntry(e.getKey()));
+        zip.write(e.getValue().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        zip.closeEntry();
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return file;
+  }
+
   private static void write(PDDocument doc, Path file) throws IOException {
     try (OutputStream out = Files.newOutputStream(file)) {
       doc.save(out);
