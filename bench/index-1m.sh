@@ -1,44 +1,64 @@
 #!/usr/bin/env bash
-# The vector path at size: N generated passages with precomputed 384-d vectors (a float32 .npy),
-# indexed by `quarry index --vectors` under -Xmx1g (wall time and peak RSS from /usr/bin/time), then
-# the two ways of opening the finished index that users wait for: a fresh `quarry search --mode
-# dense` and a `quarry serve` restart up to its first answer.
-# Usage: bench/index-1m.sh [PASSAGES] [WORKDIR]   (after mvn -B install -DskipTests)
+# One machine at a million passages, in one run (after mvn -B install -DskipTests):
+#   1. N generated passages with clustered 384-d vectors (ScaleBenchmark data), exact top 10 of 1,000 queries;
+#   2. the reference: HnswBenchmark's single-graph build of the same vectors (one thread, one segment);
+#   3. per storage (float, int8, int4): `quarry index --vectors` under -Xmx1g, from start to query-ready
+#      (bulk load, then the final merge), its segments; recall and p50/p99 at efSearch 100/200/400
+#      against exact; the index on disk and in the page cache;
+#   4. `quarry serve` on the float index: the first answer after a cold start (page cache dropped when
+#      we may), then QPS at 1 and 8 clients.
+# Usage: bench/index-1m.sh [PASSAGES] [WORKDIR] [KINDS]   (KINDS default "float int8 int4")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-1000000}
 DIR=${2:-/tmp/quarry-index-1m}
-bench=(java -cp quarry-bench/target/quarry-bench.jar dev.quarry.bench.IndexBenchmark)
+KINDS=${3:-float int8 int4}
+CP=quarry-bench/target/quarry-bench.jar
+scale=(java -cp "$CP" dev.quarry.bench.ScaleBenchmark)
 mkdir -p "$DIR"
-[ -f "$DIR/data/corpus.jsonl" ] || "${bench[@]}" generate ../shared/datasets/scifact/corpus.jsonl "$N" "$DIR/data"
-[ -f "$DIR/vectors.npy" ] || "${bench[@]}" npy "$N" 384 "$DIR/vectors.npy"
-rm -rf "$DIR/idx"
 elapsed() { awk "BEGIN{printf \"%.1f\", $2 - $1}"; }
+echo "== $N passages, $(nproc) cores, $(java -version 2>&1 | head -1) (benchmarks); ./quarry on Java 25 where installed =="
 
-QUARRY_JAVA_OPTS=-Xmx1g /usr/bin/time -v ./quarry index -d "$DIR/data" --index "$DIR/idx" --vectors "$DIR/vectors.npy" \
-  > "$DIR/index.out" 2> "$DIR/index.err"
-grep -E 'added|holds' "$DIR/index.out" "$DIR/index.err" | tail -2 || true
-echo "quarry index --vectors, -Xmx1g: $(sed -nE 's/.*Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (.*)/\1/p' "$DIR/index.err") wall;" \
-  "peak RSS $(sed -nE 's/.*Maximum resident set size \(kbytes\): (.*)/\1/p' "$DIR/index.err") kB; index $(du -sh "$DIR/idx" | cut -f1)," \
-  "$(ls "$DIR/idx"/*.si | wc -l) segments"
+[ -f "$DIR/data/corpus.jsonl" ] || java -cp "$CP" dev.quarry.bench.IndexBenchmark generate ../shared/datasets/scifact/corpus.jsonl "$N" "$DIR/data"
+[ -f "$DIR/truth.npy" ] || java -Xmx12g -cp "$CP" dev.quarry.bench.ScaleBenchmark data "$N" "$DIR"
 
-query="$(head -1 "$DIR/data/queries.jsonl" | sed -E 's/.*"text":"([^"]*)".*/\1/')"
-start=$(date +%s.%N)
-./quarry search -d "$DIR/data" --index "$DIR/idx" --mode dense -k 3 "$query" > "$DIR/search.out" 2> "$DIR/search.err"
-echo "quarry search --mode dense on the existing index: $(elapsed "$start" "$(date +%s.%N)") s wall (JVM start and model load included)"
-head -3 "$DIR/search.out"
+echo "-- reference: one graph --"
+java -Xmx12g -cp "$CP" dev.quarry.bench.ScaleBenchmark single "$DIR"
+single=$(cat "$DIR/single-graph-seconds.txt")
 
+for kind in $KINDS; do
+  flag=""
+  [ "$kind" = int8 ] && flag="--int8"
+  [ "$kind" = int4 ] && flag="--int4"
+  idx="$DIR/idx-$kind"
+  rm -rf "$idx"
+  echo "-- quarry index --vectors $flag (-Xmx1g) --"
+  start=$(date +%s.%N)
+  QUARRY_JAVA_OPTS=-Xmx1g /usr/bin/time -v ./quarry index -d "$DIR/data" --index "$idx" --vectors "$DIR/vectors.npy" $flag \
+    > "$DIR/index-$kind.out" 2> "$DIR/index-$kind.err"
+  took=$(elapsed "$start" "$(date +%s.%N)")
+  grep -E '^quarry: merging|holds' "$DIR/index-$kind.out" "$DIR/index-$kind.err" | sed 's/^[^:]*://' || true
+  echo "start to query-ready: $took s (single graph: $single s; ratio $(awk "BEGIN{printf \"%.2f\", $took / $single}")x);" \
+    "peak RSS $(sed -nE 's/.*Maximum resident set size \(kbytes\): (.*)/\1/p' "$DIR/index-$kind.err") kB;" \
+    "$(ls "$idx"/*.si | wc -l) segment(s); $(du -sh "$idx" | cut -f1) on disk"
+  sync; echo 1 > /proc/sys/vm/drop_caches 2>/dev/null || true
+  java -Xmx1g -cp "$CP" dev.quarry.bench.ScaleBenchmark search "$DIR" "$idx" "$kind"
+done
+
+echo "-- quarry serve on the float index --"
+"${scale[@]}" query-json "$DIR" "$DIR/query.json"
+sync; echo 1 > /proc/sys/vm/drop_caches 2>/dev/null && echo "(page cache dropped)" || echo "(page cache not dropped: not root)"
 port=8731
 start=$(date +%s.%N)
-./quarry serve -d "$DIR/data" --index "$DIR/idx" --port "$port" > "$DIR/serve.out" 2> "$DIR/serve.err" &
+QUARRY_JAVA_OPTS=-Xmx1g ./quarry serve -d "$DIR/data" --index "$DIR/idx-float" --port "$port" > "$DIR/serve.out" 2> "$DIR/serve.err" &
 pid=$!
-answer=""
-for _ in $(seq 1 1200); do
-  if answer=$(curl -sf -X POST -H 'Content-Type: application/json' --data "{\"query\": \"$query\", \"k\": 3}" \
-      "http://127.0.0.1:$port/search" 2>/dev/null); then break; fi
+for _ in $(seq 1 2400); do
+  if answer=$(curl -sf -X POST -H 'Content-Type: application/json' --data @"$DIR/query.json" "http://127.0.0.1:$port/search" 2>/dev/null); then break; fi
   sleep 0.05
 done
-echo "quarry serve restart: first /search answer after $(elapsed "$start" "$(date +%s.%N)") s (JVM start, model load and index open included)"
-echo "$answer" | head -c 300; echo
+echo "cold start: first /search answer $(elapsed "$start" "$(date +%s.%N)") s after the process started (JVM, model load, index open)"
+for clients in 1 8; do
+  "${scale[@]}" load "http://127.0.0.1:$port/search" "$DIR" "$clients" 20 > /dev/null # warm-up
+  "${scale[@]}" load "http://127.0.0.1:$port/search" "$DIR" "$clients" 30
+done
 kill "$pid"; wait "$pid" 2>/dev/null || true
-cat "$DIR/serve.out"

@@ -92,21 +92,8 @@ public final class HnswBenchmark {
   /** Per efSearch value: {build seconds, recall@10, p50 ms, p99 ms}, all from one index build. */
   private static double[][] measure(int n, float[][] vectors, float[][] queries, List<Set<String>> truth, boolean int8) throws Exception {
     Path dir = Files.createTempDirectory("quarry-hnsw");
-    IndexSettings settings = new IndexSettings(IndexSettings.DEFAULT_MAX_CONN, IndexSettings.DEFAULT_BEAM_WIDTH, int8,
-        IndexSettings.DEFAULT_EF_SEARCH, 1900, 1 << 20); // one segment, one graph
-    IndexMetadata meta = new IndexMetadata("synthetic-clustered-" + DIM, "synthetic", DIM, SimilarityFunction.DOT, true);
     long t0 = System.nanoTime();
-    try (LuceneIndex index = LuceneIndex.open(dir, meta, settings)) {
-      int chunk = 10_000;
-      for (int start = 0; start < n; start += chunk) {
-        int end = Math.min(n, start + chunk);
-        List<Document> docs = new ArrayList<>();
-        for (int i = start; i < end; i++) {
-          docs.add(new Document(Integer.toString(i), "", ""));
-        }
-        index.upsert(docs, Arrays.copyOfRange(vectors, start, end));
-      }
-      index.commit();
+    try (LuceneIndex index = buildSingleGraph(dir, vectors, int8 ? IndexSettings.Quantization.INT8 : IndexSettings.Quantization.NONE)) {
       double build = (System.nanoTime() - t0) / 1e9;
       double[][] out = new double[EF_SEARCH.length][];
       for (int e = 0; e < EF_SEARCH.length; e++) {
@@ -134,7 +121,31 @@ public final class HnswBenchmark {
     }
   }
 
-  private static float[] gaussian(Random r, float scale) {
+  /**
+   * One segment, one graph: every vector added to a single in-memory HNSW graph by one thread (a
+   * 1.9 GB indexing buffer, ids only, no text), then committed. The reference build that bulk
+   * loads are measured against.
+   */
+  static LuceneIndex buildSingleGraph(Path dir, float[][] vectors, IndexSettings.Quantization q) {
+    IndexSettings settings = new IndexSettings(IndexSettings.DEFAULT_MAX_CONN, IndexSettings.DEFAULT_BEAM_WIDTH, false,
+        IndexSettings.DEFAULT_EF_SEARCH).withQuantization(q, IndexSettings.DEFAULT_OVERSAMPLE).withBuffers(1900, 1 << 20);
+    IndexMetadata meta = new IndexMetadata("synthetic-clustered-" + DIM, "synthetic", DIM, SimilarityFunction.DOT, true);
+    LuceneIndex index = LuceneIndex.open(dir, meta, settings);
+    int n = vectors.length;
+    int chunk = 10_000;
+    for (int start = 0; start < n; start += chunk) {
+      int end = Math.min(n, start + chunk);
+      List<Document> docs = new ArrayList<>();
+      for (int i = start; i < end; i++) {
+        docs.add(new Document(Integer.toString(i), "", ""));
+      }
+      index.upsert(docs, Arrays.copyOfRange(vectors, start, end));
+    }
+    index.commit();
+    return index;
+  }
+
+  static float[] gaussian(Random r, float scale) {
     float[] v = new float[DIM];
     for (int d = 0; d < DIM; d++) {
       v[d] = (float) r.nextGaussian() * scale;
@@ -143,7 +154,7 @@ public final class HnswBenchmark {
   }
 
   /** A point near a cluster centre, normalised: spread chosen so neighbours are close but not trivial. */
-  private static float[] around(float[] centre, Random r) {
+  static float[] around(float[] centre, Random r) {
     float[] v = gaussian(r, 0.6f);
     for (int d = 0; d < DIM; d++) {
       v[d] += centre[d];

@@ -56,7 +56,7 @@ final class IndexAccess {
     }
     Path folder = options.index != null ? options.index
         : ModelResolver.defaults().cacheDir().resolve("indexes").resolve((paths.get(0).toAbsolutePath().normalize().getFileName() + "-docs-"
-            + rootsDigest(paths) + "-" + m.folder().modelId()).replaceAll("[^A-Za-z0-9._-]", "_") + (options.int8 ? "-int8" : ""));
+            + rootsDigest(paths) + "-" + m.folder().modelId()).replaceAll("[^A-Za-z0-9._-]", "_") + options.quantizationSuffix());
     DocumentExtractor extractor = docs.extractor();
     try {
       FolderSources walked = FolderSources.walk(paths, docs.walk(), extractor);
@@ -95,6 +95,7 @@ final class IndexAccess {
       SourceSync.Report report = SourceSync.sync(index, sources, unreadable, chunker,
           texts -> m.encodeDocuments(texts, EncodeOptions.defaults()), syncOptions(options),
           (done, chunks, committed) -> bar.onProgress((int) done, total, chunks, "chunks"));
+      index.makeQueryReady(new MergeBar());
       List<SourceSync.Problem> problems = new ArrayList<>(walkProblems);
       problems.addAll(report.problems());
       problems.forEach(p -> System.err.println("quarry: skipped " + p.path() + ": " + p.reason()));
@@ -104,6 +105,25 @@ final class IndexAccess {
     } catch (RuntimeException e) {
       index.close();
       throw e;
+    }
+  }
+
+  /** The final merge on stderr: what it merges and why, then the graph build's progress bar. */
+  private static final class MergeBar implements PassageIndex.MergeListener {
+    private ProgressBar bar;
+
+    @Override
+    public void onMerge(String phase, long done, long total) {
+      if (total < 0) {
+        System.err.println("quarry: " + phase + ", so that searches walk one graph; everything is committed, so an interrupted"
+            + " merge loses nothing and the next run finishes it");
+        return;
+      }
+      if (bar == null) {
+        bar = new ProgressBar(System.err, "vectors");
+        System.err.println("quarry: " + phase);
+      }
+      bar.onProgress((int) done, (int) total);
     }
   }
 
@@ -118,7 +138,7 @@ final class IndexAccess {
   static PassageIndex open(SentenceTransformer m, Path dataset, IndexOptions options) {
     ProgressBar bar = new ProgressBar(System.err, "KB");
     CorpusIndexer.Options build = new CorpusIndexer.Options(options.settings(), options.syncOptions(), options.reindex, options.vectors,
-        (p, done, total, committed) -> bar.onProgress((int) (done >> 10), (int) (total >> 10)));
+        (p, done, total, committed) -> bar.onProgress((int) (done >> 10), (int) (total >> 10)), new MergeBar());
     CorpusIndexer.Opened<?> opened = CorpusIndexer.open(options.location(dataset, m.folder().modelId()), m, dataset.resolve("corpus.jsonl"),
         build);
     opened.warnings().forEach(w -> System.err.println("quarry: " + w));

@@ -28,8 +28,23 @@ final class IndexOptions {
   @Option(names = "--ef-search", description = "HNSW candidates per query (default: ${DEFAULT-VALUE}).")
   int efSearch = IndexSettings.DEFAULT_EF_SEARCH;
 
-  @Option(names = "--int8", description = "Store vectors scalar-quantised to int8.")
+  @Option(names = "--int8", description = "Store the graph's vectors scalar-quantised to int8 (7 bits); searches rescore with the float vectors.")
   boolean int8;
+
+  @Option(names = "--int4", description = "Store the graph's vectors quantised to 4 bits; searches rescore with the float vectors.")
+  boolean int4;
+
+  @Option(names = "--oversample", paramLabel = "X",
+      description = "With --int8/--int4: candidates taken from the graph per result, rescored with the float vectors (default: ${DEFAULT-VALUE}).")
+  float oversample = IndexSettings.DEFAULT_OVERSAMPLE;
+
+  @Option(names = "--index-threads", paramLabel = "N",
+      description = "Threads adding documents in a bulk load, each building its own graph (default: the cores, ${DEFAULT-VALUE}).")
+  int indexThreads = Runtime.getRuntime().availableProcessors();
+
+  @Option(names = "--merge-workers", paramLabel = "N",
+      description = "Threads building the merged graph at the end of a bulk load (default: the cores, ${DEFAULT-VALUE}).")
+  int mergeWorkers = Runtime.getRuntime().availableProcessors();
 
   @Option(names = "--vectors", paramLabel = "FILE.npy",
       description = "Index precomputed document vectors (float32 .npy, row i for the corpus's i-th document, made with this model) instead of encoding.")
@@ -50,7 +65,16 @@ final class IndexOptions {
   }
 
   IndexSettings settings() {
-    return new IndexSettings(maxConn, beamWidth, int8, efSearch);
+    if (int8 && int4) {
+      throw new dev.quarry.QuarryException("--int8 and --int4 exclude each other: pick one.");
+    }
+    IndexSettings.Quantization q = int4 ? IndexSettings.Quantization.INT4 : int8 ? IndexSettings.Quantization.INT8 : IndexSettings.Quantization.NONE;
+    return new IndexSettings(maxConn, beamWidth, false, efSearch).withQuantization(q, oversample).withThreads(indexThreads, mergeWorkers);
+  }
+
+  /** The suffix that keeps a quantised index apart from the float one of the same corpus and model. */
+  String quantizationSuffix() {
+    return int4 ? "-int4" : int8 ? "-int8" : "";
   }
 
   /** Where the index lives: the Solr collection with {@code --solr}, else the local folder. */
@@ -68,7 +92,7 @@ final class IndexOptions {
     if (index != null) {
       return index;
     }
-    String name = dataset.toAbsolutePath().normalize().getFileName() + "-" + modelId.replace('/', '_') + (int8 ? "-int8" : "");
+    String name = dataset.toAbsolutePath().normalize().getFileName() + "-" + modelId.replace('/', '_') + quantizationSuffix();
     return ModelResolver.defaults().cacheDir().resolve("indexes").resolve(name);
   }
 }

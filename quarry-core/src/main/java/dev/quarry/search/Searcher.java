@@ -90,11 +90,16 @@ public final class Searcher {
    * reranker then) and only those are returned, so no list mixes the two stages' scores.
    */
   public Result search(String query, int k, int rerankDepth) {
+    return search(query, null, k, rerankDepth);
+  }
+
+  /** As {@link #search(String, int, int)}, with the query's embedding given (null: encode {@code query}). */
+  public Result search(String query, float[] vector, int k, int rerankDepth) {
     boolean rerank = rerankDepth > 0;
     if (rerank && reranker == null) {
       throw new IllegalStateException("this searcher has no reranker");
     }
-    List<Hit> first = firstStage(query, null, rerank ? Math.max(k, rerankDepth) : k);
+    List<Hit> first = firstStage(query, vector, rerank ? Math.max(k, rerankDepth) : k);
     List<Hit> top = rerank ? first.subList(0, Math.min(rerankDepth, first.size())) : first;
     Map<String, Document> docs = retriever.documents(ids(top));
     // A passage deleted between retrieval and fetch is dropped, not reranked as empty text.

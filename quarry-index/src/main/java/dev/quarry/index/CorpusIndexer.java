@@ -29,18 +29,20 @@ public final class CorpusIndexer {
    * @param vectors precomputed document vectors (float32 .npy, row i for the corpus's i-th
    *     document), or null to encode with the model
    * @param progress told after every chunk, or null
+   * @param mergeProgress told how far the final merge is ({@link PassageIndex#makeQueryReady}), or null
    */
-  public record Options(IndexSettings settings, CorpusSync.Options sync, boolean rebuild, Path vectors, CorpusSync.Listener progress) {
+  public record Options(IndexSettings settings, CorpusSync.Options sync, boolean rebuild, Path vectors, CorpusSync.Listener progress,
+      PassageIndex.MergeListener mergeProgress) {
     public static Options defaults() {
-      return new Options(IndexSettings.defaults(), CorpusSync.Options.defaults(), false, null, null);
+      return new Options(IndexSettings.defaults(), CorpusSync.Options.defaults(), false, null, null, null);
     }
 
     public Options withSettings(IndexSettings s) {
-      return new Options(s, sync, rebuild, vectors, progress);
+      return new Options(s, sync, rebuild, vectors, progress, mergeProgress);
     }
 
     public Options withProgress(CorpusSync.Listener p) {
-      return new Options(settings, sync, rebuild, vectors, p);
+      return new Options(settings, sync, rebuild, vectors, p, mergeProgress);
     }
   }
 
@@ -52,7 +54,11 @@ public final class CorpusIndexer {
    */
   public record Opened<I extends PassageIndex>(I index, CorpusSync.Report sync, List<String> warnings) {}
 
-  /** Opens the index at {@code where} for {@code model} and syncs it with {@code corpusFile}; the caller closes it. */
+  /**
+   * Opens the index at {@code where} for {@code model}, syncs it with {@code corpusFile} and merges
+   * what the sync left ({@link PassageIndex#makeQueryReady}), so it answers at full speed when this
+   * returns; the caller closes it. A merge interrupted by an earlier run is done here.
+   */
   public static <I extends PassageIndex> Opened<I> open(IndexLocation<I> where, SentenceTransformer model, Path corpusFile, Options options) {
     if (options.rebuild()) {
       where.delete();
@@ -60,12 +66,14 @@ public final class CorpusIndexer {
     I index = where.open(metadataOf(model), options.settings());
     try {
       if (CorpusSync.isUpToDate(index, corpusFile)) {
+        index.makeQueryReady(options.mergeProgress());
         return new Opened<>(index, null, List.of());
       }
       List<String> warnings = new ArrayList<>();
       CorpusSync.Encoder encoder = options.vectors() == null ? encoder(model, EncodeOptions.defaults())
           : precomputedFor(model, options.vectors(), warnings);
       CorpusSync.Report report = CorpusSync.sync(index, corpusFile, encoder, options.sync(), options.progress());
+      index.makeQueryReady(options.mergeProgress());
       return new Opened<>(index, report, List.copyOf(warnings));
     } catch (RuntimeException e) {
       index.close();

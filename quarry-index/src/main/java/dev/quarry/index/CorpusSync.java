@@ -112,6 +112,15 @@ public final class CorpusSync {
    * is refused (syncing would delete and re-encode all of it): rebuild it instead.
    */
   public static Report sync(PassageIndex index, Path corpus, Encoder encoder, Options options, Listener listener) {
+    index.pauseMerges(true); // one merge at the end (makeQueryReady), not a cascade of background ones
+    try {
+      return syncPaused(index, corpus, encoder, options, listener);
+    } finally {
+      index.pauseMerges(false);
+    }
+  }
+
+  private static Report syncPaused(PassageIndex index, Path corpus, Encoder encoder, Options options, Listener listener) {
     Map<String, String> data = index.commitData();
     String file = corpus.toAbsolutePath().normalize().toString();
     String syncedFile = data.get(FILE);

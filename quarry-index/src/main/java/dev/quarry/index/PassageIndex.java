@@ -162,6 +162,31 @@ public interface PassageIndex extends AutoCloseable {
     return false;
   }
 
+  /**
+   * Pauses (or resumes) background merging while a sync adds many documents: the merges would
+   * rebuild graphs that the final {@link #makeQueryReady} builds once. Engines that merge on their
+   * own (Solr) ignore it.
+   */
+  default void pauseMerges(boolean pause) {}
+
+  /** Told how far a {@link #makeQueryReady} merge is; {@code total} is -1 while it is not known. */
+  @FunctionalInterface
+  interface MergeListener {
+    void onMerge(String phase, long done, long total);
+  }
+
+  /**
+   * Merges what a bulk load left so that searches run at full speed from the next query: when more
+   * than one large segment (or more segments than a merge tier holds) would be searched, everything
+   * is merged into one segment, and its graph is built from the largest segment's graph. Everything
+   * is committed before, so an interrupted merge loses nothing and the next call does it again.
+   *
+   * @return whether a merge ran
+   */
+  default boolean makeQueryReady(MergeListener progress) {
+    return false;
+  }
+
   @Override
   void close();
 }

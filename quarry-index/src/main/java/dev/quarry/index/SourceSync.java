@@ -149,6 +149,16 @@ public final class SourceSync {
    */
   public static Report sync(PassageIndex index, Iterable<Source> sources, Collection<String> unreadableFolders, Chunker chunker,
       Function<List<String>, float[][]> encoder, Options options, Listener listener) {
+    index.pauseMerges(true); // one merge at the end (makeQueryReady), not a cascade of background ones
+    try {
+      return syncPaused(index, sources, unreadableFolders, chunker, encoder, options, listener);
+    } finally {
+      index.pauseMerges(false);
+    }
+  }
+
+  private static Report syncPaused(PassageIndex index, Iterable<Source> sources, Collection<String> unreadableFolders, Chunker chunker,
+      Function<List<String>, float[][]> encoder, Options options, Listener listener) {
     String chunking = chunker.maxTokens() + "/" + chunker.overlapTokens();
     String before = index.commitData().get(PassageSchema.CHUNKING);
     // Chunks of another size would mix with the new ones: a changed chunking re-reads every source.

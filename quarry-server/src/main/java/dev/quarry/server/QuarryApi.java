@@ -65,7 +65,8 @@ final class QuarryApi {
   private void search(HttpExchange ex) throws IOException {
     ApiRequests.requireMethod(ex, "POST");
     JsonNode body = HttpExchanges.readJson(ex, limits.maxBodyBytes());
-    String query = requireText(body, "query");
+    float[] vector = queryVector(body);
+    String query = vector != null && !body.has("query") ? "" : requireText(body, "query");
     JsonNode kNode = body.get("k");
     if (kNode != null && !kNode.isInt()) {
       throw new HttpError(400, "field 'k' must be an integer");
@@ -84,13 +85,23 @@ final class QuarryApi {
           + " documents; this index holds " + index.size() + ". Use mode dense (HNSW).");
     }
     if (mode == SearchMode.BM25 || mode == SearchMode.HYBRID) {
+      if (query.isEmpty()) {
+        throw new HttpError(400, "mode " + mode.id() + " reads the query text: give 'query'");
+      }
       clientInput(() -> PassageSchema.queryTerms(query)); // too many distinct terms is the query's fault
     }
+
     int depth = rerankDepth(body);
+    if (query.isEmpty() && depth > 0) { // a cross-encoder reads the query text
+      if (body.has("rerank")) {
+        throw new HttpError(400, "reranking reads the query text: give 'query' with 'vector'");
+      }
+      depth = 0;
+    }
     boolean byDocument = groupBy(body);
     long start = System.nanoTime();
     Retriever retriever = clientInput(() -> index.retriever(mode, byDocument)); // e.g. exact is not offered on SolrCloud
-    Searcher.Result result = new Searcher(queryEncoder, retriever, rerankStage).search(query, k, depth);
+    Searcher.Result result = new Searcher(queryEncoder, retriever, rerankStage).search(query, vector, k, depth);
     ObjectNode out = Json.object();
     out.put("query", query);
     out.put("mode", mode.id());
@@ -129,6 +140,29 @@ final class QuarryApi {
     }
     out.put("took_ms", (System.nanoTime() - start) / 1e6);
     HttpExchanges.sendJson(ex, 200, out);
+  }
+
+  /**
+   * The query's embedding when the client sends one ({@code "vector": [numbers]}, the model's
+   * dimension; as Elasticsearch's {@code query_vector}): vectors made elsewhere, and no encoding.
+   */
+  private float[] queryVector(JsonNode body) {
+    JsonNode v = body.get("vector");
+    if (v == null) {
+      return null;
+    }
+    if (!v.isArray() || v.size() != model.dimension()) {
+      throw new HttpError(400, "field 'vector' must be an array of " + model.dimension() + " numbers (the model's dimension)");
+    }
+    float[] out = new float[v.size()];
+    for (int i = 0; i < out.length; i++) {
+      JsonNode x = v.get(i);
+      if (!x.isNumber() || !Float.isFinite(x.floatValue())) {
+        throw new HttpError(400, "field 'vector' element " + i + " must be a finite number");
+      }
+      out[i] = x.floatValue();
+    }
+    return out;
   }
 
   /** Whether the request wants documents ("group_by": "document", the server's default) or raw chunks ("chunk"). */

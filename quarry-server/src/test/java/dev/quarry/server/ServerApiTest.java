@@ -92,6 +92,22 @@ class ServerApiTest {
   }
 
   @Test
+  void aQueryVectorSearchesLikeItsText() throws Exception {
+    String q = "Which variant of Adam applies weight decay directly to the weights?";
+    JsonNode vector = json(f.post("/encode", "{\"texts\": [\"" + q + "\"]}", null)).get("embeddings").get(0); // MiniLM: no query prompt
+    JsonNode byText = json(f.post("/search", "{\"query\": \"" + q + "\", \"k\": 3}", null)).get("hits");
+    HttpResponse<String> r = f.post("/search", "{\"vector\": " + vector + ", \"k\": 3}", null);
+    assertEquals(200, r.statusCode(), r.body());
+    JsonNode byVector = json(r).get("hits");
+    for (int i = 0; i < 3; i++) {
+      assertEquals(byText.get(i).get("id").asText(), byVector.get(i).get("id").asText());
+      assertEquals(byText.get(i).get("score").asDouble(), byVector.get(i).get("score").asDouble(), 1e-6);
+    }
+    assertError(f.post("/search", "{\"vector\": [0.1, 0.2], \"k\": 3}", null), 400, "array of 384 numbers");
+    assertError(f.post("/search", "{\"vector\": " + vector + ", \"mode\": \"bm25\"}", null), 400, "reads the query text");
+  }
+
+  @Test
   void encodeHealthAndMetrics() throws Exception {
     HttpResponse<String> r = f.post("/encode", "{\"texts\": [\"a\", \"b\"]}", null);
     assertEquals(200, r.statusCode(), r.body());

@@ -71,8 +71,9 @@ public final class SolrIndex implements PassageIndex {
    * not exist. A collection made for another model, or not by Quarry, is refused.
    */
   public static SolrIndex open(SolrTarget target, IndexMetadata metadata, IndexSettings settings) {
-    if (settings.int8()) {
-      throw new QuarryException("Solr 9.10 has no int8 vector field: leave out --int8 with --solr.");
+    if (settings.quantized()) {
+      throw new QuarryException("Solr 9.10 has no quantised vector field (ScalarQuantizedDenseVectorField comes with Solr 10): leave out"
+          + " --int8/--int4 with --solr.");
     }
     CloudSolrClient client = target.client();
     SolrIndex index = new SolrIndex(target, client, metadata, settings);

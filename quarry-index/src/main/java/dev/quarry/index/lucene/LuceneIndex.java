@@ -37,6 +37,10 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.function.UnaryOperator;
 import org.apache.lucene.analysis.Analyzer;
 import org.apache.lucene.document.Field;
@@ -49,6 +53,7 @@ import org.apache.lucene.document.TextField;
 import org.apache.lucene.index.DirectoryReader;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.SegmentCommitInfo;
 import org.apache.lucene.index.SegmentInfos;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.index.VectorSimilarityFunction;
@@ -78,6 +83,18 @@ public final class LuceneIndex implements PassageIndex {
   private final IndexMetadata metadata;
   private final IndexSettings settings;
   private final VectorSimilarityFunction luceneSimilarity;
+  /** Background merges, paused during a bulk load. */
+  private final BulkMergePolicy merges;
+  /** The HNSW build progress of a {@link #makeQueryReady} merge. */
+  private final MergeProgress mergeProgress = new MergeProgress();
+  /** Documents added since merges were paused: past {@link #draftAfter}, a sync is a bulk load. */
+  private final java.util.concurrent.atomic.AtomicLong bulkAdded = new java.util.concurrent.atomic.AtomicLong();
+  /** Whether segments flushed now get draft graphs ({@link DraftGraphsFormat}): set in a bulk load, never by live writes. */
+  private volatile boolean drafting;
+  /** Documents a paused (bulk) sync adds with full graphs before it drafts the rest. */
+  private long draftAfter = DRAFT_AFTER_DOCS;
+  /** Threads that add a large batch in parallel (null with one index thread). */
+  private final ExecutorService indexers;
 
   private LuceneIndex(Path path, IndexMetadata metadata, IndexSettings settings, UnaryOperator<Directory> wrap) throws IOException {
     this.path = path;
@@ -91,17 +108,35 @@ public final class LuceneIndex implements PassageIndex {
       userData.putAll(SegmentInfos.readLatestCommit(directory).getUserData());
       IndexMetadata stored = IndexMetadata.fromUserData(userData, path.toString());
       stored.requireCompatible(metadata, path.toString());
+      String held = userData.get(QUANTIZATION); // absent in indexes built before it was recorded: taken as given
+      if (held != null && !held.equals(settings.quantization().name())) {
+        directory.close();
+        throw new QuarryException("Index " + path + " holds " + describe(held) + " vectors, not " + describe(settings.quantization().name())
+            + " ones: open it with " + (held.equals("NONE") ? "neither --int8 nor --int4" : "--" + held.toLowerCase(java.util.Locale.ROOT))
+            + ", or use another --index folder.");
+      }
     }
     userData.putAll(metadata.toUserData()); // corpus progress (CorpusSync) is kept
-    IndexWriterConfig config = LuceneWriterConfig.of(analyzer, settings);
+    userData.put(QUANTIZATION, settings.quantization().name());
+    this.merges = new BulkMergePolicy(LuceneWriterConfig.tiered(settings));
+    IndexWriterConfig config = LuceneWriterConfig.of(analyzer, settings, merges, mergeProgress, () -> drafting);
     this.writer = new IndexWriter(directory, config);
+    this.indexers = settings.indexThreads() > 1
+        ? Executors.newFixedThreadPool(settings.indexThreads(), LuceneWriterConfig.daemon("quarry-indexer")) : null;
     writer.setLiveCommitData(userData.entrySet());
     writer.commit();
     this.holdsChunks = userData.containsKey(PassageSchema.CHUNKING);
-    this.searches = new LuceneSearches(writer, path, metadata, settings);
+    this.searches = new LuceneSearches(writer, path, metadata, settings.quantized());
   }
 
-  /** Opens (or creates) the index at {@code path} for a model; a mismatched model is refused. */
+  /** Commit data: how the graph's vectors are stored (an index is searched as it was built: quantised ones are rescored). */
+  static final String QUANTIZATION = "quarry.index.quantization";
+
+  private static String describe(String quantization) {
+    return quantization.equals("NONE") ? "float32" : quantization.toLowerCase(java.util.Locale.ROOT);
+  }
+
+  /** Opens (or creates) the index at {@code path} for a model; a mismatched model or quantisation is refused. */
   public static LuceneIndex open(Path path, IndexMetadata metadata, IndexSettings settings) {
     return open(path, metadata, settings, UnaryOperator.identity());
   }
@@ -158,12 +193,84 @@ public final class LuceneIndex implements PassageIndex {
     return path.toString();
   }
 
-  /** Adds or replaces documents, recording the corpus sync generation that wrote them. */
+  /**
+   * Adds or replaces documents, recording the corpus sync generation that wrote them. A large batch
+   * is added by {@link IndexSettings#indexThreads()} threads, each into its own segment and graph
+   * (HNSW insertion is the cost of adding a document with a precomputed vector); a document's id
+   * picks its thread, so a repeated id is still written in file order.
+   */
   public void upsert(List<Document> docs, float[][] vectors, long syncGeneration) {
     List<org.apache.lucene.document.Document> lucene = validated(docs, vectors, syncGeneration, false);
+    countBulk(docs.size());
+    int threads = indexers == null || docs.size() < PARALLEL_BATCH ? 1 : settings.indexThreads();
+    if (threads == 1) {
+      addSlice(docs, lucene, 0, 1);
+      return;
+    }
+    List<Future<?>> slices = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      int slice = t;
+      slices.add(indexers.submit(() -> addSlice(docs, lucene, slice, threads)));
+    }
+    for (Future<?> f : slices) {
+      try {
+        f.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new QuarryFailure("Interrupted while writing to index " + path, e);
+      } catch (ExecutionException e) {
+        throw e.getCause() instanceof RuntimeException r ? r : new QuarryFailure("Cannot write to index " + path, e.getCause());
+      }
+    }
+  }
+
+  /**
+   * A sync that has added this many documents with merges paused is a bulk load: the segments it
+   * flushes from then on get draft graphs, and the final merge is owed (so small syncs of a large
+   * index never trigger a full merge).
+   */
+  static final long DRAFT_AFTER_DOCS = 50_000;
+
+  /** Commit data: segments with draft graphs are committed, so {@link #makeQueryReady} must merge. */
+  static final String DRAFT_GRAPHS = "quarry.index.draft-graphs";
+
+  /** Tests lower the bulk-load threshold to see drafting on a small index. */
+  void draftAfter(long docs) {
+    this.draftAfter = docs;
+  }
+
+  /**
+   * How large a draft segment may grow: below the largest full segment. The final merge starts from
+   * the largest segment's graph (Lucene's choice), which must be a full graph: seeded from a draft,
+   * the merged graph lost 2.5 points of recall@10 at 100k vectors. Drafts are thrown away, so small
+   * ones cost nothing extra; full segments still buffered flush larger than this at the next commit.
+   */
+  private int draftSegmentDocs() {
+    int largestFull = segments().stream().filter(s -> s[1] == 0).mapToInt(s -> s[0]).max().orElse(2 * MAX_DRAFT_SEGMENT_DOCS);
+    return Math.max(MIN_DRAFT_SEGMENT_DOCS, Math.min(MAX_DRAFT_SEGMENT_DOCS, largestFull / 2));
+  }
+
+  static final int MIN_DRAFT_SEGMENT_DOCS = 256;
+  static final int MAX_DRAFT_SEGMENT_DOCS = 4096;
+
+  /** Counts a paused sync's additions and starts drafting once it is a bulk load. */
+  private void countBulk(int docs) {
+    if (merges.paused() && bulkAdded.addAndGet(docs) >= draftAfter && !drafting) {
+      drafting = true;
+      writer.getConfig().setMaxBufferedDocs(draftSegmentDocs());
+    }
+  }
+
+  /** Batches smaller than this are added on the caller's thread. */
+  static final int PARALLEL_BATCH = 512;
+
+  private void addSlice(List<Document> docs, List<org.apache.lucene.document.Document> lucene, int slice, int slices) {
     try {
       for (int i = 0; i < docs.size(); i++) {
-        writer.updateDocument(new Term(ID, docs.get(i).id()), lucene.get(i));
+        String id = docs.get(i).id();
+        if (slices == 1 || Math.floorMod(id.hashCode(), slices) == slice) {
+          writer.updateDocument(new Term(ID, id), lucene.get(i));
+        }
       }
     } catch (IOException e) {
       throw new QuarryFailure("Cannot write to index " + path + ": " + e.getMessage(), e);
@@ -213,6 +320,7 @@ public final class LuceneIndex implements PassageIndex {
   @Override
   public void replaceSource(String source, SourceStamp stamp, List<Document> chunks, float[][] vectors) {
     List<org.apache.lucene.document.Document> lucene = validated(chunks, vectors, NOT_FROM_CORPUS, true);
+    countBulk(chunks.size());
     for (org.apache.lucene.document.Document doc : lucene) {
       doc.add(new StringField(SOURCE, source, Field.Store.NO));
       doc.add(new SortedDocValuesField(SOURCE, new BytesRef(source)));
@@ -251,6 +359,75 @@ public final class LuceneIndex implements PassageIndex {
       writer.deleteDocuments(ids.stream().map(id -> new Term(ID, id)).toArray(Term[]::new));
     } catch (IOException e) {
       throw new QuarryFailure("Cannot delete from index " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void pauseMerges(boolean pause) {
+    merges.pause(pause);
+    if (!pause) {
+      drafting = false; // segments already drafted are in the commit data (DRAFT_GRAPHS)
+      writer.getConfig().setMaxBufferedDocs(IndexWriterConfig.DISABLE_AUTO_FLUSH);
+    }
+    bulkAdded.set(0);
+  }
+
+  /** Segments in the last commit's view, largest first: {document count, deleted count} each. */
+  public List<int[]> segments() {
+    try {
+      SegmentInfos infos = SegmentInfos.readLatestCommit(directory);
+      List<int[]> out = new ArrayList<>();
+      for (SegmentCommitInfo si : infos) {
+        out.add(new int[] {si.info.maxDoc(), si.getDelCount()});
+      }
+      out.sort((a, b) -> Integer.compare(b[0] - b[1], a[0] - a[1]));
+      return out;
+    } catch (IOException e) {
+      throw new QuarryFailure("Cannot read index " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** More segments than this are merged by {@link #makeQueryReady} even when they are all small (TieredMergePolicy's tier). */
+  static final int MAX_SMALL_SEGMENTS = 10;
+
+  /**
+   * Whether a search would walk more than one large graph or more small ones than a merge tier
+   * holds: what {@link #makeQueryReady} merges away.
+   */
+  public boolean needsMerge() {
+    List<int[]> segs = segments();
+    long large = segs.stream().filter(s -> s[0] - s[1] >= settings.smallSegmentDocs()).count();
+    return commitData().containsKey(DRAFT_GRAPHS) || (segs.size() > 1 && (large > 1 || segs.size() > MAX_SMALL_SEGMENTS));
+  }
+
+  @Override
+  public boolean makeQueryReady(MergeListener progress) {
+    merges.pause(false);
+    try {
+      if (writer.hasUncommittedChanges()) {
+        commit();
+      }
+      if (!needsMerge()) {
+        writer.maybeMerge(); // small segments: the tiered policy tidies them in the background
+        return false;
+      }
+      List<int[]> segs = segments();
+      long docs = segs.stream().mapToLong(s -> s[0] - s[1]).sum();
+      if (progress != null) {
+        progress.onMerge("merging " + segs.size() + " segments (" + docs + " documents) into one", 0, -1);
+        mergeProgress.attach(progress);
+      }
+      try {
+        writer.forceMerge(1, true);
+      } finally {
+        mergeProgress.detach();
+      }
+      Map<String, String> kept = new HashMap<>(commitData());
+      kept.keySet().removeIf(k -> !k.startsWith(PassageSchema.SYNC_PROGRESS_PREFIX));
+      commit(kept, false); // every graph is full now
+      return true;
+    } catch (IOException e) {
+      throw new QuarryFailure("Cannot merge index " + path + ": " + e.getMessage(), e);
     }
   }
 
@@ -309,6 +486,15 @@ public final class LuceneIndex implements PassageIndex {
     commit(kept);
   }
 
+  /** As {@link #commit(Map)}; records draft graphs while any may be committed ({@code keepDraftFlag}). */
+  private void commit(Map<String, String> extra, boolean keepDraftFlag) {
+    Map<String, String> data = new HashMap<>(extra);
+    if (keepDraftFlag && (drafting || commitData().containsKey(DRAFT_GRAPHS))) {
+      data.put(DRAFT_GRAPHS, "true");
+    }
+    commitNow(data);
+  }
+
   /**
    * Commits with {@code extra} user data (corpus progress) beside the model metadata. A commit that
    * fails rolls the writer back to the last commit and closes it for good: Lucene would otherwise
@@ -316,8 +502,13 @@ public final class LuceneIndex implements PassageIndex {
    * that were answered with an error. {@link #writeProblem()} then says so.
    */
   public void commit(Map<String, String> extra) {
+    commit(extra, true);
+  }
+
+  private void commitNow(Map<String, String> extra) {
     try {
       Map<String, String> data = new HashMap<>(metadata.toUserData());
+      data.put(QUANTIZATION, settings.quantization().name());
       data.putAll(extra);
       writer.setLiveCommitData(data.entrySet());
       writer.commit();
@@ -356,12 +547,17 @@ public final class LuceneIndex implements PassageIndex {
 
   @Override
   public List<Hit> dense(float[] vector, int k) {
-    return searches.dense(vector, k, settings.efSearch());
+    return searches.dense(vector, k, settings.efSearch(), settings.oversample()).hits();
   }
 
   /** As {@link #dense(float[], int)} with this query's own candidate count (recall vs latency). */
   public List<Hit> dense(float[] vector, int k, int efSearch) {
-    return searches.dense(vector, k, efSearch);
+    return searches.dense(vector, k, efSearch, settings.oversample()).hits();
+  }
+
+  /** As above, with the oversampling of a quantised index given, and what the search read. */
+  public DenseSearch denseSearch(float[] vector, int k, int efSearch, float oversample) {
+    return searches.dense(vector, k, efSearch, oversample);
   }
 
   /** Exact search is served: vectors are scored where Lucene keeps them, memory-mapped. */
@@ -443,6 +639,9 @@ public final class LuceneIndex implements PassageIndex {
 
   /** Closes, dropping everything since the last commit: what a kill leaves (for tests of recovery). */
   void closeWithoutCommit() {
+    if (indexers != null) {
+      indexers.shutdown();
+    }
     try {
       searches.close();
       writer.rollback();
@@ -454,6 +653,9 @@ public final class LuceneIndex implements PassageIndex {
 
   @Override
   public void close() {
+    if (indexers != null) {
+      indexers.shutdown();
+    }
     try {
       searches.close();
       if (failedCommit == null) { // a rolled-back writer is closed already

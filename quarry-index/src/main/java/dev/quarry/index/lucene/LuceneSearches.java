@@ -21,7 +21,6 @@ import static dev.quarry.index.PassageSchema.VECTOR;
 import dev.quarry.QuarryFailure;
 import dev.quarry.data.Document;
 import dev.quarry.index.IndexMetadata;
-import dev.quarry.index.IndexSettings;
 import dev.quarry.index.PassageSchema;
 import dev.quarry.index.SourceStamp;
 import dev.quarry.search.Hit;
@@ -29,11 +28,15 @@ import dev.quarry.search.TopK;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.Consumer;
 import org.apache.lucene.index.FloatVectorValues;
 import org.apache.lucene.index.IndexReader;
@@ -42,6 +45,7 @@ import org.apache.lucene.index.LeafReader;
 import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.NumericDocValues;
 import org.apache.lucene.index.PostingsEnum;
+import org.apache.lucene.index.ReaderUtil;
 import org.apache.lucene.index.SortedDocValues;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.index.Terms;
@@ -73,17 +77,26 @@ final class LuceneSearches implements AutoCloseable {
   private final Path path;
   private final IndexMetadata metadata;
   private final VectorSimilarityFunction luceneSimilarity;
+  /** Whether the graph holds quantised vectors: candidates are then rescored with the float ones. */
+  private final boolean quantized;
+  /**
+   * Searches the segments of one query in parallel when there are several large ones (Lucene
+   * forks one task per segment and runs the last on the caller, so one segment costs no handoff).
+   */
+  private static final ExecutorService SEGMENT_SEARCH =
+      Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors(), LuceneWriterConfig.daemon("quarry-segment-search"));
 
-  LuceneSearches(IndexWriter writer, Path path, IndexMetadata metadata, IndexSettings settings) throws IOException {
+  LuceneSearches(IndexWriter writer, Path path, IndexMetadata metadata, boolean quantized) throws IOException {
     this.path = path;
     this.metadata = metadata;
+    this.quantized = quantized;
     this.luceneSimilarity = PassageSchema.vectorSimilarity(metadata);
     // BM25 with the index's k1 and b, set once on every searcher as it is opened (not per query on
     // a searcher that other threads share).
     this.searchers = new SearcherManager(writer, new SearcherFactory() {
       @Override
       public IndexSearcher newSearcher(IndexReader reader, IndexReader previous) {
-        IndexSearcher searcher = new IndexSearcher(reader);
+        IndexSearcher searcher = new IndexSearcher(reader, SEGMENT_SEARCH);
         searcher.setSimilarity(new BM25Similarity(BM25_K1, BM25_B));
         return searcher;
       }
@@ -193,21 +206,63 @@ final class LuceneSearches implements AutoCloseable {
     });
   }
 
-  /** Approximate nearest neighbours from the HNSW graph, {@code efSearch} candidates explored; scores are the model's similarity. */
-  List<Hit> dense(float[] vector, int k, int efSearch) {
+  /**
+   * Approximate nearest neighbours from the HNSW graph, {@code efSearch} candidates explored; scores
+   * are the model's similarity. On a quantised graph the best {@code k × oversample} candidates are
+   * rescored with the float vectors (read for those documents only) and the top k kept.
+   */
+  DenseSearch dense(float[] vector, int k, int efSearch, float oversample) {
     PassageSchema.checkQueryVector(vector, metadata);
-    int candidates = Math.max(k, efSearch);
+    int fetch = quantized ? (int) Math.ceil(k * (double) oversample) : k;
+    int candidates = Math.max(fetch, efSearch);
     return withSearcher(s -> {
       TopDocs td = s.search(new KnnFloatVectorQuery(VECTOR, vector, candidates), candidates);
+      ScoreDoc[] top = Arrays.copyOf(td.scoreDocs, Math.min(fetch, td.scoreDocs.length));
+      int rescored = 0;
+      if (quantized) {
+        rescore(s, vector, top);
+        rescored = top.length;
+      } else {
+        for (ScoreDoc sd : top) {
+          sd.score = PassageSchema.modelScore(luceneSimilarity, sd.score);
+        }
+      }
       List<Hit> hits = new ArrayList<>();
-      for (ScoreDoc sd : td.scoreDocs) {
+      for (ScoreDoc sd : top) {
         if (hits.size() == k) {
           break;
         }
-        hits.add(new Hit(idOf(s, sd.doc), PassageSchema.modelScore(luceneSimilarity, sd.score)));
+        hits.add(new Hit(idOf(s, sd.doc), sd.score));
       }
-      return hits;
+      return new DenseSearch(hits, td.totalHits.value, rescored);
     });
+  }
+
+  /**
+   * Replaces each candidate's quantised score with the model's similarity to its float vector and
+   * sorts best first (ties to the lower doc id). Candidates are visited segment by segment in doc
+   * order, so each segment's float vectors are read forward, only at the candidates.
+   */
+  private void rescore(IndexSearcher s, float[] vector, ScoreDoc[] top) throws IOException {
+    ScoreDoc[] byDoc = top.clone();
+    Arrays.sort(byDoc, Comparator.comparingInt(sd -> sd.doc));
+    List<LeafReaderContext> leaves = s.getIndexReader().leaves();
+    FloatVectorValues values = null;
+    int leafIndex = -1;
+    for (ScoreDoc sd : byDoc) {
+      int li = ReaderUtil.subIndex(sd.doc, leaves);
+      LeafReaderContext leaf = leaves.get(li);
+      if (li != leafIndex) {
+        leafIndex = li;
+        values = leaf.reader().getFloatVectorValues(VECTOR);
+      }
+      int doc = sd.doc - leaf.docBase;
+      if (values == null || values.advance(doc) != doc) {
+        throw new IllegalStateException("No float vector for a graph candidate (doc " + sd.doc + ") in " + path);
+      }
+      sd.score = metadata.similarity().score(vector, values.vectorValue());
+    }
+    Arrays.sort(top, (a, b) -> a.score != b.score ? Float.compare(b.score, a.score) : Integer.compare(a.doc, b.doc));
   }
 
   /**
