@@ -14,16 +14,26 @@ N=${1:-1000000}
 DIR=${2:-/tmp/quarry-index-1m}
 KINDS=${3:-float int8 int4}
 CP=quarry-bench/target/quarry-bench.jar
-scale=(java -cp "$CP" dev.quarry.bench.ScaleBenchmark)
+# The benchmark JVMs run as ./quarry runs: its JDK (Java 25 where installed) with Lucene's SIMD vector code.
+J=java
+for jdk in "${QUARRY_JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64; do
+  if [ -n "$jdk" ] && [ -x "$jdk/bin/java" ]; then J="$jdk/bin/java"; break; fi
+done
+feature=$("$J" -version 2>&1 | sed -nE '1s/.*version "([0-9]+).*/\1/p')
+JAVA=("$J")
+if [ "$feature" -ge 21 ]; then
+  JAVA+=(--enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector "-Dorg.apache.lucene.vectorization.upperJavaFeatureVersion=$feature")
+fi
+scale=("${JAVA[@]}" -cp "$CP" dev.quarry.bench.ScaleBenchmark)
 mkdir -p "$DIR"
 elapsed() { awk "BEGIN{printf \"%.1f\", $2 - $1}"; }
-echo "== $N passages, $(nproc) cores, $(java -version 2>&1 | head -1) (benchmarks); ./quarry on Java 25 where installed =="
+echo "== $N passages, $(nproc) cores, $("$J" -version 2>&1 | head -1) for ./quarry and the benchmark JVMs alike =="
 
 [ -f "$DIR/data/corpus.jsonl" ] || java -cp "$CP" dev.quarry.bench.IndexBenchmark generate ../shared/datasets/scifact/corpus.jsonl "$N" "$DIR/data"
-[ -f "$DIR/truth.npy" ] || java -Xmx12g -cp "$CP" dev.quarry.bench.ScaleBenchmark data "$N" "$DIR"
+[ -f "$DIR/truth.npy" ] || "${JAVA[@]}" -Xmx12g -cp "$CP" dev.quarry.bench.ScaleBenchmark data "$N" "$DIR"
 
 echo "-- reference: one graph --"
-java -Xmx12g -cp "$CP" dev.quarry.bench.ScaleBenchmark single "$DIR"
+"${JAVA[@]}" -Xmx12g -cp "$CP" dev.quarry.bench.ScaleBenchmark single "$DIR"
 single=$(cat "$DIR/single-graph-seconds.txt")
 
 for kind in $KINDS; do
@@ -42,7 +52,7 @@ for kind in $KINDS; do
     "peak RSS $(sed -nE 's/.*Maximum resident set size \(kbytes\): (.*)/\1/p' "$DIR/index-$kind.err") kB;" \
     "$(ls "$idx"/*.si | wc -l) segment(s); $(du -sh "$idx" | cut -f1) on disk"
   sync; echo 1 > /proc/sys/vm/drop_caches 2>/dev/null || true
-  java -Xmx1g -cp "$CP" dev.quarry.bench.ScaleBenchmark search "$DIR" "$idx" "$kind"
+  "${JAVA[@]}" -Xmx1g -cp "$CP" dev.quarry.bench.ScaleBenchmark search "$DIR" "$idx" "$kind"
 done
 
 echo "-- quarry serve on the float index --"

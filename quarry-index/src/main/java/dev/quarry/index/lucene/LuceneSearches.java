@@ -216,7 +216,8 @@ final class LuceneSearches implements AutoCloseable {
     int fetch = quantized ? (int) Math.ceil(k * (double) oversample) : k;
     int candidates = Math.max(fetch, efSearch);
     return withSearcher(s -> {
-      TopDocs td = s.search(new KnnFloatVectorQuery(VECTOR, vector, candidates), candidates);
+      CountingKnnQuery query = new CountingKnnQuery(vector, candidates);
+      TopDocs td = s.search(query, candidates);
       ScoreDoc[] top = Arrays.copyOf(td.scoreDocs, Math.min(fetch, td.scoreDocs.length));
       int rescored = 0;
       if (quantized) {
@@ -234,8 +235,25 @@ final class LuceneSearches implements AutoCloseable {
         }
         hits.add(new Hit(idOf(s, sd.doc), sd.score));
       }
-      return new DenseSearch(hits, td.totalHits.value, rescored);
+      return new DenseSearch(hits, query.visited.get(), rescored);
     });
+  }
+
+  /** Lucene's HNSW query, keeping the count of graph nodes each segment's search scored (what the merged result drops). */
+  private static final class CountingKnnQuery extends KnnFloatVectorQuery {
+    final java.util.concurrent.atomic.AtomicLong visited = new java.util.concurrent.atomic.AtomicLong();
+
+    CountingKnnQuery(float[] vector, int k) {
+      super(VECTOR, vector, k);
+    }
+
+    @Override
+    protected TopDocs mergeLeafResults(TopDocs[] perLeafResults) {
+      for (TopDocs td : perLeafResults) {
+        visited.addAndGet(td.totalHits.value);
+      }
+      return super.mergeLeafResults(perLeafResults);
+    }
   }
 
   /**
