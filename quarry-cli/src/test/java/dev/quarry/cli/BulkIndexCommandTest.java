@@ -48,14 +48,10 @@ class BulkIndexCommandTest {
 
   static float[] unit(Random r) {
     float[] v = new float[DIM];
-    double norm = 0;
     for (int d = 0; d < DIM; d++) {
       v[d] = (float) r.nextGaussian();
-      norm += v[d] * v[d];
     }
-    for (int d = 0; d < DIM; d++) {
-      v[d] /= (float) Math.sqrt(norm);
-    }
+    dev.quarry.modules.Normalize.l2NormalizeInPlace(v);
     return v;
   }
 

@@ -40,14 +40,10 @@ class QueryReadyIndexTest {
     Random r = new Random(seed);
     float[][] out = new float[n][DIM];
     for (float[] v : out) {
-      double norm = 0;
       for (int d = 0; d < DIM; d++) {
         v[d] = (float) r.nextGaussian();
-        norm += v[d] * v[d];
       }
-      for (int d = 0; d < DIM; d++) {
-        v[d] /= (float) Math.sqrt(norm);
-      }
+      dev.quarry.modules.Normalize.l2NormalizeInPlace(v);
     }
     return out;
   }
