@@ -28,6 +28,13 @@ import org.apache.lucene.search.IndexSearcher;
  */
 public final class PassageSchema {
   public static final String ID = "id";
+  /**
+   * The id again, as a doc-values column: what a search reads to name its hits (a few bytes at a
+   * known offset) instead of decompressing a stored-fields block per hit. Its own field, because
+   * Lucene will not add doc values to the indexed {@code id} of an existing index; segments written
+   * before it existed are read through the stored id.
+   */
+  public static final String ID_COLUMN = "id_column";
   public static final String TITLE = "title";
   public static final String TEXT = "text";
   /** Title and text, analysed for BM25 (not stored). */

@@ -5,6 +5,7 @@ import static dev.quarry.index.PassageSchema.DOC;
 import static dev.quarry.index.PassageSchema.END;
 import static dev.quarry.index.PassageSchema.HASH;
 import static dev.quarry.index.PassageSchema.ID;
+import static dev.quarry.index.PassageSchema.ID_COLUMN;
 import static dev.quarry.index.PassageSchema.NOT_FROM_CORPUS;
 import static dev.quarry.index.PassageSchema.PAGE;
 import static dev.quarry.index.PassageSchema.PATH;
@@ -43,6 +44,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.UnaryOperator;
 import org.apache.lucene.analysis.Analyzer;
+import org.apache.lucene.document.BinaryDocValuesField;
 import org.apache.lucene.document.Field;
 import org.apache.lucene.document.KnnFloatVectorField;
 import org.apache.lucene.document.NumericDocValuesField;
@@ -579,6 +581,7 @@ public final class LuceneIndex implements PassageIndex {
   private org.apache.lucene.document.Document toLucene(Document d, float[] vector, long syncGeneration) {
     org.apache.lucene.document.Document doc = new org.apache.lucene.document.Document();
     doc.add(new StringField(ID, d.id(), Field.Store.YES));
+    doc.add(new BinaryDocValuesField(ID_COLUMN, new BytesRef(d.id())));
     doc.add(new StoredField(HASH, PassageSchema.contentHash(d)));
     doc.add(new NumericDocValuesField(SYNC_GEN, syncGeneration));
     doc.add(new StoredField(TITLE, d.title()));

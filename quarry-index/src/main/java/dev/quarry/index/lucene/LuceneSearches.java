@@ -7,6 +7,7 @@ import static dev.quarry.index.PassageSchema.DOC;
 import static dev.quarry.index.PassageSchema.END;
 import static dev.quarry.index.PassageSchema.HASH;
 import static dev.quarry.index.PassageSchema.ID;
+import static dev.quarry.index.PassageSchema.ID_COLUMN;
 import static dev.quarry.index.PassageSchema.PAGE;
 import static dev.quarry.index.PassageSchema.PATH;
 import static dev.quarry.index.PassageSchema.SOURCE;
@@ -38,6 +39,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Consumer;
+import org.apache.lucene.index.BinaryDocValues;
 import org.apache.lucene.index.FloatVectorValues;
 import org.apache.lucene.index.IndexReader;
 import org.apache.lucene.index.IndexWriter;
@@ -47,6 +49,7 @@ import org.apache.lucene.index.NumericDocValues;
 import org.apache.lucene.index.PostingsEnum;
 import org.apache.lucene.index.ReaderUtil;
 import org.apache.lucene.index.SortedDocValues;
+import org.apache.lucene.index.StoredFields;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.index.Terms;
 import org.apache.lucene.index.TermsEnum;
@@ -228,14 +231,7 @@ final class LuceneSearches implements AutoCloseable {
           sd.score = PassageSchema.modelScore(luceneSimilarity, sd.score);
         }
       }
-      List<Hit> hits = new ArrayList<>();
-      for (ScoreDoc sd : top) {
-        if (hits.size() == k) {
-          break;
-        }
-        hits.add(new Hit(idOf(s, sd.doc), sd.score));
-      }
-      return new DenseSearch(hits, query.visited.get(), rescored);
+      return new DenseSearch(hits(s, Arrays.copyOf(top, Math.min(k, top.length))), query.visited.get(), rescored);
     });
   }
 
@@ -307,11 +303,11 @@ final class LuceneSearches implements AutoCloseable {
       }
       float[] scores = new float[k];
       int[] docs = top.indices(scores);
-      List<Hit> hits = new ArrayList<>(docs.length);
+      ScoreDoc[] ranked = new ScoreDoc[docs.length];
       for (int i = 0; i < docs.length; i++) {
-        hits.add(new Hit(idOf(s, docs[i]), scores[i]));
+        ranked[i] = new ScoreDoc(docs[i], scores[i]);
       }
-      return hits;
+      return hits(s, ranked);
     });
   }
 
@@ -327,18 +323,48 @@ final class LuceneSearches implements AutoCloseable {
     if (q.clauses().isEmpty()) {
       return List.of();
     }
-    return withSearcher(s -> {
-      List<Hit> hits = new ArrayList<>();
-      for (ScoreDoc sd : s.search(q, k).scoreDocs) {
-        hits.add(new Hit(idOf(s, sd.doc), sd.score));
-      }
-      return hits;
-    });
+    return withSearcher(s -> hits(s, s.search(q, k).scoreDocs));
   }
 
-  /** Reads only the id of a hit (not its title and text: the searcher fetches those for the hits it keeps). */
-  private static String idOf(IndexSearcher s, int doc) throws IOException {
-    return s.storedFields().document(doc, Set.of(ID)).get(ID);
+  /**
+   * The ranked docs as hits, named by their ids and nothing else (the searcher fetches title and
+   * text for the hits it keeps). Ids come from the id column, read forward segment by segment in doc
+   * order; a segment from before the column existed is read through its stored ids.
+   */
+  private static List<Hit> hits(IndexSearcher s, ScoreDoc[] ranked) throws IOException {
+    Integer[] byDoc = new Integer[ranked.length];
+    for (int i = 0; i < byDoc.length; i++) {
+      byDoc[i] = i;
+    }
+    Arrays.sort(byDoc, Comparator.comparingInt(i -> ranked[i].doc));
+    List<LeafReaderContext> leaves = s.getIndexReader().leaves();
+    String[] ids = new String[ranked.length];
+    int leafIndex = -1;
+    BinaryDocValues column = null;
+    StoredFields stored = null;
+    for (int i : byDoc) {
+      int li = ReaderUtil.subIndex(ranked[i].doc, leaves);
+      LeafReaderContext leaf = leaves.get(li);
+      if (li != leafIndex) {
+        leafIndex = li;
+        column = leaf.reader().getBinaryDocValues(ID_COLUMN);
+        stored = column == null ? leaf.reader().storedFields() : null;
+      }
+      int doc = ranked[i].doc - leaf.docBase;
+      if (column != null && column.advanceExact(doc)) {
+        ids[i] = column.binaryValue().utf8ToString();
+      } else {
+        if (stored == null) {
+          stored = leaf.reader().storedFields();
+        }
+        ids[i] = stored.document(doc, Set.of(ID)).get(ID);
+      }
+    }
+    List<Hit> hits = new ArrayList<>(ranked.length);
+    for (int i = 0; i < ranked.length; i++) {
+      hits.add(new Hit(ids[i], ranked[i].score));
+    }
+    return hits;
   }
 
   private interface SearcherFunction<T> {
