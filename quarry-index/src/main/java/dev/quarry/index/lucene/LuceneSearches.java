@@ -348,7 +348,7 @@ final class LuceneSearches implements AutoCloseable {
       if (li != leafIndex) {
         leafIndex = li;
         column = leaf.reader().getBinaryDocValues(ID_COLUMN);
-        stored = column == null ? leaf.reader().storedFields() : null;
+        stored = null; // opened only for a segment without the column
       }
       int doc = ranked[i].doc - leaf.docBase;
       if (column != null && column.advanceExact(doc)) {
