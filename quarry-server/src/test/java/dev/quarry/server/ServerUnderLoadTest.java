@@ -19,6 +19,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -55,9 +57,22 @@ class ServerUnderLoadTest {
       AtomicBoolean done = new AtomicBoolean();
       List<Long> health = new ArrayList<>();
       List<Integer> healthStatus = new ArrayList<>();
+      CountDownLatch pollerWarm = new CountDownLatch(1);
       Thread poller = new Thread(() -> {
         HttpClient own = HttpClient.newHttpClient();
         HttpRequest get = HttpRequest.newBuilder(URI.create(f.server.url() + "health")).timeout(Duration.ofSeconds(10)).build();
+        // The poller's own first requests load and compile java.net.http in this JVM (200-1,200 ms
+        // measured for the first one, against a quiet server too): that is the client's start, not
+        // the server's answer, so they come before the burst and are not counted.
+        for (int i = 0; i < 20; i++) {
+          try {
+            assertEquals(200, own.send(get, HttpResponse.BodyHandlers.discarding()).statusCode());
+            Thread.sleep(50);
+          } catch (IOException | InterruptedException e) {
+            throw new IllegalStateException("/health before the burst", e);
+          }
+        }
+        pollerWarm.countDown();
         while (!done.get()) {
           long t0 = System.nanoTime();
           try {
@@ -74,6 +89,7 @@ class ServerUnderLoadTest {
         }
       });
       poller.start();
+      assertTrue(pollerWarm.await(60, TimeUnit.SECONDS), "the /health poller did not start");
       for (int i = 0; i < 300; i++) {
         HttpRequest r = HttpRequest.newBuilder(URI.create(f.server.url() + "encode")).timeout(Duration.ofSeconds(120))
             .POST(HttpRequest.BodyPublishers.ofString(encodeBody(i))).header("Content-Type", "application/json").build();
@@ -114,11 +130,7 @@ class ServerUnderLoadTest {
       assertTrue(ok >= 1, "no request was admitted");
       assertTrue(refused >= 1, "nothing was refused: the test did not overload the server");
       assertTrue(healthStatus.stream().allMatch(s -> s == 200), "health answered " + healthStatus);
-      // The target is 100 ms; on this 2-vCPU VM the burst of 300 connections sometimes
-      // stalls health polls for up to ~1.4 s (p99 19-156 ms over the runs reported in the README),
-      // so the test asserts what holds in every run measured: p99 under 500 ms (the old server's
-      // was 20.9 s).
-      assertTrue(p99 < 500, "/health p99 " + p99 + " ms under load");
+      assertTrue(p99 < 100, "/health p99 " + p99 + " ms under load");
     }
   }
 
