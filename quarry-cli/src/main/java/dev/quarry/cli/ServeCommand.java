@@ -66,14 +66,22 @@ final class ServeCommand implements Callable<Integer> {
       throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
           "--max-concurrent-requests and --max-queued-queries must be at least 1");
     }
+    long t0 = System.nanoTime();
     SentenceTransformer m = model.load();
+    long t1 = System.nanoTime();
     PassageIndex idx = paths.isEmpty() ? IndexAccess.open(m, data.folder(), index, docs) : IndexAccess.openFolders(m, paths, index, docs).index();
+    long t2 = System.nanoTime();
     Reranker reranker = rerank.open();
     ServerConfig.Limits limits = ServerConfig.Limits.defaults();
     limits = limits.withAdmission(maxConcurrentRequests, maxQueuedQueries, limits.queryTimeoutMillis());
     QuarryServer server = QuarryServer.start(m, idx, ServerConfig.defaults().withHost(host).withPort(port).withToken(token)
         .withAllowedHosts(allowedHosts).withPublicRead(publicRead).withCorsOrigins(corsOrigins).withLimits(limits)
         .withGroupByDocument(docs.byDocument()), reranker);
+    long t3 = System.nanoTime();
+    // Where a start's time went, for whoever restarts a large index (its first query then reads
+    // the graph from disk, which no figure here includes).
+    System.err.printf(Locale.ROOT, "quarry: started in %.2f s (JVM and command line %.2f s, model %.2f s, index %.2f s, server %.2f s)%n",
+        sinceProcessStart(t3), sinceProcessStart(t0), (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       System.err.println("quarry: shutting down (finishing requests in flight, committing the index)");
@@ -94,4 +102,10 @@ final class ServeCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** Seconds from the process's start to {@code nanoTime} (the OS's start time, to its clock tick). */
+  private static double sinceProcessStart(long nanoTime) {
+    long ago = System.nanoTime() - nanoTime;
+    return ProcessHandle.current().info().startInstant()
+        .map(start -> (System.currentTimeMillis() - start.toEpochMilli()) / 1e3 - ago / 1e9).orElse(Double.NaN);
+  }
 }
