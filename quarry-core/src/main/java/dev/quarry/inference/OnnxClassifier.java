@@ -32,7 +32,7 @@ public final class OnnxClassifier implements AutoCloseable {
   /** Opens {@code onnxFile}; its graph must take input_ids and attention_mask and give a [batch, labels] {@code logits}. */
   public OnnxClassifier(Path onnxFile, int intraOpThreads) {
     this.file = onnxFile;
-    this.env = OrtEnvironment.getEnvironment();
+    this.env = OrtNative.environment();
     this.session = OnnxTransformer.openSession(env, onnxFile, intraOpThreads);
     try {
       Set<String> inputs = session.getInputNames();

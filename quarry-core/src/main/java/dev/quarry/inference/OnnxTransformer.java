@@ -41,7 +41,7 @@ public final class OnnxTransformer implements AutoCloseable {
    */
   public OnnxTransformer(Path onnxFile, int intraOpThreads) {
     this.file = onnxFile;
-    this.env = OrtEnvironment.getEnvironment();
+    this.env = OrtNative.environment();
     this.session = openSession(env, onnxFile, intraOpThreads);
     try {
       Set<String> inputs = session.getInputNames();
