@@ -9,12 +9,12 @@ cd "$(dirname "$0")/.."
 duration=${1:-15}
 port=${2:-8099}
 shift $(( $# < 2 ? $# : 2 ))
-token=load-test-token
+token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n') # serve refuses tokens under 16 characters
 command -v wrk >/dev/null || { echo "wrk missing: apt-get install wrk" >&2; exit 2; }
 index_dir=$(mktemp -d)
 QUARRY_TOKEN=$token ./quarry serve -p "$port" --index "$index_dir" "$@" > /tmp/quarry-load-serve.log 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$index_dir"' EXIT
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true; rm -rf "$index_dir"' EXIT
 for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 1; done
 base=$(curl -sf "http://127.0.0.1:$port/health" | sed 's/.*"documents":\([0-9]*\).*/\1/')
 echo "quarry serve $* on 127.0.0.1:$port, $base passages; wrk ${duration}s per level; $(nproc) cores shared by server and wrk"
