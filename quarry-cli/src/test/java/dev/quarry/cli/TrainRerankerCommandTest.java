@@ -3,6 +3,8 @@ package dev.quarry.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.quarry.io.Json;
 import dev.quarry.model.CrossEncoderFolder;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,6 +46,23 @@ class TrainRerankerCommandTest {
     String info = QuarryCliTest.captureOut(() -> assertEquals(0, QuarryCli.run("info", "-m", out.toString())));
     assertTrue(info.contains("CrossEncoder") && info.contains("Sigmoid"), info);
     assertEquals(96, CrossEncoderFolder.read(out, "trained").maxLength(), "the training length is the saved model's");
+
+    // The reranker trained here scores the miner's candidates: its two best of BM25's top 12 per row, best first.
+    Path reMined = dir.resolve("mined-ce.jsonl");
+    String report = QuarryCliTest.captureOut(() -> assertEquals(0, QuarryCli.run("mine", "-d", "ai-qa", "--source", "bm25",
+        "--num-negatives", "2", "--range-max", "12", "--format", "n-tuple", "--rerank", out.toString(), "-o", reMined.toString())));
+    assertTrue(report.contains("scored by the cross-encoder"), report);
+    List<String> rows = Files.readAllLines(reMined);
+    assertTrue(rows.size() > 100, "only " + rows.size() + " rows");
+    for (String line : rows.subList(0, 5)) {
+      JsonNode row = Json.reader().readTree(line);
+      Path negatives = dir.resolve("negatives.txt");
+      Files.writeString(negatives, row.get("negative").get(0).asText().replaceAll("\\s+", " ") + "\n"
+          + row.get("negative").get(1).asText().replaceAll("\\s+", " ") + "\n");
+      String[] two = QuarryCliTest.captureOut(() -> assertEquals(0, QuarryCli.run("rerank", "-m", out.toString(), "--scores",
+          row.get("anchor").asText(), negatives.toString()))).strip().split("\\s+");
+      assertTrue(Double.parseDouble(two[0]) >= Double.parseDouble(two[1]), line + " -> " + String.join(" ", two));
+    }
   }
 
   @Test

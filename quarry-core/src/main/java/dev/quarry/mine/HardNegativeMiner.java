@@ -11,6 +11,7 @@ import dev.quarry.search.EmbeddingCache;
 import dev.quarry.search.EncodedCorpus;
 import dev.quarry.search.ExactSearch;
 import dev.quarry.search.Hit;
+import dev.quarry.search.Reranker;
 import dev.quarry.search.Retriever;
 import dev.quarry.search.RowMatrix;
 import dev.quarry.search.Searcher;
@@ -18,6 +19,7 @@ import dev.quarry.similarity.SimilarityFunction;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -29,13 +31,14 @@ import java.util.stream.IntStream;
 /**
  * sentence-transformers' {@code mine_hard_negatives} over a BEIR split. For each query: retrieve
  * candidates from {@code source} (its own ranking: the model's scores for exact search, BM25's for
- * keywords), drop every judged positive of the query, score the rest with the model, drop those
- * within the margin of the query's hardest positive or outside the score bounds, keep ranks
- * [rangeMin, rangeMax) of the survivors, and take the first (or a random sample of) numNegatives.
+ * keywords), drop every judged positive of the query, score the rest with the model (or with the
+ * source's rerank stage, a cross-encoder), drop those within the margin of the query's hardest
+ * positive or outside the score bounds, keep ranks [rangeMin, rangeMax) of the survivors, and take
+ * the first (or a random sample of) numNegatives.
  *
  * <p>The margins are measured with the model's similarity even when BM25 picks the candidates: the
  * margin guards against unjudged positives, and only a semantic score says how close a candidate
- * is to the positive.
+ * is to the positive. A cross-encoder, reading query and passage together, says it better still.
  */
 public final class HardNegativeMiner {
   private final Corpus corpus;
@@ -109,35 +112,56 @@ public final class HardNegativeMiner {
     return out;
   }
 
-  /** Mines with {@code source}'s first stage as the candidates (the queries' own vectors are used, not re-encoded). */
+  /**
+   * Mines with {@code source}'s first stage as the candidates (the queries' own vectors are used, not
+   * re-encoded). When {@code source} has a rerank stage, its cross-encoder scores each query's
+   * candidates and positives, as {@code mine_hard_negatives(cross_encoder=...)} does: the margins and
+   * score bounds are then measured in the cross-encoder's scores, the candidates are ranked by them,
+   * and the rows carry them. (sentence-transformers rescores only when a margin or {@code max_score}
+   * is set; here a given cross-encoder always rescores, since asking for one and having it ignored
+   * would surprise.)
+   */
   public Result mine(List<Query> queries, Searcher source, MiningOptions options) {
-    MiningReport.Builder report = new MiningReport.Builder(options, source.retriever().name());
+    Reranker crossEncoder = source.reranker();
+    MiningReport.Builder report = new MiningReport.Builder(options,
+        crossEncoder == null ? source.retriever().name() : source.retriever().name() + " (scored by the cross-encoder "
+            + crossEncoder.crossEncoder().folder().modelId() + ")");
     List<MinedRow> rows = new ArrayList<>();
     float[] buffer = new float[vectors.dim()];
     for (int qi = 0; qi < queries.size(); qi++) {
       Query q = queries.get(qi);
       Set<String> positives = new HashSet<>(q.positiveIds());
-      float hardestPositive = Float.POSITIVE_INFINITY;
+      int rangeMax = options.effectiveRangeMax(positives.size());
+      List<Hit> hits = source.firstStage(q.text(), q.vector(), rangeMax + positives.size());
+      List<String> candidates = new ArrayList<>(hits.size());
+      for (Hit h : hits) {
+        if (positives.contains(h.id())) {
+          report.skipped("judged positive");
+        } else if (!corpus.contains(h.id())) {
+          report.skipped("not in the corpus");
+        } else {
+          candidates.add(h.id());
+        }
+      }
+      // Model scores are cheap: they are read candidate by candidate, only until rangeMax survive.
+      // A cross-encoder's are computed for every candidate in one call, and rank them.
+      Map<String, Float> scores = crossEncoder == null ? null : crossEncoderScores(crossEncoder, q, candidates);
       Map<String, Float> positiveScores = new TreeMap<>();
+      float hardestPositive = Float.POSITIVE_INFINITY;
       for (String p : q.positiveIds()) {
-        float s = score(q.vector(), p, buffer);
+        float s = scores == null ? score(q.vector(), p, buffer) : scores.get(p);
         positiveScores.put(p, s);
         hardestPositive = Math.min(hardestPositive, s);
       }
-      int rangeMax = options.effectiveRangeMax(positives.size());
-      List<Hit> hits = source.firstStage(q.text(), q.vector(), rangeMax + positives.size());
+      List<String> ordered = candidates;
+      if (scores != null) {
+        ordered = new ArrayList<>(candidates);
+        ordered.sort(Comparator.comparingDouble((String id) -> -scores.get(id))); // stable: ties keep the first stage's order
+      }
       List<Candidate> survivors = new ArrayList<>();
-      for (int rank = 0; rank < hits.size() && survivors.size() < rangeMax; rank++) {
-        String id = hits.get(rank).id();
-        if (positives.contains(id)) {
-          report.skipped("judged positive");
-          continue;
-        }
-        if (!corpus.contains(id)) {
-          report.skipped("not in the corpus");
-          continue;
-        }
-        float s = score(q.vector(), id, buffer);
+      for (int rank = 0; rank < ordered.size() && survivors.size() < rangeMax; rank++) {
+        String id = ordered.get(rank);
+        float s = scores == null ? score(q.vector(), id, buffer) : scores.get(id);
         String reason = filteredBy(s, hardestPositive, options);
         if (reason != null) {
           report.skipped(reason);
@@ -155,15 +179,29 @@ public final class HardNegativeMiner {
     return new Result(rows, report.build(rows.size()));
   }
 
-  /** A surviving candidate: its rank in the source's list, id and model score. */
+  /** The cross-encoder's score of (query, document) for every candidate and every positive of {@code q}, in one call. */
+  private Map<String, Float> crossEncoderScores(Reranker crossEncoder, Query q, List<String> candidates) {
+    List<Hit> pairs = new ArrayList<>(candidates.size() + q.positiveIds().size());
+    candidates.forEach(id -> pairs.add(new Hit(id, 0f)));
+    q.positiveIds().forEach(id -> pairs.add(new Hit(id, 0f)));
+    Map<String, Float> out = new HashMap<>();
+    for (Hit h : crossEncoder.rescoreAll(List.of(q.text()), List.of(pairs), this::text).get(0)) {
+      out.put(h.id(), h.score());
+    }
+    return out;
+  }
+
+  /** A surviving candidate: its rank (in the source's list, or by the cross-encoder's scores), id and score. */
   private record Candidate(int rank, String id, float score) {}
 
   /** Why a candidate with model score {@code s} is not a negative, or null if it is one. */
-  private static String filteredBy(float s, float hardestPositive, MiningOptions o) {
+  static String filteredBy(float s, float hardestPositive, MiningOptions o) {
     if (o.absoluteMargin() != null && s + o.absoluteMargin() > hardestPositive) {
       return "absolute margin " + o.absoluteMargin();
     }
-    if (o.relativeMargin() != null && s > hardestPositive * (1 - o.relativeMargin())) {
+    // As sentence-transformers 6: the positive's score less |score| x margin, which stays below the
+    // positive whatever its sign ((1 - margin) x score would lie above a negative score).
+    if (o.relativeMargin() != null && s > hardestPositive - Math.abs(hardestPositive) * o.relativeMargin()) {
       return "relative margin " + o.relativeMargin();
     }
     if (o.maxScore() != null && s > o.maxScore()) {

@@ -11,8 +11,8 @@ import java.util.Locale;
  *     numNegatives + positives}, or ten times the negatives when a margin or score bound is set
  * @param absoluteMargin keep a candidate only if its score is at least this much below the query's
  *     hardest (lowest-scoring) positive; null: no such bound
- * @param relativeMargin keep a candidate only if its score is at most {@code (1 - margin)} times that
- *     positive's; null: no such bound
+ * @param relativeMargin keep a candidate only if its score is at most that positive's less {@code
+ *     margin} times its magnitude ({@code s - |s| x margin}, as sentence-transformers 6); null: no such bound
  * @param maxScore drop candidates scoring above this (null: none)
  * @param minScore drop candidates scoring below this (null: none)
  * @param numNegatives negatives per (query, positive)

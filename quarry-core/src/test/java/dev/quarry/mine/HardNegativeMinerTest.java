@@ -9,8 +9,13 @@ import dev.quarry.data.BeirDataset;
 import dev.quarry.data.Corpus;
 import dev.quarry.data.Qrels;
 import dev.quarry.encode.EncodeOptions;
+import dev.quarry.encode.RuntimeOptions;
 import dev.quarry.encode.SentenceTransformer;
+import dev.quarry.model.CrossEncoderFolder;
+import dev.quarry.rerank.CrossEncoder;
+import dev.quarry.rerank.TextPair;
 import dev.quarry.search.ExactSearch;
+import dev.quarry.search.Reranker;
 import dev.quarry.search.Retriever;
 import dev.quarry.search.RowMatrix;
 import dev.quarry.search.Searcher;
@@ -22,6 +27,7 @@ import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Mining with all-MiniLM-L6-v2 over the bundled AI question/passage set, checked against the model's own scores. */
 class HardNegativeMinerTest {
@@ -158,5 +164,64 @@ class HardNegativeMinerTest {
     assertTrue(report.droppedRows() > 0 && report.negativesPerQuery().size() > 1, report.table());
     assertEquals(r.rows().size(), report.rows());
     assertTrue(report.table().contains("max score 0.35"));
+  }
+  @Test
+  void aCrossEncoderScoresRanksAndFiltersTheCandidates(@TempDir Path tmp) {
+    // A seeded head on MiniLM's encoder: its scores mean nothing, but they are not the bi-encoder's,
+    // so every check below fails if the miner used the model's scores or order.
+    Path dir = TestModels.crossEncoder(tmp.resolve("ce"), 1, null);
+    List<HardNegativeMiner.Query> some = queries.subList(0, 40);
+    try (CrossEncoder ce = CrossEncoder.load(CrossEncoderFolder.read(dir, "ce", tmp.resolve("cache")), RuntimeOptions.defaults())) {
+      Searcher reranked = exact.withReranker(new Reranker(ce, 10));
+      MiningOptions top3 = new MiningOptions(0, 8, null, null, null, null, 3, MiningOptions.Sampling.TOP, MiningOptions.Format.N_TUPLE, 42);
+      HardNegativeMiner.Result r = miner.mine(some, reranked, top3);
+      assertTrue(r.report().source().contains("cross-encoder ce"), r.report().source());
+      Map<String, HardNegativeMiner.Query> byId = new HashMap<>();
+      some.forEach(q -> byId.put(q.id(), q));
+      int reordered = 0;
+      for (MinedRow row : r.rows()) {
+        HardNegativeMiner.Query q = byId.get(row.queryId());
+        // Independently: the first stage's top (8 + positives), positives dropped, each pair scored alone.
+        List<String> pool = exact.firstStage(q.text(), q.vector(), 8 + q.positiveIds().size()).stream().map(h -> h.id())
+            .filter(id -> !q.positiveIds().contains(id)).toList();
+        float[] want = ce.predict(pool.stream().map(id -> new TextPair(q.text(), text(id))).toList());
+        List<Integer> order = new java.util.ArrayList<>(java.util.stream.IntStream.range(0, pool.size()).boxed().toList());
+        order.sort(java.util.Comparator.comparingDouble(i -> -want[i]));
+        assertEquals(order.subList(0, 3).stream().map(pool::get).toList(), row.negativeIds(), row.queryId());
+        for (int i = 0; i < 3; i++) {
+          assertEquals(want[order.get(i)], row.negativeScores().get(i), 1e-5f);
+        }
+        assertEquals(ce.predict(List.of(new TextPair(q.text(), text(row.positiveId()))))[0], row.positiveScore(), 1e-5f);
+        reordered += row.negativeIds().equals(pool.subList(0, 3)) ? 0 : 1;
+      }
+      assertTrue(reordered > r.rows().size() / 4, "the cross-encoder's order is the first stage's in most rows: " + reordered);
+
+      // The absolute margin is measured in the cross-encoder's scores, from the query's hardest positive.
+      HardNegativeMiner.Result margin = miner.mine(some, reranked, top3.withMargins(0.02, null).withNegatives(3,
+          MiningOptions.Sampling.TOP, MiningOptions.Format.TRIPLET));
+      Map<String, Float> hardest = new HashMap<>();
+      for (MinedRow row : margin.rows()) {
+        hardest.merge(row.queryId(), row.positiveScore(), Math::min);
+      }
+      for (MinedRow row : margin.rows()) {
+        assertTrue(row.negativeScores().get(0) + 0.02 <= hardest.get(row.queryId()) + 1e-6, row.toString());
+      }
+      assertTrue(margin.report().skipped().getOrDefault("absolute margin 0.02", 0) > 0, margin.report().table());
+    }
+  }
+
+  @Test
+  void theRelativeMarginStaysBelowANegativePositiveScore() {
+    // sentence-transformers 6: threshold = hardest - |hardest| x margin (#3819); (1 - margin) x hardest
+    // would lie above a negative hardest score and let closer candidates through.
+    MiningOptions o = MiningOptions.defaults().withMargins(null, 0.1);
+    assertEquals("relative margin 0.1", HardNegativeMiner.filteredBy(-0.42f, -0.4f, o));
+    assertEquals(null, HardNegativeMiner.filteredBy(-0.45f, -0.4f, o));
+    assertEquals("relative margin 0.1", HardNegativeMiner.filteredBy(0.37f, 0.4f, o));
+    assertEquals(null, HardNegativeMiner.filteredBy(0.35f, 0.4f, o));
+  }
+
+  private static String text(String id) {
+    return train.corpus().get(train.corpus().indexOf(id)).fullText();
   }
 }
