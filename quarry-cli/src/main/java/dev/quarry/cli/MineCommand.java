@@ -68,10 +68,10 @@ final class MineCommand implements Callable<Integer> {
         MiningOptions.Sampling.fromId(sampling), MiningOptions.Format.fromId(format), seed);
     SearchMode mode = source.equals("model") ? SearchMode.EXACT : SearchMode.fromId(source);
     BeirDataset ds = data.load();
-    RerankOptions crossEncoder = new RerankOptions();
-    crossEncoder.model = rerank;
-    crossEncoder.onnxFile = rerankOnnxFile;
-    Reranker reranker = crossEncoder.open(); // its depth is unused: the miner scores all of a query's candidates
+    RerankOptions stage = new RerankOptions();
+    stage.model = rerank;
+    stage.onnxFile = rerankOnnxFile;
+    Reranker reranker = stage.open(); // its depth is unused: the miner scores all of a query's candidates
     try (SentenceTransformer m = model.load(); CrossEncoder ce = reranker == null ? null : reranker.crossEncoder()) {
       EncodeOptions base = EncodeOptions.defaults().withBatchSize(batchSize);
       // The corpus embeddings (shared with quarry eval through the cache) score every candidate.

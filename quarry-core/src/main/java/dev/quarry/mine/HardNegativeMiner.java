@@ -122,10 +122,10 @@ public final class HardNegativeMiner {
    * would surprise.)
    */
   public Result mine(List<Query> queries, Searcher source, MiningOptions options) {
-    Reranker crossEncoder = source.reranker();
+    Reranker rerank = source.reranker();
     MiningReport.Builder report = new MiningReport.Builder(options,
-        crossEncoder == null ? source.retriever().name() : source.retriever().name() + " (scored by the cross-encoder "
-            + crossEncoder.crossEncoder().folder().modelId() + ")");
+        rerank == null ? source.retriever().name() : source.retriever().name() + " (scored by the cross-encoder "
+            + rerank.crossEncoder().folder().modelId() + ")");
     List<MinedRow> rows = new ArrayList<>();
     float[] buffer = new float[vectors.dim()];
     for (int qi = 0; qi < queries.size(); qi++) {
@@ -145,7 +145,7 @@ public final class HardNegativeMiner {
       }
       // Model scores are cheap: they are read candidate by candidate, only until rangeMax survive.
       // A cross-encoder's are computed for every candidate in one call, and rank them.
-      Map<String, Float> scores = crossEncoder == null ? null : crossEncoderScores(crossEncoder, q, candidates);
+      Map<String, Float> scores = rerank == null ? null : crossEncoderScores(rerank, q, candidates);
       Map<String, Float> positiveScores = new TreeMap<>();
       float hardestPositive = Float.POSITIVE_INFINITY;
       for (String p : q.positiveIds()) {
@@ -180,12 +180,12 @@ public final class HardNegativeMiner {
   }
 
   /** The cross-encoder's score of (query, document) for every candidate and every positive of {@code q}, in one call. */
-  private Map<String, Float> crossEncoderScores(Reranker crossEncoder, Query q, List<String> candidates) {
+  private Map<String, Float> crossEncoderScores(Reranker rerank, Query q, List<String> candidates) {
     List<Hit> pairs = new ArrayList<>(candidates.size() + q.positiveIds().size());
     candidates.forEach(id -> pairs.add(new Hit(id, 0f)));
     q.positiveIds().forEach(id -> pairs.add(new Hit(id, 0f)));
     Map<String, Float> out = new HashMap<>();
-    for (Hit h : crossEncoder.rescoreAll(List.of(q.text()), List.of(pairs), this::text).get(0)) {
+    for (Hit h : rerank.rescoreAll(List.of(q.text()), List.of(pairs), this::text).get(0)) {
       out.put(h.id(), h.score());
     }
     return out;
