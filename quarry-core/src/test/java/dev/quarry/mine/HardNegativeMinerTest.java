@@ -20,11 +20,14 @@ import dev.quarry.search.Retriever;
 import dev.quarry.search.RowMatrix;
 import dev.quarry.search.Searcher;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -185,8 +188,8 @@ class HardNegativeMinerTest {
         List<String> pool = exact.firstStage(q.text(), q.vector(), 8 + q.positiveIds().size()).stream().map(h -> h.id())
             .filter(id -> !q.positiveIds().contains(id)).toList();
         float[] want = ce.predict(pool.stream().map(id -> new TextPair(q.text(), text(id))).toList());
-        List<Integer> order = new java.util.ArrayList<>(java.util.stream.IntStream.range(0, pool.size()).boxed().toList());
-        order.sort(java.util.Comparator.comparingDouble(i -> -want[i]));
+        List<Integer> order = new ArrayList<>(IntStream.range(0, pool.size()).boxed().toList());
+        order.sort(Comparator.comparingDouble(i -> -want[i]));
         assertEquals(order.subList(0, 3).stream().map(pool::get).toList(), row.negativeIds(), row.queryId());
         for (int i = 0; i < 3; i++) {
           assertEquals(want[order.get(i)], row.negativeScores().get(i), 1e-5f);
