@@ -8,6 +8,7 @@ import dev.quarry.eval.IrReport;
 import dev.quarry.model.CrossEncoderFolder;
 import dev.quarry.rerank.CrossEncoder;
 import dev.quarry.search.Hit;
+import dev.quarry.search.ReciprocalRankFusion;
 import dev.quarry.search.Reranker;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,7 +24,9 @@ import java.util.function.Function;
  * The rerank depth trade-off on a BEIR split: a first-stage run (a TREC file, e.g. what {@code
  * quarry eval --mode hybrid -o DIR} writes) reranked by a cross-encoder at depths 10 / 20 / 50 / 100,
  * NDCG@10 and Recall@100 at each depth, and the cross-encoder's time per query as a server meets it
- * (one query's pairs at a time), for the fp32 graph and, when given, another ONNX file (int8).
+ * (one query's pairs at a time), for the fp32 graph and, when given, another ONNX file (int8). Beside
+ * each reranked run, the same top d fused with the first stage's order by reciprocal rank fusion
+ * (k 60, no weights to tune): what the two stages give together when neither is trusted alone.
  *
  * <p>Scores come from one batched pass at the deepest depth: a pair's score does not depend on
  * the other pairs, so depth d is the first stage's top d ordered by those scores.
@@ -63,6 +66,7 @@ public final class RerankDepthBenchmark {
     }
     List<String> queries = new ArrayList<>(firstStage.keySet());
     Map<String, double[]> ndcg = new LinkedHashMap<>();
+    Map<String, double[]> fusedNdcg = new LinkedHashMap<>();
     Map<String, double[]> millis = new LinkedHashMap<>();
     for (int v = 0; v < folders.size(); v++) {
       try (CrossEncoder ce = CrossEncoder.load(folders.get(v), RuntimeOptions.defaults())) {
@@ -72,29 +76,33 @@ public final class RerankDepthBenchmark {
         System.err.printf(Locale.ROOT, "%s: scored %d queries at depth %d in %.1f s%n", names.get(v), queries.size(),
             depths[depths.length - 1], (System.nanoTime() - t0) / 1e9);
         double[] n = new double[depths.length];
+        double[] f = new double[depths.length];
         double[] ms = new double[depths.length];
         for (int d = 0; d < depths.length; d++) {
-          n[d] = evaluator.compute(atDepth(queries, firstStage, scored, depths[d])).get("ndcg@10");
+          Map<String, List<Hit>> reranked = atDepth(queries, firstStage, scored, depths[d]);
+          n[d] = evaluator.compute(reranked).get("ndcg@10");
+          f[d] = evaluator.compute(fusedWithFirstStage(firstStage, reranked, depths[d])).get("ndcg@10");
           ms[d] = timePerQuery(ce, depths[d], queries.subList(0, Math.min(timed, queries.size())), data, firstStage, textOf);
         }
         ndcg.put(names.get(v), n);
+        fusedNdcg.put(names.get(v), f);
         millis.put(names.get(v), ms);
       }
     }
     StringBuilder header = new StringBuilder("| depth | pairs per query |");
     StringBuilder rule = new StringBuilder("|---:|---:|");
     for (String name : names) {
-      header.append(" NDCG@10 ").append(name).append(" | ms per query ").append(name).append(" |");
-      rule.append("---:|---:|");
+      header.append(" NDCG@10 ").append(name).append(" | ").append(name).append(" + RRF | ms per query ").append(name).append(" |");
+      rule.append("---:|---:|---:|");
     }
     System.out.println();
     System.out.println(header);
     System.out.println(rule);
-    System.out.printf(Locale.ROOT, "| first stage | 0 |%s%n", String.format(Locale.ROOT, " %.4f | – |", first.get("ndcg@10")).repeat(names.size()));
+    System.out.printf(Locale.ROOT, "| first stage | 0 |%s%n", String.format(Locale.ROOT, " %.4f | %.4f | – |", first.get("ndcg@10"), first.get("ndcg@10")).repeat(names.size()));
     for (int d = 0; d < depths.length; d++) {
       StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "| %d | %d |", depths[d], depths[d]));
       for (String name : names) {
-        row.append(String.format(Locale.ROOT, " %.4f | %.1f |", ndcg.get(name)[d], millis.get(name)[d]));
+        row.append(String.format(Locale.ROOT, " %.4f | %.4f | %.1f |", ndcg.get(name)[d], fusedNdcg.get(name)[d], millis.get(name)[d]));
       }
       System.out.println(row);
     }
@@ -116,6 +124,16 @@ public final class RerankDepthBenchmark {
       cut.sort(Comparator.comparingDouble((Hit h) -> -h.score())); // stable: ties keep the first stage's order
       run.put(queries.get(i), cut);
     }
+    return run;
+  }
+
+  /** Each query's reranked top {@code depth} fused with the first stage's top {@code depth} (RRF, k 60; ties: the reranker's order). */
+  static Map<String, List<Hit>> fusedWithFirstStage(Map<String, List<Hit>> firstStage, Map<String, List<Hit>> reranked, int depth) {
+    Map<String, List<Hit>> run = new LinkedHashMap<>();
+    reranked.forEach((q, hits) -> {
+      List<Hit> top = firstStage.get(q);
+      run.put(q, ReciprocalRankFusion.fuse(List.of(hits, top.subList(0, Math.min(depth, top.size()))), ReciprocalRankFusion.DEFAULT_K, depth));
+    });
     return run;
   }
 

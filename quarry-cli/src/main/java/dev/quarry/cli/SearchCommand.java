@@ -55,12 +55,13 @@ final class SearchCommand implements Callable<Integer> {
   static void print(Searcher searcher, String question, int k) {
     Searcher.Result r = searcher.search(question, k);
     String first = searcher.retriever().name();
+    boolean fused = r.reranked() && searcher.reranker().fusion() != Reranker.Fusion.NONE;
     System.out.println("Q: " + question + (r.reranked() ? "   (" + first + " top " + r.candidates() + ", reranked by "
-        + searcher.reranker().crossEncoder().folder().modelId() + ")" : ""));
+        + searcher.reranker().crossEncoder().folder().modelId() + (fused ? ", fused with " + first + " by RRF" : "") + ")" : ""));
     int rank = 1;
     for (Searcher.Ranked h : r.hits()) {
       Document d = h.document();
-      String score = r.reranked() ? String.format(Locale.ROOT, "rerank %.4f | %s %.4f, was #%d", h.hit().score(), first,
+      String score = r.reranked() ? String.format(Locale.ROOT, "%s %.4f | %s %.4f, was #%d", fused ? "rrf" : "rerank", h.hit().score(), first,
           h.firstStageScore(), h.firstStageRank()) : String.format(Locale.ROOT, "%.4f", h.hit().score());
       System.out.printf(Locale.ROOT, "%2d. [%s] %s  (%s)%n      %s%n", rank++, score, d.title().isEmpty() ? "(untitled)" : d.title(),
           where(d), snippet(d.text(), 200));

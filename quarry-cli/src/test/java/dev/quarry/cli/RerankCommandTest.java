@@ -1,5 +1,6 @@
 package dev.quarry.cli;
 
+import static dev.quarry.cli.QuarryCliTest.captureErr;
 import static dev.quarry.cli.QuarryCliTest.captureOut;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -66,5 +67,14 @@ class RerankCommandTest {
     String recall = eval.lines().filter(l -> l.startsWith("| Recall@10 ")).findFirst().orElseThrow();
     String[] cells = recall.split("\\|");
     assertEquals(cells[2].strip(), cells[3].strip(), recall);
+
+    // Fused with the first stage (RRF): the same ten candidates again, in a column of its own.
+    String fused = captureOut(() -> assertEquals(0, QuarryCli.run("eval", "--score-functions", "dot", "--rerank", ce.toString(),
+        "--rerank-depth", "10", "--rerank-fusion", "rrf")));
+    assertTrue(fused.contains("dot+rerank-rrf"), fused);
+    String fusedRecall = fused.lines().filter(l -> l.startsWith("| Recall@10 ")).findFirst().orElseThrow();
+    assertEquals(fusedRecall.split("\\|")[2].strip(), fusedRecall.split("\\|")[3].strip(), fusedRecall);
+    String typo = captureErr(() -> assertEquals(2, QuarryCli.run("search", "--rerank", ce.toString(), "--rerank-fusion", "rff", "q")));
+    assertTrue(typo.contains("Unknown rerank fusion 'rff': use none or rrf."), typo);
   }
 }

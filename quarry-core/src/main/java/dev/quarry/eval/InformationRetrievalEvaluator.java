@@ -97,7 +97,8 @@ public final class InformationRetrievalEvaluator {
   }
 
   /**
-   * Each run of {@code firstStage} beside the same run reranked ({@code <run>+rerank}), scored alike,
+   * Each run of {@code firstStage} beside the same run reranked ({@code <run>+rerank}, or {@code
+   * <run>+rerank-rrf} when the reranker fuses), scored alike,
    * as sentence-transformers' CrossEncoderRerankingEvaluator reports the base and reranked metrics.
    * Every query's candidates of a run go to the reranker in one call.
    *
@@ -114,7 +115,7 @@ public final class InformationRetrievalEvaluator {
       for (int i = 0; i < ids.size(); i++) {
         rr.put(ids.get(i), reranked.get(i));
       }
-      runs.put(run.getKey() + "+rerank", rr);
+      runs.put(run.getKey() + "+" + reranker.name(), rr);
     }
     return score(runs);
   }

@@ -63,9 +63,9 @@ public final class Searcher {
     return reranker;
   }
 
-  /** A name for reports and run files: the retriever's, with "+rerank" when a reranker follows it. */
+  /** A name for reports and run files: the retriever's, with "+rerank" (or "+rerank-rrf") when a reranker follows it. */
   public String name() {
-    return retriever.name() + (reranker == null ? "" : "+rerank");
+    return retriever.name() + (reranker == null ? "" : "+" + reranker.name());
   }
 
   /** One passage of a result: the hit, its stored document, and where the first stage had it. */
@@ -104,7 +104,7 @@ public final class Searcher {
     Map<String, Document> docs = retriever.documents(ids(top));
     // A passage deleted between retrieval and fetch is dropped, not reranked as empty text.
     List<Hit> candidates = top.stream().filter(h -> docs.containsKey(h.id())).toList();
-    List<Hit> ranked = rerank ? reranker.rescoreAll(List.of(query), List.of(candidates), id -> textOf(docs, id)).get(0) : candidates;
+    List<Hit> ranked = rerank ? reranker.rerankCandidates(List.of(query), List.of(candidates), id -> textOf(docs, id)).get(0) : candidates;
     Map<String, Integer> firstRank = new HashMap<>();
     for (int i = 0; i < first.size(); i++) {
       firstRank.putIfAbsent(first.get(i).id(), i);

@@ -22,9 +22,12 @@ import dev.quarry.search.Reranker;
 import dev.quarry.search.Retriever;
 import dev.quarry.search.Searcher;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -104,6 +107,33 @@ class SearcherOverIndexTest {
       // Many queries at once rank as one at a time.
       List<List<Hit>> batch = reranking.rank(List.of(question, "What does dropout do?"), 5);
       assertEquals(r.hits().stream().map(h -> h.hit().id()).toList(), batch.get(0).stream().map(Hit::id).toList());
+
+      // Fused with the first stage: RRF over the cross-encoder's order and the first stage's, by hand.
+      List<Integer> byScore = new ArrayList<>(IntStream.range(0, first.size()).boxed().toList());
+      byScore.sort(Comparator.comparingDouble((Integer i) -> -scores[i]).thenComparingInt(i -> i));
+      Map<String, Double> rrf = new LinkedHashMap<>();
+      for (int rank = 0; rank < first.size(); rank++) {
+        rrf.merge(first.get(byScore.get(rank)).id(), 1.0 / (60 + rank + 1), Double::sum);
+        rrf.merge(first.get(rank).id(), 1.0 / (60 + rank + 1), Double::sum);
+      }
+      Searcher fused = reranking.withReranker(new Reranker(crossEncoder, depth).withFusion(Reranker.Fusion.RRF));
+      assertEquals("hybrid+rerank-rrf", fused.name());
+      Searcher.Result f = fused.search(question, 5);
+      assertTrue(f.reranked());
+      boolean reordered = false;
+      for (int i = 0; i < f.hits().size(); i++) {
+        Searcher.Ranked h = f.hits().get(i);
+        assertEquals(rrf.get(h.hit().id()), h.hit().score(), 1e-6, "fused score of hit " + i);
+        for (Map.Entry<String, Double> other : rrf.entrySet()) { // nothing left out outscores a kept hit
+          if (f.hits().stream().noneMatch(x -> x.hit().id().equals(other.getKey()))) {
+            assertTrue(other.getValue() <= h.hit().score() + 1e-6, other.getKey() + " left out");
+          }
+        }
+        reordered |= !h.hit().id().equals(r.hits().get(i).hit().id());
+      }
+      assertTrue(reordered, "fusion changes the cross-encoder's order here");
+      assertEquals(f.hits().stream().map(h -> h.hit().id()).toList(),
+          fused.rank(List.of(question), 5).get(0).stream().map(Hit::id).toList(), "rank() fuses as search() does");
 
       // Evaluating through the searcher scores the run a loop over the retriever gives.
       BeirDataset data = BeirDataset.load(AI_QA, "test", false);

@@ -110,6 +110,9 @@ final class QuarryApi {
     if (result.reranked()) {
       out.put("reranked_by", reranker.crossEncoder().folder().modelId());
       out.put("rerank_depth", depth);
+      if (reranker.fusion() != Reranker.Fusion.NONE) {
+        out.put("rerank_fusion", reranker.fusion().id()); // the hits' scores are then fused ones
+      }
     }
     ArrayNode arr = out.putArray("hits");
     for (Searcher.Ranked r : result.hits()) {

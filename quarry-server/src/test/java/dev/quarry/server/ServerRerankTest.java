@@ -87,6 +87,20 @@ class ServerRerankTest {
       long maxBatch = metrics.lines().filter(l -> l.startsWith("quarry_rerank_batch_size_max ")).mapToLong(l -> Long.parseLong(l.split(" ")[1]))
           .findFirst().orElseThrow();
       assertTrue(maxBatch > 10, "pairs of concurrent searches never shared a batch: largest " + maxBatch + "\n" + metrics);
+
+      // serve --rerank-fusion rrf: the hits are the library's fused ranking, and the answer says so.
+      Reranker fusing = reranker.withFusion(Reranker.Fusion.RRF);
+      try (ServerFixture fused = new ServerFixture(tmp.resolve("index3"), ServerConfig.defaults().withToken(ServerFixture.TOKEN), fusing)) {
+        Retriever own = fused.index.retriever(SearchMode.DENSE);
+        List<Hit> fusedWant = fusing.rerank(QUESTION, own.search(QUESTION, q, 10), id -> own.document(id).fullText());
+        JsonNode fb = Json.reader().readTree(fused.post("/search", "{\"query\": \"" + QUESTION + "\", \"k\": 3}", null).body());
+        assertEquals("rrf", fb.get("rerank_fusion").asText());
+        for (int i = 0; i < 3; i++) {
+          assertEquals(fusedWant.get(i).id(), fb.get("hits").get(i).get("id").asText(), "fused rank " + (i + 1));
+          assertEquals(fusedWant.get(i).score(), fb.get("hits").get(i).get("score").floatValue(), 1e-6);
+        }
+      }
+      assertFalse(body.has("rerank_fusion"), "a plain reranker's answer names no fusion");
     } finally {
       ce.close();
     }

@@ -11,6 +11,7 @@ import dev.quarry.data.Document;
 import dev.quarry.encode.RuntimeOptions;
 import dev.quarry.eval.InformationRetrievalEvaluator;
 import dev.quarry.eval.IrMetrics;
+import dev.quarry.io.Tensor;
 import dev.quarry.model.CrossEncoderFolder;
 import dev.quarry.modules.Dense;
 import dev.quarry.rerank.CrossEncoder;
@@ -132,6 +133,21 @@ class CrossEncoderTrainingTest {
             assertEquals(1 / (1 + Math.exp(-logits[i][0])), p[i], 1e-5, "pair " + i);
           }
         }
+        // MiniLM's ONNX export has no pooler: it starts as the identity (tanh of the first token
+        // reaches the classifier), not as a second layer drawn at 0.02; the classifier is drawn.
+        Map<String, Tensor> head = t.encoder().snapshot().tensors();
+        float[] pooler = head.get("pooler.dense.weight").data();
+        int hidden = (int) head.get("pooler.dense.weight").shape()[0];
+        for (int i = 0; i < hidden; i++) {
+          for (int j = 0; j < hidden; j++) {
+            assertEquals(i == j ? 1f : 0f, pooler[i * hidden + j], "pooler.dense.weight[" + i + "][" + j + "]");
+          }
+        }
+        float largest = 0;
+        for (float w : head.get("classifier.weight").data()) {
+          largest = Math.max(largest, Math.abs(w));
+        }
+        assertTrue(largest > 0.01 && largest < 0.2, "classifier drawn at 0.02, largest |w| " + largest);
         // The same seed draws the same head; another seed another one.
         try (TrainableCrossEncoder again = TrainableCrossEncoder.fromEncoder(TestModels.folder(TestModels.MINILM), 1, 128, 42, m);
             TrainableCrossEncoder other = TrainableCrossEncoder.fromEncoder(TestModels.folder(TestModels.MINILM), 1, 128, 43, m)) {

@@ -86,7 +86,8 @@ function render(body, results) {
 
 function summary(body, noun) {
   return body.hits.length + ' ' + noun + ' (' + body.mode
-    + (body.reranked_by ? ', top ' + body.rerank_depth + ' reranked by ' + body.reranked_by : '')
+    + (body.reranked_by ? ', top ' + body.rerank_depth + ' reranked by ' + body.reranked_by
+      + (body.rerank_fusion ? ', fused with the first stage (' + body.rerank_fusion + ')' : '') : '')
     + ', ' + body.took_ms.toFixed(1) + ' ms)';
 }
 

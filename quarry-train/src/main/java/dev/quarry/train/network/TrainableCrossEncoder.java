@@ -53,9 +53,9 @@ public final class TrainableCrossEncoder implements AutoCloseable {
 
   /**
    * A new cross-encoder on a bi-encoder's BERT ({@code CrossEncoder("sentence-transformers/...",
-   * num_labels=1)}): the encoder's weights, its pooler where the checkpoint has one, and a new
-   * classifier drawn as transformers initialises it (normal, standard deviation 0.02, zero bias) from
-   * {@code seed}.
+   * num_labels=1)}): the encoder's weights, its pooler where the checkpoint has one (else the
+   * identity, zero bias), and a new classifier drawn as transformers initialises it (normal,
+   * standard deviation 0.02, zero bias) from {@code seed}.
    *
    * @param maxLength tokens per pair; 0 or less: the folder's maximum sequence length
    */
@@ -81,7 +81,11 @@ public final class TrainableCrossEncoder implements AutoCloseable {
     Random rnd = new Random(seed);
     int h = config.hiddenSize();
     if (!all.containsKey("pooler.dense.weight") || !all.containsKey("pooler.dense.bias")) {
-      all.put("pooler.dense.weight", normal(rnd, h, h));
+      // transformers would load the checkpoint's trained pooler here; an ONNX export carries none. A
+      // pooler drawn at 0.02 would scale every gradient into the encoder by ~0.02 more, and BCE on
+      // SciFact then sat at the uninformed loss for 300 steps. The identity passes tanh(first token)
+      // to the classifier, so only the classifier starts from nothing, as on a checkpoint with a pooler.
+      all.put("pooler.dense.weight", identity(h));
       all.put("pooler.dense.bias", new Tensor(new long[] {h}, new float[h]));
     }
     all.put("classifier.weight", normal(rnd, numLabels, h));
@@ -110,6 +114,14 @@ public final class TrainableCrossEncoder implements AutoCloseable {
       boolean lowerCase, int numLabels, NDManager parent) {
     weights.validate(config, "the given weights");
     return new TrainableCrossEncoder(modelId, config, weights, tokenizerFile, maxLength, lowerCase, numLabels, parent);
+  }
+
+  private static Tensor identity(int n) {
+    float[] v = new float[n * n];
+    for (int i = 0; i < n; i++) {
+      v[i * n + i] = 1f;
+    }
+    return new Tensor(new long[] {n, n}, v);
   }
 
   private static Tensor normal(Random rnd, int rows, int cols) {
