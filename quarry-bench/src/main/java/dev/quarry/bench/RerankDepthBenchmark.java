@@ -8,7 +8,6 @@ import dev.quarry.eval.IrReport;
 import dev.quarry.model.CrossEncoderFolder;
 import dev.quarry.rerank.CrossEncoder;
 import dev.quarry.search.Hit;
-import dev.quarry.search.ReciprocalRankFusion;
 import dev.quarry.search.Reranker;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -132,7 +131,7 @@ public final class RerankDepthBenchmark {
     Map<String, List<Hit>> run = new LinkedHashMap<>();
     reranked.forEach((q, hits) -> {
       List<Hit> top = firstStage.get(q);
-      run.put(q, ReciprocalRankFusion.fuse(List.of(hits, top.subList(0, Math.min(depth, top.size()))), ReciprocalRankFusion.DEFAULT_K, depth));
+      run.put(q, Reranker.fuse(hits, top.subList(0, Math.min(depth, top.size())))); // as --rerank-fusion rrf does
     });
     return run;
   }

@@ -127,9 +127,15 @@ public final class Reranker {
     if (fusion == Fusion.NONE) {
       return rescored;
     }
-    // The cross-encoder's list goes first, so a tie in the fused score keeps its order.
-    return IntStream.range(0, candidates.size()).mapToObj(q -> ReciprocalRankFusion.fuse(List.of(rescored.get(q), candidates.get(q)),
-        ReciprocalRankFusion.DEFAULT_K, candidates.get(q).size())).toList();
+    return IntStream.range(0, candidates.size()).mapToObj(q -> fuse(rescored.get(q), candidates.get(q))).toList();
+  }
+
+  /**
+   * {@link Fusion#RRF}: the candidates (the first stage's order) fused with the same candidates in
+   * the cross-encoder's order ({@code reranked}), k 60. Its list goes first, so a tie keeps its order.
+   */
+  public static List<Hit> fuse(List<Hit> reranked, List<Hit> candidates) {
+    return ReciprocalRankFusion.fuse(List.of(reranked, candidates), ReciprocalRankFusion.DEFAULT_K, candidates.size());
   }
 
   /**
