@@ -7,7 +7,9 @@
 #
 #   mvn -B install -DskipTests && bash bench/rerank-scifact.sh [WORK_DIR]
 #
-# Environment: BASE (the encoder the reranker starts from; all-MiniLM-L6-v2), EPOCHS (2), MAX_STEPS
+# Environment: BASE (the encoder the reranker starts from; all-MiniLM-L6-v2), FIRST (the bi-encoder
+# of the hybrid first stage that is reranked: all-MiniLM-L6-v2, or a folder such as the README's
+# `best`), EPOCHS (2), MAX_STEPS
 # (-1: all of the epochs), MAX_LENGTH (128), LR (2e-5), DEPTHS (10,20,50,100), TIMED (queries timed
 # one at a time per depth; 10), DATA (../shared/datasets/scifact). A step that has its output already
 # is skipped, so a stopped run picks up at the step it was in. On 2 cores: one epoch (919 rows x 10
@@ -18,6 +20,7 @@ cd "$(dirname "$0")/.."
 W=${1:-/tmp/quarry-rerank-scifact}
 D=${DATA:-../shared/datasets/scifact}
 BASE=${BASE:-all-MiniLM-L6-v2}
+FIRST=${FIRST:-all-MiniLM-L6-v2}
 EPOCHS=${EPOCHS:-2}
 MAX_STEPS=${MAX_STEPS:--1}
 MAX_LENGTH=${MAX_LENGTH:-128}
@@ -30,13 +33,13 @@ for jdk in "${QUARRY_JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64; do
   if [ -n "$jdk" ] && [ -x "$jdk/bin/java" ]; then J="$jdk/bin/java"; break; fi
 done
 mkdir -p "$W"
-echo "== SciFact reranking: base $BASE, $EPOCHS epoch(s), lr $LR, max length $MAX_LENGTH, depths $DEPTHS; work in $W =="
+echo "== SciFact reranking: base $BASE, first stage hybrid BM25 + $FIRST, $EPOCHS epoch(s), lr $LR, max length $MAX_LENGTH, depths $DEPTHS; work in $W =="
 
 [ -s "$W/mined.jsonl" ] || ./quarry mine -m all-MiniLM-L6-v2 -d "$D" -o "$W/mined.jsonl" --range-min 3 --range-max 60 \
   --num-negatives 9 --sampling random --format n-tuple
 [ -f "$W/reranker/onnx/model.onnx" ] || ./quarry train-reranker -m "$BASE" -d "$D" --train-file "$W/mined.jsonl" --loss bce \
   --pos-weight 9 --lr "$LR" --max-length "$MAX_LENGTH" --epochs "$EPOCHS" --max-steps "$MAX_STEPS" -o "$W/reranker"
-[ -f "$W/hybrid/run.hybrid.trec" ] || ./quarry eval -m all-MiniLM-L6-v2 -d "$D" --mode hybrid -o "$W/hybrid"
+[ -f "$W/hybrid/run.hybrid.trec" ] || ./quarry eval -m "$FIRST" -d "$D" --mode hybrid -o "$W/hybrid"
 [ -f "$W/reranker/onnx/$INT8" ] || ./quarry quantize -m "$W/reranker"
 "$J" -cp quarry-bench/target/quarry-bench.jar dev.quarry.bench.RerankDepthBenchmark "$D" test "$W/hybrid/run.hybrid.trec" \
   "$W/reranker" "$TIMED" "$DEPTHS" "$INT8"
