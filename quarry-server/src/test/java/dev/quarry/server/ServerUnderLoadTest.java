@@ -130,7 +130,10 @@ class ServerUnderLoadTest {
       assertTrue(ok >= 1, "no request was admitted");
       assertTrue(refused >= 1, "nothing was refused: the test did not overload the server");
       assertTrue(healthStatus.stream().allMatch(s -> s == 200), "health answered " + healthStatus);
-      assertTrue(p99 < 100, "/health p99 " + p99 + " ms under load");
+      // Queued behind the admitted encode, /health would wait for all of it (256 long texts: seconds
+      // here). 100 ms failed 1 fresh-clone run in about a dozen (112.6 ms, 2026-12-03): these 2 cores
+      // also carry the 300 clients' uploads and the poller, so the bound leaves room for that.
+      assertTrue(p99 < 250, "/health p99 " + p99 + " ms under load");
     }
   }
 
